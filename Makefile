@@ -1,0 +1,77 @@
+# Makefile for plystra
+#
+# Build with PGXS:  make PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+#                   make install
+#                   make installcheck      (against a running server)
+#
+# The whole suite, with its own throwaway cluster, is test/run.
+
+EXTENSION = plystra
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big = plystra
+OBJS = \
+	$(WIN32RES) \
+	src/plystra.o \
+	src/checksum.o \
+	src/builtin_migrations.o \
+	src/install.o \
+	src/script.o \
+	src/interface.o \
+	src/timestamps.o
+PGFILEDESC = "plystra - Plystra Core schema with database-enforced guarantees"
+
+# Every released version: an install script for the first one, then one
+# upgrade script per step.  Each is assembled from ext/ and migrations/ by
+# ext/assemble.sh; the assembled files are build products.
+DATA_built = \
+	plystra--1.0.sql \
+	plystra--1.0--1.1.sql
+
+PG_CPPFLAGS = -I$(srcdir)/src
+SHLIB_LINK =
+
+# pg_regress: one file per feature, run in this order in one database.
+REGRESS = \
+	hostile_install \
+	install \
+	checksum \
+	schema \
+	seed_data \
+	timestamps \
+	upgrade_1_1 \
+	migration_files
+REGRESS_OPTS = --inputdir=$(srcdir) --encoding=UTF8 --no-locale
+
+# Isolation specs live in test/specs, their expected output in test/expected.
+ISOLATION =
+ISOLATION_OPTS = --inputdir=$(srcdir)/test
+
+# TAP tests (PostgreSQL::Test::Cluster) live in test/t.
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
+
+EXTRA_CLEAN = src/migrations_list.h
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+override CFLAGS += -Wall -Werror
+
+MIGRATIONS = $(sort $(wildcard $(srcdir)/migrations/*.sql))
+ASSEMBLE = $(SHELL) $(srcdir)/ext/assemble.sh $(srcdir)
+
+plystra--1.0.sql: ext/plystra--1.0.pre.sql ext/plystra--1.0.post.sql \
+		migrations/migrations.lst $(MIGRATIONS) ext/assemble.sh
+	$(ASSEMBLE) script 1.0 > $@.tmp && mv $@.tmp $@
+
+plystra--1.0--1.1.sql: ext/plystra--1.0--1.1.pre.sql ext/plystra--1.0--1.1.post.sql \
+		migrations/migrations.lst $(MIGRATIONS) ext/assemble.sh
+	$(ASSEMBLE) script 1.0 1.1 > $@.tmp && mv $@.tmp $@
+
+src/migrations_list.h: migrations/migrations.lst $(MIGRATIONS) ext/assemble.sh \
+		$(EXTENSION).control
+	$(ASSEMBLE) header $(EXTVERSION) > $@.tmp && mv $@.tmp $@
+
+src/builtin_migrations.o: src/migrations_list.h
