@@ -1,0 +1,1 @@
+-- end of plystra--1.0--1.1.sql

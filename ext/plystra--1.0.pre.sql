@@ -1,0 +1,104 @@
+/*
+ * plystra--1.0.sql
+ *	  Install script of plystra 1.0 (Plystra Core v1.0, migrations 001-014).
+ *
+ * Assembled by ext/assemble.sh from ext/plystra--1.0.pre.sql, the migrations
+ * of version 1.0 in migrations/, and ext/plystra--1.0.post.sql.  Edit those,
+ * never the assembled file.
+ */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION plystra" to load this file. \quit
+
+/*
+ * Refuse to adopt schemas that existed before: whoever created them could
+ * have planted objects there.  This must come first.
+ */
+CREATE FUNCTION plystra._check_install()
+RETURNS void
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_check_install';
+REVOKE ALL ON FUNCTION plystra._check_install() FROM PUBLIC;
+SELECT plystra._check_install();
+COMMENT ON FUNCTION plystra._check_install() IS
+'Internal: refuses CREATE EXTENSION plystra when schema plystra existed before or plystra_data exists';
+
+COMMENT ON SCHEMA plystra IS
+'Plystra Core interface: the relations and functions applications are granted';
+
+CREATE SCHEMA plystra_data;
+REVOKE ALL ON SCHEMA plystra_data FROM PUBLIC;
+COMMENT ON SCHEMA plystra_data IS
+'Plystra Core storage: every row, soft-deleted ones included; no privilege for applications';
+
+/*
+ * Migration history.  The extension's own migrations are recorded under the
+ * component 'plystra'; applications use their own component names.  Those
+ * rows are written again by CREATE EXTENSION when a dump is restored, so the
+ * dump carries only the other components' rows.
+ */
+CREATE TABLE plystra_data.schema_migrations (
+	component			text NOT NULL,
+	name				text NOT NULL,
+	checksum			text NOT NULL,
+	applied_at			timestamptz NOT NULL,
+	applied_by			name NOT NULL,
+	execution_time		interval NOT NULL,
+	extension_version	text NOT NULL,
+	CONSTRAINT schema_migrations_pkey PRIMARY KEY (component, name),
+	CONSTRAINT schema_migrations_component_check
+		CHECK (component OPERATOR(pg_catalog.<>) ''),
+	CONSTRAINT schema_migrations_name_check
+		CHECK (name OPERATOR(pg_catalog.<>) ''),
+	CONSTRAINT schema_migrations_checksum_check
+		CHECK (checksum OPERATOR(pg_catalog.~) '^sha256:[0-9a-f]{64}$'),
+	CONSTRAINT schema_migrations_execution_time_check
+		CHECK (execution_time OPERATOR(pg_catalog.>=) '0'::interval)
+);
+SELECT pg_catalog.pg_extension_config_dump('plystra_data.schema_migrations',
+	'WHERE component OPERATOR(pg_catalog.<>) ''plystra''');
+COMMENT ON TABLE plystra_data.schema_migrations IS
+'Storage of the migration history: one row per applied migration of each component';
+
+CREATE VIEW plystra.schema_migrations AS
+	SELECT component, name, checksum, applied_at, applied_by, execution_time,
+		   extension_version
+	  FROM plystra_data.schema_migrations;
+COMMENT ON VIEW plystra.schema_migrations IS
+'Applied migrations, one row per (component, name), with checksum, time, role, duration and extension version';
+
+CREATE FUNCTION plystra.migration_checksum(script text)
+RETURNS text
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_migration_checksum';
+COMMENT ON FUNCTION plystra.migration_checksum(text) IS
+'sha256:<hex> of a migration script after CRLF and lone CR become LF and a leading UTF-8 BOM is dropped';
+
+CREATE FUNCTION plystra._migrate_builtin(name text, script text)
+RETURNS void
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_migrate_builtin';
+REVOKE ALL ON FUNCTION plystra._migrate_builtin(text, text) FROM PUBLIC;
+COMMENT ON FUNCTION plystra._migrate_builtin(text, text) IS
+'Internal: applies and records one of the extension''s own migrations; callable only from plystra''s scripts';
+
+CREATE FUNCTION plystra.updated_at_trigger()
+RETURNS trigger
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_updated_at_trigger';
+REVOKE ALL ON FUNCTION plystra.updated_at_trigger() FROM PUBLIC;
+COMMENT ON FUNCTION plystra.updated_at_trigger() IS
+'BEFORE UPDATE row trigger: sets updated_at (or the column named by its argument) to the transaction start time';
+
+CREATE FUNCTION plystra._replace_view(view regclass, definition text)
+RETURNS void
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_replace_view';
+REVOKE ALL ON FUNCTION plystra._replace_view(regclass, text) FROM PUBLIC;
+COMMENT ON FUNCTION plystra._replace_view(regclass, text) IS
+'Internal: recreates an interface view during an update, keeping the privileges granted on it';

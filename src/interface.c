@@ -1,0 +1,179 @@
+/*-------------------------------------------------------------------------
+ *
+ * interface.c
+ *	  Upgrade support for the interface views of schema plystra.
+ *
+ * A migration that removes or retypes a column must drop and recreate the
+ * interface view over it, since CREATE OR REPLACE VIEW can only append
+ * columns.  Done by hand that loses every privilege a DBA granted on the
+ * view; and privileges granted again by the upgrade script would be
+ * recorded in pg_init_privs as the extension's own, so pg_dump would leave
+ * them out.  plystra._replace_view() keeps the grants of the old view
+ * (table-level, and column-level for the columns that remain) and records
+ * them as the DBA's, exactly as they were.
+ *
+ * Copyright (c) 2026, Plystra developers
+ *
+ * IDENTIFICATION
+ *	  src/interface.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "nodes/pg_list.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "plystra.h"
+
+PG_FUNCTION_INFO_V1(plystra_replace_view);
+
+/*
+ * GRANT statements that reproduce the privileges others hold on a relation,
+ * one row per privilege: column (null for table level) and statement.  The
+ * owner's own privileges come with ownership and are left out.
+ */
+static const char *const grants_query =
+"SELECT NULL::name, pg_catalog.format('GRANT %s ON TABLE %s TO %s%s',"
+"       a.privilege_type, c.oid::pg_catalog.regclass,"
+"       CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
+"            ELSE pg_catalog.quote_ident(r.rolname) END,"
+"       CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)"
+"  FROM pg_catalog.pg_class c,"
+"       LATERAL pg_catalog.aclexplode(c.relacl) a"
+"  LEFT JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.grantee"
+" WHERE c.oid OPERATOR(pg_catalog.=) $1"
+"   AND a.grantee OPERATOR(pg_catalog.<>) c.relowner "
+"UNION ALL "
+"SELECT t.attname, pg_catalog.format('GRANT %s (%I) ON TABLE %s TO %s%s',"
+"       a.privilege_type, t.attname, c.oid::pg_catalog.regclass,"
+"       CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
+"            ELSE pg_catalog.quote_ident(r.rolname) END,"
+"       CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)"
+"  FROM pg_catalog.pg_class c"
+"  JOIN pg_catalog.pg_attribute t ON t.attrelid OPERATOR(pg_catalog.=) c.oid,"
+"       LATERAL pg_catalog.aclexplode(t.attacl) a"
+"  LEFT JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.grantee"
+" WHERE c.oid OPERATOR(pg_catalog.=) $1"
+"   AND t.attnum OPERATOR(pg_catalog.>) 0 AND NOT t.attisdropped"
+"   AND a.grantee OPERATOR(pg_catalog.<>) c.relowner";
+
+typedef struct SavedGrant
+{
+	char	   *column;			/* NULL for a table-level privilege */
+	char	   *statement;
+} SavedGrant;
+
+/*
+ * plystra._replace_view(view regclass, definition text) returns void
+ *
+ * Drops the interface view and creates it again, with the same name, as
+ * "CREATE VIEW name AS definition", then grants again what others held on
+ * the old view.  Objects that depend on the view make the DROP fail, which
+ * is what a DBA wants: the upgrade stops and says which object to move.
+ */
+Datum
+plystra_replace_view(PG_FUNCTION_ARGS)
+{
+	Oid			viewoid;
+	char	   *definition;
+	char	   *nspname;
+	char	   *relname;
+	char	   *qualname;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+	List	   *saved = NIL;
+	ListCell   *lc;
+	Oid			newoid;
+	int			ret;
+	uint64		i;
+	StringInfoData sql;
+
+	if (!plystra_in_own_script())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s may only be called by the plystra extension's scripts",
+						"plystra._replace_view()")));
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("view and definition must not be null")));
+
+	viewoid = PG_GETARG_OID(0);
+	definition = text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+	if (get_rel_relkind(viewoid) != RELKIND_VIEW ||
+		strcmp(get_namespace_name(get_rel_namespace(viewoid)), PLYSTRA_SCHEMA) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not an interface view of plystra",
+						get_rel_name(viewoid) ? get_rel_name(viewoid) : "?")));
+
+	nspname = get_namespace_name(get_rel_namespace(viewoid));
+	relname = get_rel_name(viewoid);
+	qualname = quote_qualified_identifier(nspname, relname);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	values[0] = ObjectIdGetDatum(viewoid);
+	ret = SPI_execute_with_args(grants_query, 1, argtypes, values, NULL,
+								true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read the privileges of %s: %s",
+			 qualname, SPI_result_code_string(ret));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		SavedGrant *g = palloc(sizeof(SavedGrant));
+
+		g->column = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		g->statement = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		saved = lappend(saved, g);
+	}
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "DROP VIEW %s", qualname);
+	ret = SPI_execute(sql.data, false, 0);
+	if (ret != SPI_OK_UTILITY)
+		elog(ERROR, "could not drop %s: %s", qualname, SPI_result_code_string(ret));
+
+	resetStringInfo(&sql);
+	appendStringInfo(&sql, "CREATE VIEW %s AS %s", qualname, definition);
+	ret = SPI_execute(sql.data, false, 0);
+	if (ret != SPI_OK_UTILITY)
+		elog(ERROR, "could not create %s: %s", qualname, SPI_result_code_string(ret));
+
+	newoid = get_relname_relid(relname, get_namespace_oid(nspname, false));
+
+	foreach(lc, saved)
+	{
+		SavedGrant *g = (SavedGrant *) lfirst(lc);
+
+		/* a column that the new definition no longer has keeps no grant */
+		if (g->column != NULL && get_attnum(newoid, g->column) == InvalidAttrNumber)
+			continue;
+		ret = SPI_execute(g->statement, false, 0);
+		if (ret != SPI_OK_UTILITY)
+			elog(ERROR, "could not run \"%s\": %s",
+				 g->statement, SPI_result_code_string(ret));
+	}
+
+	/*
+	 * GRANT inside an extension script records its result as the extension's
+	 * initial privileges.  These are the DBA's, not ours: forget the record,
+	 * so that pg_dump dumps them as it did before the upgrade.
+	 */
+	if (saved != NIL)
+		removeExtObjInitPriv(newoid, RelationRelationId);
+
+	SPI_finish();
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,279 @@
+/*-------------------------------------------------------------------------
+ *
+ * script.c
+ *	  Running a migration script: split into statements, check, execute.
+ *
+ * The whole script is parsed first, so that a syntax error anywhere stops
+ * it before anything has run, and so that statements that cannot run inside
+ * a transaction (a migration always runs inside one) are refused up front
+ * with a message that says why, rather than half-way through.  Then each
+ * statement is executed through SPI in turn; an error names the migration,
+ * the statement's number and the line it starts on.
+ *
+ * Copyright (c) 2026, Plystra developers
+ *
+ * IDENTIFICATION
+ *	  src/script.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "executor/spi.h"
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
+#include "utils/elog.h"
+
+#include "plystra.h"
+
+typedef struct ScriptErrorContext
+{
+	const char *what;			/* e.g. "plystra migration 001_finance_demo" */
+	const char *script;
+	int			statement;		/* 1-based; 0 while parsing */
+	int			location;		/* byte offset of the statement */
+} ScriptErrorContext;
+
+/* 1-based line number of byte offset in script */
+static int
+line_of(const char *script, int offset)
+{
+	int			line = 1;
+	int			i;
+
+	for (i = 0; i < offset && script[i] != '\0'; i++)
+	{
+		if (script[i] == '\n')
+			line++;
+	}
+	return line;
+}
+
+static void
+script_error_callback(void *arg)
+{
+	ScriptErrorContext *ctx = (ScriptErrorContext *) arg;
+
+	if (ctx->statement == 0)
+	{
+		/*
+		 * A syntax error: its position is an offset into the script, which
+		 * is not the query the client sent.  Say the line instead.
+		 */
+		int			pos = geterrposition();
+
+		if (pos > 0)
+		{
+			errposition(0);
+			errcontext("%s, line %d", ctx->what, line_of(ctx->script, pos - 1));
+		}
+		else
+			errcontext("%s", ctx->what);
+	}
+	else
+		errcontext("%s, statement %d at line %d", ctx->what, ctx->statement,
+				   line_of(ctx->script, ctx->location));
+}
+
+/*
+ * Offset of the first token at or after offset: statements as the parser
+ * delimits them start right after the previous semicolon, with the
+ * whitespace and comments in between.
+ */
+static int
+skip_blanks(const char *script, int offset, int end)
+{
+	const char *p = script + offset;
+	const char *stop = script + end;
+
+	while (p < stop)
+	{
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f')
+			p++;
+		else if (p + 1 < stop && p[0] == '-' && p[1] == '-')
+		{
+			while (p < stop && *p != '\n')
+				p++;
+		}
+		else if (p + 1 < stop && p[0] == '/' && p[1] == '*')
+		{
+			int			depth = 0;
+
+			/* block comments nest in SQL */
+			while (p + 1 < stop)
+			{
+				if (p[0] == '/' && p[1] == '*')
+				{
+					depth++;
+					p += 2;
+				}
+				else if (p[0] == '*' && p[1] == '/')
+				{
+					p += 2;
+					if (--depth == 0)
+						break;
+				}
+				else
+					p++;
+			}
+			if (depth > 0)
+				p = stop;
+		}
+		else
+			break;
+	}
+	return p - script;
+}
+
+/*
+ * If the statement cannot run inside a transaction block, the name of what
+ * it does; NULL when it can.  PostgreSQL refuses these anyway inside a
+ * function, but only when it reaches them and in words that do not help.
+ */
+static const char *
+nontransactional_statement(Node *stmt)
+{
+	switch (nodeTag(stmt))
+	{
+		case T_VacuumStmt:
+			return ((VacuumStmt *) stmt)->is_vacuumcmd ? "VACUUM" : NULL;
+		case T_CreatedbStmt:
+			return "CREATE DATABASE";
+		case T_DropdbStmt:
+			return "DROP DATABASE";
+		case T_CreateTableSpaceStmt:
+			return "CREATE TABLESPACE";
+		case T_DropTableSpaceStmt:
+			return "DROP TABLESPACE";
+		case T_AlterSystemStmt:
+			return "ALTER SYSTEM";
+		case T_IndexStmt:
+			return ((IndexStmt *) stmt)->concurrent ? "CREATE INDEX CONCURRENTLY" : NULL;
+		case T_DropStmt:
+			return ((DropStmt *) stmt)->concurrent ? "DROP INDEX CONCURRENTLY" : NULL;
+		case T_ReindexStmt:
+			{
+				ReindexStmt *r = (ReindexStmt *) stmt;
+				ListCell   *lc;
+
+				if (r->kind == REINDEX_OBJECT_SYSTEM ||
+					r->kind == REINDEX_OBJECT_DATABASE)
+					return "REINDEX SYSTEM or DATABASE";
+#if PG_VERSION_NUM >= 140000
+				foreach(lc, r->params)
+				{
+					DefElem    *opt = (DefElem *) lfirst(lc);
+
+					if (strcmp(opt->defname, "concurrently") == 0)
+						return "REINDEX CONCURRENTLY";
+				}
+#else
+				(void) lc;
+				if (r->concurrent)
+					return "REINDEX CONCURRENTLY";
+#endif
+				return NULL;
+			}
+		case T_ClusterStmt:
+			return ((ClusterStmt *) stmt)->relation == NULL ? "CLUSTER without a table" : NULL;
+		case T_AlterTableStmt:
+			{
+				ListCell   *lc;
+
+				foreach(lc, ((AlterTableStmt *) stmt)->cmds)
+				{
+					AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+
+					if (cmd->subtype == AT_DetachPartition &&
+						((PartitionCmd *) cmd->def)->concurrent)
+						return "DETACH PARTITION CONCURRENTLY";
+				}
+				return NULL;
+			}
+		case T_CreateSubscriptionStmt:
+		case T_AlterSubscriptionStmt:
+		case T_DropSubscriptionStmt:
+			return "a subscription command";
+		default:
+			return NULL;
+	}
+}
+
+/*
+ * Run script, a string of SQL statements, as part of the current
+ * transaction.  "what" names it in errors.  The caller is connected to SPI.
+ */
+void
+plystra_run_script(const char *what, const char *script)
+{
+	ScriptErrorContext ctx;
+	ErrorContextCallback errcallback;
+	List	   *stmts;
+	ListCell   *lc;
+	int			n = 0;
+
+	ctx.what = what;
+	ctx.script = script;
+	ctx.statement = 0;
+	ctx.location = 0;
+	errcallback.callback = script_error_callback;
+	errcallback.arg = &ctx;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+
+#if PG_VERSION_NUM >= 140000
+	stmts = raw_parser(script, RAW_PARSE_DEFAULT);
+#else
+	stmts = raw_parser(script);
+#endif
+
+	/* refuse what cannot be part of the migration's transaction */
+	foreach(lc, stmts)
+	{
+		RawStmt    *raw = lfirst_node(RawStmt, lc);
+		const char *kind;
+
+		ctx.statement = ++n;
+		ctx.location = skip_blanks(script, Max(raw->stmt_location, 0),
+								   raw->stmt_len > 0 ?
+								   Max(raw->stmt_location, 0) + raw->stmt_len :
+								   (int) strlen(script));
+
+		if (IsA(raw->stmt, TransactionStmt))
+			ereport(ERROR,
+					(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+					 errmsg("a migration cannot contain transaction control statements"),
+					 errdetail("Each migration runs in one transaction of its own, which BEGIN, COMMIT, ROLLBACK and SAVEPOINT would end or split."),
+					 errhint("Remove the transaction control statements; the migration commits or rolls back as a whole.")));
+		kind = nontransactional_statement(raw->stmt);
+		if (kind != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+					 errmsg("%s cannot run inside a migration", kind),
+					 errdetail("A migration runs inside a transaction block, and %s cannot.", kind),
+					 errhint("Run the statement outside the migration, e.g. with psql after it has been applied, and record it in a migration of its own that checks its effect.")));
+	}
+
+	n = 0;
+	foreach(lc, stmts)
+	{
+		RawStmt    *raw = lfirst_node(RawStmt, lc);
+		int			start = Max(raw->stmt_location, 0);
+		int			end = raw->stmt_len > 0 ? start + raw->stmt_len :
+			start + (int) strlen(script + start);
+		char	   *sql;
+		int			ret;
+
+		start = skip_blanks(script, start, end);
+		sql = pnstrdup(script + start, end - start);
+
+		ctx.statement = ++n;
+		ctx.location = start;
+		ret = SPI_execute(sql, false, 0);
+		if (ret < 0)
+			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+		pfree(sql);
+	}
+
+	error_context_stack = errcallback.previous;
+}

@@ -1,0 +1,84 @@
+/*-------------------------------------------------------------------------
+ *
+ * timestamps.c
+ *	  The trigger that maintains the updated_at column of plystra's tables.
+ *
+ * plystra.updated_at_trigger() runs BEFORE UPDATE FOR EACH ROW and sets the
+ * column named by its argument (updated_at when none is given) to the start
+ * time of the transaction, the same clock as the column's DEFAULT now(), so
+ * a row inserted and updated in one transaction has equal timestamps and a
+ * client cannot set the column to anything else.
+ *
+ * Copyright (c) 2026, Plystra developers
+ *
+ * IDENTIFICATION
+ *	  src/timestamps.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "plystra.h"
+
+PG_FUNCTION_INFO_V1(plystra_updated_at_trigger);
+
+Datum
+plystra_updated_at_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	TupleDesc	tupdesc;
+	const char *colname = "updated_at";
+	int			attnum;
+	Datum		value;
+	bool		isnull = false;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by trigger manager",
+						"updated_at_trigger")));
+	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" must be fired BEFORE UPDATE FOR EACH ROW",
+						"updated_at_trigger")));
+	if (trigdata->tg_trigger->tgnargs > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" takes at most one argument, the column name",
+						"updated_at_trigger")));
+	if (trigdata->tg_trigger->tgnargs == 1)
+		colname = trigdata->tg_trigger->tgargs[0];
+
+	rel = trigdata->tg_relation;
+	tupdesc = RelationGetDescr(rel);
+	attnum = SPI_fnumber(tupdesc, colname);
+	if (attnum <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of relation \"%s\" does not exist",
+						colname, RelationGetRelationName(rel))));
+	if (TupleDescAttr(tupdesc, attnum - 1)->atttypid != TIMESTAMPTZOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" of relation \"%s\" must be of type timestamp with time zone",
+						colname, RelationGetRelationName(rel))));
+
+	value = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+
+	return PointerGetDatum(heap_modify_tuple_by_cols(trigdata->tg_newtuple,
+													 tupdesc, 1, &attnum,
+													 &value, &isnull));
+}
