@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# test/quickstart.sh - the main job: install what is missing, build and
+# install plystra, start a throwaway cluster, create the extension at 1.0,
+# update it, and print its state.  Safe to run again: the previous
+# throwaway cluster is stopped and replaced.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/test/lib.sh"
+
+DIR=${PLYSTRA_QUICKSTART_DIR:-/tmp/plystra-quickstart}
+PORT=${PLYSTRA_QUICKSTART_PORT:-54330}
+
+ensure_packages
+build_and_install
+
+stop_cluster "$DIR"
+rm -rf "$DIR"
+mkdir -p "$DIR"
+[ "$(id -u)" -eq 0 ] && chown postgres: "$DIR"
+say "starting a throwaway cluster in $DIR (socket $DIR, port $PORT)"
+start_cluster "$DIR" "$PORT"
+
+psql_q() {
+	as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$DIR" -p "$PORT" -U postgres "$@"
+}
+psql_q -d postgres -c "CREATE DATABASE plystra"
+say "CREATE EXTENSION plystra VERSION '1.0'; ALTER EXTENSION plystra UPDATE"
+psql_q -d plystra -c "CREATE EXTENSION plystra VERSION '1.0'" \
+	-c "ALTER EXTENSION plystra UPDATE"
+psql_q -d plystra -P pager=off \
+	-c "SELECT extname, extversion, n.nspname AS schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE extname = 'plystra'" \
+	-c "SELECT name, extension_version, checksum, applied_at, applied_by, execution_time FROM plystra.schema_migrations WHERE component = 'plystra' ORDER BY name"
+
+say "the cluster keeps running; connect with: psql -h $DIR -p $PORT -U postgres plystra"
+say "stop it with: runuser -u postgres -- $PGBIN/pg_ctl -D $DIR/data stop"

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# test/run.sh - the whole suite: pg_regress (sql/, expected/), isolation
+# (test/specs), TAP with PostgreSQL::Test::Cluster (test/t, which holds the
+# upgrade matrix too).  Installs what is missing, builds and installs
+# plystra, runs everything as the postgres account in a copy of the tree it
+# owns, against a throwaway cluster on a private socket directory.
+#
+# Ends with "N passed, N failed" (one count per test file or spec) and exits
+# non-zero when anything failed or nothing ran.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/test/lib.sh"
+set -e
+
+PORT=${PLYSTRA_TEST_PORT:-54329}
+ensure_packages
+build_and_install
+
+work=$(mktemp -d /tmp/plystra-test.XXXXXX)
+chmod 755 "$work"
+[ "$(id -u)" -eq 0 ] && chown postgres: "$work"
+copy_tree "$work/src"
+mkdir -p "$work/logs"
+[ "$(id -u)" -eq 0 ] && chown postgres: "$work/logs"
+trap 'stop_cluster "$work"' EXIT
+say "throwaway cluster in $work (socket $work, port $PORT)"
+start_cluster "$work" "$PORT"
+set +e
+
+passed=0
+failed=0
+
+# suite NAME MAKE-ARGS...: run one kind of test with make installcheck in the
+# copy, count its results from the output.
+suite() {
+	local name=$1 log=$work/logs/$1.log ok bad rc
+	shift
+	say "$name"
+	as_pg env PGHOST="$work" PGPORT="$PORT" PGUSER=postgres \
+		make -C "$work/src" -s PG_CONFIG="$PG_CONFIG" installcheck "$@" >"$log" 2>&1
+	rc=$?
+	case $name in
+	tap)
+		ok=$(grep -cE '^test/t/.*\.pl \.+ ok' "$log")
+		bad=$(grep -E '^test/t/.*\.pl \.+ ' "$log" | grep -cvE '\.+ ok')
+		;;
+	*)
+		ok=$(grep -cE '^(test |     )?[a-z0-9_]+ +\.\.\. ok' "$log")
+		bad=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$log")
+		;;
+	esac
+	if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+		bad=1	# the suite did not get to run its tests
+	fi
+	cat "$log"
+	for f in "$work"/src/regression.diffs "$work"/src/output_iso/regression.diffs; do
+		[ "$rc" -ne 0 ] && [ -s "$f" ] && { echo "---- $f"; cat "$f"; }
+	done
+	if [ "$name" = tap ] && [ "$rc" -ne 0 ]; then
+		for f in "$work"/src/tmp_check/log/regress_log_*; do
+			[ -f "$f" ] && { echo "---- $f"; tail -n 60 "$f"; }
+		done
+	fi
+	passed=$((passed + ok))
+	failed=$((failed + bad))
+}
+
+suite regress ISOLATION= TAP_TESTS=
+if ls "$top"/test/specs/*.spec >/dev/null 2>&1; then
+	suite isolation REGRESS= TAP_TESTS=
+fi
+suite tap REGRESS= ISOLATION=
+
+echo
+echo "logs: $work/logs"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
