@@ -18,10 +18,11 @@ die() {
 	exit 1
 }
 
-# Run a command as the postgres account (PostgreSQL refuses to run as root).
+# Run a command as the postgres account (PostgreSQL refuses to run as root),
+# from a directory it can enter (the checkout may be under /root).
 as_pg() {
 	if [ "$(id -u)" -eq 0 ]; then
-		runuser -u postgres -- env PATH="$PGBIN:$PATH" "$@"
+		(cd / && runuser -u postgres -- env PATH="$PGBIN:$PATH" "$@")
 	else
 		env PATH="$PGBIN:$PATH" "$@"
 	fi
