@@ -65,6 +65,28 @@ suite() {
 	failed=$((failed + bad))
 }
 
+# Every test file on disk is in the Makefile's lists and the other way
+# round, so that a test cannot be silently skipped or missing.
+say "test lists"
+listed() {
+	printf 'print-list:\n\t@echo $(REGRESS) / $(ISOLATION)\n' |
+		make -C "$top" -s --no-print-directory PG_CONFIG="$PG_CONFIG" \
+			-f Makefile -f - print-list
+}
+lists=$(listed)
+regress_listed=$(echo "${lists%%/*}" | tr ' ' '\n' | sed '/^$/d' | sort)
+isolation_listed=$(echo "${lists#*/}" | tr ' ' '\n' | sed '/^$/d' | sort)
+regress_files=$(ls "$top"/sql/*.sql 2>/dev/null | xargs -r -n1 basename | sed 's/\.sql$//' | sort)
+isolation_files=$(ls "$top"/test/specs/*.spec 2>/dev/null | xargs -r -n1 basename | sed 's/\.spec$//' | sort)
+if [ "$regress_listed" = "$regress_files" ] && [ "$isolation_listed" = "$isolation_files" ]; then
+	echo "test lists match the files"
+	passed=$((passed + 1))
+else
+	echo "REGRESS/ISOLATION in Makefile do not match sql/*.sql and test/specs/*.spec:"
+	diff <(echo "$regress_listed"; echo "$isolation_listed") <(echo "$regress_files"; echo "$isolation_files")
+	failed=$((failed + 1))
+fi
+
 suite regress ISOLATION= TAP_TESTS=
 if ls "$top"/test/specs/*.spec >/dev/null 2>&1; then
 	suite isolation REGRESS= TAP_TESTS=
