@@ -15,7 +15,11 @@ OBJS = \
 	src/plystra.o \
 	src/checksum.o \
 	src/builtin_migrations.o \
+	src/append_only.o \
+	src/audit.o \
+	src/history.o \
 	src/install.o \
+	src/migrate.o \
 	src/script.o \
 	src/interface.o \
 	src/timestamps.o
@@ -39,6 +43,9 @@ REGRESS = \
 	schema \
 	seed_data \
 	timestamps \
+	migrate \
+	migrate_privileges \
+	migration_status \
 	upgrade_1_1 \
 	migration_files
 REGRESS_OPTS = --inputdir=$(srcdir) --encoding=UTF8 --no-locale

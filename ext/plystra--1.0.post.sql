@@ -1,1 +1,89 @@
+/*
+ * Migrations of applications: plystra.migrate() and its companions.
+ */
+
+-- Runs the caller's script as the caller, with the caller's search_path,
+-- exactly as psql -1 -f would: deliberately neither SECURITY DEFINER nor
+-- pinned to a search_path.  Its own queries are schema-qualified in C.
+CREATE FUNCTION plystra.migrate(component text, name text, script text,
+								allow_out_of_order boolean DEFAULT false)
+RETURNS text
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'plystra_migrate';
+REVOKE ALL ON FUNCTION plystra.migrate(text, text, text, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION plystra.migrate(text, text, text, boolean) IS
+'Applies one migration of an application component exactly once, in order, recording its checksum; returns applied or already applied';
+
+CREATE FUNCTION plystra.migration_forget(component text, name text, reason text)
+RETURNS boolean
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_migration_forget';
+REVOKE ALL ON FUNCTION plystra.migration_forget(text, text, text) FROM PUBLIC;
+COMMENT ON FUNCTION plystra.migration_forget(text, text, text) IS
+'Repair: removes the record of an application''s migration so that migrate() applies it again; writes an audit row with the reason';
+
+CREATE FUNCTION plystra._builtin_migrations(OUT name text, OUT version text,
+										   OUT checksum text)
+RETURNS SETOF record
+LANGUAGE C IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_builtin_migration_list';
+COMMENT ON FUNCTION plystra._builtin_migrations() IS
+'The extension''s own migrations compiled into the loaded library: name, version shipping it, checksum';
+
+CREATE FUNCTION plystra.migration_status(component text DEFAULT NULL)
+RETURNS TABLE (component text, name text, state text, checksum text,
+			   expected_checksum text, applied_at timestamptz, applied_by name,
+			   extension_version text)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT coalesce(h.component, 'plystra'), coalesce(h.name, b.name),
+		   CASE
+			   WHEN h.name IS NULL THEN 'pending'
+			   WHEN h.component = 'plystra' AND b.name IS NULL THEN 'unknown'
+			   WHEN h.component = 'plystra' AND h.checksum <> b.checksum
+				   THEN 'checksum_mismatch'
+			   ELSE 'applied'
+		   END,
+		   h.checksum, b.checksum, h.applied_at, h.applied_by,
+		   coalesce(h.extension_version, b.version)
+	  FROM (SELECT * FROM plystra_data.schema_migrations m
+			 WHERE $1 IS NULL OR m.component = $1) h
+	  FULL JOIN (SELECT * FROM plystra._builtin_migrations()
+				  WHERE $1 IS NULL OR $1 = 'plystra') b
+		ON h.component = 'plystra' AND h.name = b.name
+	 ORDER BY coalesce(h.component, 'plystra') COLLATE "C",
+			  coalesce(h.name, b.name) COLLATE "C"
+$$;
+REVOKE ALL ON FUNCTION plystra.migration_status(text) FROM PUBLIC;
+COMMENT ON FUNCTION plystra.migration_status(text) IS
+'One row per known migration with its state: applied, pending (run ALTER EXTENSION plystra UPDATE), checksum_mismatch or unknown';
+
+CREATE FUNCTION plystra.migrate_verify()
+RETURNS TABLE (component text, name text, problem text, detail text)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT s.component, s.name, s.state,
+		   CASE s.state
+			   WHEN 'pending' THEN
+				   'the plystra library ships this migration (extension version '
+				   || s.extension_version
+				   || ') but the database has not applied it: run ALTER EXTENSION plystra UPDATE'
+			   WHEN 'checksum_mismatch' THEN
+				   'recorded with checksum ' || s.checksum
+				   || ' but the plystra library ships checksum ' || s.expected_checksum
+			   WHEN 'unknown' THEN
+				   'recorded, but the loaded plystra library does not ship it: is the library older than the installed extension?'
+		   END
+	  FROM plystra.migration_status() s
+	 WHERE s.state <> 'applied'
+	 ORDER BY s.component COLLATE "C", s.name COLLATE "C"
+$$;
+REVOKE ALL ON FUNCTION plystra.migrate_verify() FROM PUBLIC;
+COMMENT ON FUNCTION plystra.migrate_verify() IS
+'Problems of the migration history, one row each; no rows means the history is intact';
+
 -- end of plystra--1.0.sql

@@ -61,6 +61,46 @@ SELECT pg_catalog.pg_extension_config_dump('plystra_data.schema_migrations',
 COMMENT ON TABLE plystra_data.schema_migrations IS
 'Storage of the migration history: one row per applied migration of each component';
 
+/*
+ * The history is append-only: nobody updates, deletes or truncates it
+ * (plystra.migration_forget() is the one repair path), and no migration
+ * script may insert into it.  ENABLE ALWAYS: the guards fire also under
+ * session_replication_role = replica.
+ */
+CREATE FUNCTION plystra.append_only_guard()
+RETURNS trigger
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_append_only_guard';
+REVOKE ALL ON FUNCTION plystra.append_only_guard() FROM PUBLIC;
+COMMENT ON FUNCTION plystra.append_only_guard() IS
+'Trigger refusing UPDATE, DELETE and TRUNCATE of an append-only table; its argument is the hint given';
+
+CREATE FUNCTION plystra.history_insert_guard()
+RETURNS trigger
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_history_insert_guard';
+REVOKE ALL ON FUNCTION plystra.history_insert_guard() FROM PUBLIC;
+COMMENT ON FUNCTION plystra.history_insert_guard() IS
+'Trigger refusing history rows written by a migration script';
+
+CREATE TRIGGER plystra_append_only
+	BEFORE UPDATE OR DELETE ON plystra_data.schema_migrations
+	FOR EACH ROW EXECUTE FUNCTION plystra.append_only_guard(
+		'To make a migration run again, remove its record with plystra.migration_forget().');
+CREATE TRIGGER plystra_append_only_truncate
+	BEFORE TRUNCATE ON plystra_data.schema_migrations
+	FOR EACH STATEMENT EXECUTE FUNCTION plystra.append_only_guard(
+		'To make a migration run again, remove its record with plystra.migration_forget().');
+CREATE TRIGGER plystra_history_insert
+	BEFORE INSERT ON plystra_data.schema_migrations
+	FOR EACH ROW EXECUTE FUNCTION plystra.history_insert_guard();
+ALTER TABLE plystra_data.schema_migrations
+	ENABLE ALWAYS TRIGGER plystra_append_only,
+	ENABLE ALWAYS TRIGGER plystra_append_only_truncate,
+	ENABLE ALWAYS TRIGGER plystra_history_insert;
+
 CREATE VIEW plystra.schema_migrations AS
 	SELECT component, name, checksum, applied_at, applied_by, execution_time,
 		   extension_version

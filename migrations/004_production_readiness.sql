@@ -89,8 +89,9 @@ SELECT pg_catalog.pg_extension_config_dump('plystra_data.background_jobs_id_seq'
 
 INSERT INTO plystra_data.audit_event_types (id, key, description, builtin) VALUES
 	(1, 'migration.applied', 'A migration was applied', true),
-	(2, 'audit.purged', 'Audit rows older than a cutoff were purged', true),
-	(3, 'entity.deleted', 'An entity was soft-deleted', true),
-	(4, 'entity.restored', 'A soft-deleted entity was restored', true),
-	(5, 'entity.purged', 'Soft-deleted entities were removed for good', true);
+	(2, 'migration.forgotten', 'The record of an applied migration was removed', true),
+	(3, 'audit.purged', 'Audit rows older than a cutoff were purged', true),
+	(4, 'entity.deleted', 'An entity was soft-deleted', true),
+	(5, 'entity.restored', 'A soft-deleted entity was restored', true),
+	(6, 'entity.purged', 'Soft-deleted entities were removed for good', true);
 SELECT setval('plystra_data.audit_event_types_id_seq', 1000, false);

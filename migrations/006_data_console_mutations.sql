@@ -20,4 +20,4 @@ CREATE OR REPLACE VIEW plystra.resource_actions AS
 	  FROM plystra_data.resource_actions;
 
 INSERT INTO plystra_data.audit_event_types (id, key, description, builtin) VALUES
-	(6, 'data_console.mutation', 'A resource was changed through the Data Console', true);
+	(7, 'data_console.mutation', 'A resource was changed through the Data Console', true);

@@ -50,5 +50,5 @@ SELECT pg_catalog.pg_extension_config_dump('plystra_data.admin_grants', '');
 SELECT pg_catalog.pg_extension_config_dump('plystra_data.admin_grants_id_seq', '');
 
 INSERT INTO plystra_data.audit_event_types (id, key, description, builtin) VALUES
-	(7, 'admin_grant.created', 'Administrator rights were granted to a user', true),
-	(8, 'admin_grant.revoked', 'Administrator rights of a user were revoked', true);
+	(8, 'admin_grant.created', 'Administrator rights were granted to a user', true),
+	(9, 'admin_grant.revoked', 'Administrator rights of a user were revoked', true);

@@ -22,7 +22,7 @@ CREATE OR REPLACE VIEW plystra.users AS
 	 WHERE deleted_at IS NULL;
 
 INSERT INTO plystra_data.audit_event_types (id, key, description, builtin) VALUES
-	(9, 'user.login.succeeded', 'A user signed in', true),
-	(10, 'user.login.failed', 'A sign-in attempt failed', true),
-	(11, 'user.locked', 'A user was locked out after failed sign-ins', true),
-	(12, 'user.password.changed', 'A user''s password was set or changed', true);
+	(10, 'user.login.succeeded', 'A user signed in', true),
+	(11, 'user.login.failed', 'A sign-in attempt failed', true),
+	(12, 'user.locked', 'A user was locked out after failed sign-ins', true),
+	(13, 'user.password.changed', 'A user''s password was set or changed', true);

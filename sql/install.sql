@@ -38,11 +38,18 @@ SELECT p.oid::regprocedure AS function,
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE n.nspname = 'plystra' ORDER BY p.proname;
 
--- every function pins its search_path
-SELECT p.oid::regprocedure AS function_without_search_path
+-- every function pins its search_path, but migrate(), which runs the
+-- caller's script with the caller's search_path and privileges
+SELECT p.oid::regprocedure AS function_without_search_path, p.prosecdef
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE n.nspname IN ('plystra', 'plystra_data')
    AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false);
+-- SECURITY DEFINER functions are few, and none is open to PUBLIC
+SELECT p.oid::regprocedure AS security_definer,
+	   has_function_privilege('public', p.oid, 'EXECUTE') AS public_execute
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname IN ('plystra', 'plystra_data') AND p.prosecdef
+ ORDER BY p.proname;
 
 -- a role with no grant reaches nothing
 CREATE ROLE plystra_regress_nobody;

@@ -34,9 +34,6 @@
 
 PG_FUNCTION_INFO_V1(plystra_migrate_builtin);
 
-static SPIPlanPtr latest_plan = NULL;
-static SPIPlanPtr insert_plan = NULL;
-
 const BuiltinMigration *
 plystra_builtin_migrations(int *count)
 {
@@ -63,19 +60,6 @@ find_builtin(const char *name)
 	return NULL;
 }
 
-static SPIPlanPtr
-prepare_kept(const char *query, int nargs, Oid *argtypes)
-{
-	SPIPlanPtr	plan = SPI_prepare(query, nargs, argtypes);
-
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed for \"%s\": %s",
-			 query, SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "SPI_keepplan failed");
-	return plan;
-}
-
 /*
  * plystra._migrate_builtin(name text, script text) returns void
  */
@@ -88,11 +72,7 @@ plystra_migrate_builtin(PG_FUNCTION_ARGS)
 	const BuiltinMigration *builtin;
 	TimestampTz started;
 	TimestampTz finished;
-	Interval   *duration;
-	Datum		values[6];
-	Oid			argtypes[6] = {TEXTOID, TEXTOID, TIMESTAMPTZOID, NAMEOID,
-	INTERVALOID, TEXTOID};
-	int			ret;
+	char	   *latest;
 
 	if (!plystra_in_own_script())
 		ereport(ERROR,
@@ -128,54 +108,21 @@ plystra_migrate_builtin(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 
 	/* the extension's own history is applied in order, each name once */
-	if (latest_plan == NULL)
-		latest_plan = prepare_kept("SELECT pg_catalog.max(name COLLATE \"C\")"
-								   " FROM plystra_data.schema_migrations"
-								   " WHERE component OPERATOR(pg_catalog.=) 'plystra'",
-								   0, NULL);
-	ret = SPI_execute_plan(latest_plan, NULL, NULL, true, 1);
-	if (ret != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "could not read the migration history: %s",
-			 SPI_result_code_string(ret));
-	{
-		bool		isnull;
-		Datum		latest = SPI_getbinval(SPI_tuptable->vals[0],
-										   SPI_tuptable->tupdesc, 1, &isnull);
+	latest = plystra_history_latest(PLYSTRA_COMPONENT);
+	if (latest != NULL && strcmp(latest, name) >= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PLYSTRA_MIGRATION_ORDER),
+				 errmsg("migration \"%s\" of component \"%s\" does not sort after the latest applied one, \"%s\"",
+						name, PLYSTRA_COMPONENT, latest),
+				 errhint("The extension's history is damaged; compare plystra.migration_status('plystra') with the shipped migrations.")));
 
-		if (!isnull && strcmp(TextDatumGetCString(latest), name) >= 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_PLYSTRA_MIGRATION_ORDER),
-					 errmsg("migration \"%s\" of component \"%s\" does not sort after the latest applied one, \"%s\"",
-							name, PLYSTRA_COMPONENT, TextDatumGetCString(latest)),
-					 errhint("The extension's history is damaged; compare plystra.schema_migrations with plystra.migration_checksum() of the shipped migrations.")));
-	}
-
-	/* run the migration */
 	started = GetCurrentTimestamp();
-	plystra_run_script(psprintf("plystra migration %s", name),
-					   text_to_cstring(script));
+	(void) plystra_run_script(psprintf("plystra migration %s", name),
+							  text_to_cstring(script));
 	finished = GetCurrentTimestamp();
 
-	duration = (Interval *) palloc0(sizeof(Interval));
-	duration->time = finished - started;
-
-	if (insert_plan == NULL)
-		insert_plan = prepare_kept("INSERT INTO plystra_data.schema_migrations"
-								   " (component, name, checksum, applied_at,"
-								   "  applied_by, execution_time, extension_version)"
-								   " VALUES ('plystra', $1, $2, $3, $4, $5, $6)",
-								   6, argtypes);
-	values[0] = CStringGetTextDatum(name);
-	values[1] = CStringGetTextDatum(checksum);
-	values[2] = TimestampTzGetDatum(started);
-	values[3] = DirectFunctionCall1(namein,
-									CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
-	values[4] = IntervalPGetDatum(duration);
-	values[5] = CStringGetTextDatum(builtin->version);
-	ret = SPI_execute_plan(insert_plan, values, NULL, false, 0);
-	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "could not record migration \"%s\": %s",
-			 name, SPI_result_code_string(ret));
+	plystra_history_record(PLYSTRA_COMPONENT, name, checksum, started,
+						   finished, builtin->version);
 
 	SPI_finish();
 	PG_RETURN_VOID();

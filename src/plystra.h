@@ -15,6 +15,8 @@
 
 #include "postgres.h"
 
+#include "datatype/timestamp.h"
+
 #if PG_VERSION_NUM < 130000
 #error "plystra requires PostgreSQL 13 or later"
 #endif
@@ -31,6 +33,10 @@
  */
 #define ERRCODE_PLYSTRA_CHECKSUM_MISMATCH	MAKE_SQLSTATE('P','Y','0','0','1')
 #define ERRCODE_PLYSTRA_MIGRATION_ORDER		MAKE_SQLSTATE('P','Y','0','0','2')
+#define ERRCODE_PLYSTRA_INVALID_MIGRATION_NAME	MAKE_SQLSTATE('P','Y','0','0','3')
+#define ERRCODE_PLYSTRA_EMPTY_MIGRATION		MAKE_SQLSTATE('P','Y','0','0','4')
+#define ERRCODE_PLYSTRA_MIGRATION_HISTORY	MAKE_SQLSTATE('P','Y','0','0','5')
+#define ERRCODE_PLYSTRA_APPEND_ONLY			MAKE_SQLSTATE('P','Y','0','1','0')
 
 /* Length of "sha256:" followed by 64 hex digits. */
 #define PLYSTRA_CHECKSUM_LEN	(7 + 64)
@@ -51,7 +57,27 @@ extern void plystra_checksum(const char *data, size_t len,
 extern bool plystra_in_own_script(void);
 
 /* script.c */
-extern void plystra_run_script(const char *what, const char *script);
+extern int	plystra_run_script(const char *what, const char *script);
+extern bool plystra_migration_running(void);
+
+/* history.c */
+extern char *plystra_history_checksum(const char *component, const char *name);
+extern char *plystra_history_latest(const char *component);
+extern char *plystra_installed_version(void);
+extern void plystra_history_record(const char *component, const char *name,
+								   const char *checksum, TimestampTz started,
+								   TimestampTz finished, const char *version);
+extern char *plystra_history_forget(const char *component, const char *name);
+extern Oid	plystra_history_relid(void);
+
+/* audit.c */
+extern void plystra_audit(const char *event_type, const char *target_type,
+						  const char *target_id, const char *details);
+
+/* append_only.c */
+extern void plystra_door_open(Oid relid);
+extern void plystra_door_close(void);
+
 
 /* builtin_migrations.c */
 extern const BuiltinMigration *plystra_builtin_migrations(int *count);

@@ -19,12 +19,17 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "utils/elog.h"
+#include "utils/lsyscache.h"
 
 #include "plystra.h"
+
+/* true while a migration script's statements execute */
+static bool script_running = false;
 
 typedef struct ScriptErrorContext
 {
@@ -200,10 +205,102 @@ nontransactional_statement(Node *stmt)
 }
 
 /*
- * Run script, a string of SQL statements, as part of the current
- * transaction.  "what" names it in errors.  The caller is connected to SPI.
+ * Does rv name the migration history, plystra.schema_migrations or
+ * plystra_data.schema_migrations, qualified or through the search_path?
  */
-void
+static bool
+is_history(RangeVar *rv)
+{
+	Oid			relid;
+	char	   *nspname;
+
+	if (rv == NULL || strcmp(rv->relname, "schema_migrations") != 0)
+		return false;
+	if (rv->schemaname != NULL)
+		return strcmp(rv->schemaname, PLYSTRA_SCHEMA) == 0 ||
+			strcmp(rv->schemaname, PLYSTRA_DATA_SCHEMA) == 0;
+	relid = RangeVarGetRelid(rv, NoLock, true);
+	if (!OidIsValid(relid))
+		return false;
+	nspname = get_namespace_name(get_rel_namespace(relid));
+	return nspname != NULL &&
+		(strcmp(nspname, PLYSTRA_SCHEMA) == 0 ||
+		 strcmp(nspname, PLYSTRA_DATA_SCHEMA) == 0);
+}
+
+/*
+ * Does the statement write to or alter the migration history by name?
+ * Writes hidden in functions or dynamic SQL are refused when they happen,
+ * by the history table's triggers.
+ */
+static bool
+names_history(Node *stmt)
+{
+	ListCell   *lc;
+
+	switch (nodeTag(stmt))
+	{
+		case T_InsertStmt:
+			return is_history(((InsertStmt *) stmt)->relation);
+		case T_UpdateStmt:
+			return is_history(((UpdateStmt *) stmt)->relation);
+		case T_DeleteStmt:
+			return is_history(((DeleteStmt *) stmt)->relation);
+#if PG_VERSION_NUM >= 150000
+		case T_MergeStmt:
+			return is_history(((MergeStmt *) stmt)->relation);
+#endif
+		case T_CopyStmt:
+			return ((CopyStmt *) stmt)->is_from &&
+				is_history(((CopyStmt *) stmt)->relation);
+		case T_AlterTableStmt:
+			return is_history(((AlterTableStmt *) stmt)->relation);
+		case T_RenameStmt:
+			return is_history(((RenameStmt *) stmt)->relation);
+		case T_AlterObjectSchemaStmt:
+			return is_history(((AlterObjectSchemaStmt *) stmt)->relation);
+		case T_CreateTrigStmt:
+			return is_history(((CreateTrigStmt *) stmt)->relation);
+		case T_RuleStmt:
+			return is_history(((RuleStmt *) stmt)->relation);
+		case T_TruncateStmt:
+			foreach(lc, ((TruncateStmt *) stmt)->relations)
+			{
+				if (is_history(lfirst_node(RangeVar, lc)))
+					return true;
+			}
+			return false;
+		case T_DropStmt:
+			{
+				DropStmt   *drop = (DropStmt *) stmt;
+
+				if (drop->removeType != OBJECT_TABLE &&
+					drop->removeType != OBJECT_VIEW)
+					return false;
+				foreach(lc, drop->objects)
+				{
+					if (is_history(makeRangeVarFromNameList((List *) lfirst(lc))))
+						return true;
+				}
+				return false;
+			}
+		default:
+			return false;
+	}
+}
+
+bool
+plystra_migration_running(void)
+{
+	return script_running;
+}
+
+/*
+ * Run script, a string of SQL statements, as part of the current
+ * transaction.  "what" names it in errors.  Returns the number of
+ * statements run.  The caller is connected to SPI.
+ */
+int
 plystra_run_script(const char *what, const char *script)
 {
 	ScriptErrorContext ctx;
@@ -241,7 +338,7 @@ plystra_run_script(const char *what, const char *script)
 
 		if (IsA(raw->stmt, TransactionStmt))
 			ereport(ERROR,
-					(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+					(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
 					 errmsg("a migration cannot contain transaction control statements"),
 					 errdetail("Each migration runs in one transaction of its own, which BEGIN, COMMIT, ROLLBACK and SAVEPOINT would end or split."),
 					 errhint("Remove the transaction control statements; the migration commits or rolls back as a whole.")));
@@ -252,28 +349,43 @@ plystra_run_script(const char *what, const char *script)
 					 errmsg("%s cannot run inside a migration", kind),
 					 errdetail("A migration runs inside a transaction block, and %s cannot.", kind),
 					 errhint("Run the statement outside the migration, e.g. with psql after it has been applied, and record it in a migration of its own that checks its effect.")));
+		if (names_history(raw->stmt))
+			ereport(ERROR,
+					(errcode(ERRCODE_PLYSTRA_MIGRATION_HISTORY),
+					 errmsg("a migration cannot change the migration history"),
+					 errdetail("plystra.schema_migrations is written by plystra.migrate() alone."),
+					 errhint("To make a migration run again, remove its record with plystra.migration_forget().")));
 	}
 
 	n = 0;
-	foreach(lc, stmts)
+	script_running = true;
+	PG_TRY();
 	{
-		RawStmt    *raw = lfirst_node(RawStmt, lc);
-		int			start = Max(raw->stmt_location, 0);
-		int			end = raw->stmt_len > 0 ? start + raw->stmt_len :
-			start + (int) strlen(script + start);
-		char	   *sql;
-		int			ret;
+		foreach(lc, stmts)
+		{
+			RawStmt    *raw = lfirst_node(RawStmt, lc);
+			int			start = Max(raw->stmt_location, 0);
+			int			end = raw->stmt_len > 0 ? start + raw->stmt_len :
+				start + (int) strlen(script + start);
+			char	   *sql;
+			int			ret;
 
-		start = skip_blanks(script, start, end);
-		sql = pnstrdup(script + start, end - start);
-
-		ctx.statement = ++n;
-		ctx.location = start;
-		ret = SPI_execute(sql, false, 0);
-		if (ret < 0)
-			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
-		pfree(sql);
+			start = skip_blanks(script, start, end);
+			sql = pnstrdup(script + start, end - start);
+			ctx.statement = ++n;
+			ctx.location = start;
+			ret = SPI_execute(sql, false, 0);
+			if (ret < 0)
+				elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+			pfree(sql);
+		}
 	}
+	PG_FINALLY();
+	{
+		script_running = false;
+	}
+	PG_END_TRY();
 
 	error_context_stack = errcallback.previous;
+	return n;
 }

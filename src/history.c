@@ -1,0 +1,303 @@
+/*-------------------------------------------------------------------------
+ *
+ * history.c
+ *	  Reads and writes of the migration history, plystra_data.schema_migrations.
+ *
+ * Only the functions here touch history rows.  They run their queries as
+ * the owner of the history table, so that plystra.migrate() can record a
+ * migration for a caller who has no privilege on plystra_data (and so
+ * cannot write history rows by hand).  Every query is schema-qualified,
+ * operators included, because plystra.migrate() runs with the caller's
+ * search_path.  Plans are prepared once per backend and kept.
+ *
+ * The caller must be connected to SPI.
+ *
+ * Copyright (c) 2026, Plystra developers
+ *
+ * IDENTIFICATION
+ *	  src/history.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "access/htup_details.h"
+#include "catalog/pg_class.h"
+#include "commands/trigger.h"
+#include "fmgr.h"
+
+#include "plystra.h"
+
+static SPIPlanPtr lookup_plan = NULL;
+static SPIPlanPtr latest_plan = NULL;
+static SPIPlanPtr insert_plan = NULL;
+static SPIPlanPtr delete_plan = NULL;
+static SPIPlanPtr version_plan = NULL;
+
+/* state saved while running as the history table's owner */
+typedef struct OwnerContext
+{
+	Oid			save_userid;
+	int			save_sec_context;
+} OwnerContext;
+
+static SPIPlanPtr
+prepare_kept(const char *query, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan = SPI_prepare(query, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+			 query, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	return plan;
+}
+
+/* The history table; an error if the extension's storage is missing. */
+static Oid
+history_relid(void)
+{
+	Oid			nspoid = get_namespace_oid(PLYSTRA_DATA_SCHEMA, true);
+	Oid			relid = InvalidOid;
+
+	if (OidIsValid(nspoid))
+		relid = get_relname_relid("schema_migrations", nspoid);
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"%s.schema_migrations\" does not exist",
+						PLYSTRA_DATA_SCHEMA),
+				 errhint("Is the extension plystra installed in this database?")));
+	return relid;
+}
+
+static void
+become_owner(OwnerContext *ctx)
+{
+	HeapTuple	tuple;
+	Oid			relid = history_relid();
+	Oid			owner;
+
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+
+	GetUserIdAndSecContext(&ctx->save_userid, &ctx->save_sec_context);
+	SetUserIdAndSecContext(owner, ctx->save_sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+}
+
+static void
+restore_user(OwnerContext *ctx)
+{
+	SetUserIdAndSecContext(ctx->save_userid, ctx->save_sec_context);
+}
+
+/*
+ * Run a query as the history table's owner, preparing and keeping its plan
+ * on first use.  Both happen as the owner: parse analysis checks the
+ * privileges on plystra_data, and so does a re-analysis when the plan is
+ * invalidated.  Errors leave the user switched, which transaction abort
+ * undoes, as for any SECURITY DEFINER function.
+ */
+static int
+execute_as_owner(SPIPlanPtr *plan, const char *query, int nargs,
+				 Oid *argtypes, Datum *values, bool read_only, long count)
+{
+	OwnerContext ctx;
+	int			ret;
+
+	become_owner(&ctx);
+	if (*plan == NULL)
+		*plan = prepare_kept(query, nargs, argtypes);
+	ret = SPI_execute_plan(*plan, values, NULL, read_only, count);
+	restore_user(&ctx);
+	return ret;
+}
+
+/*
+ * The recorded checksum of (component, name), valid until SPI_finish(),
+ * or NULL when the migration is not recorded.
+ */
+char *
+plystra_history_checksum(const char *component, const char *name)
+{
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+	int			ret;
+
+	values[0] = CStringGetTextDatum(component);
+	values[1] = CStringGetTextDatum(name);
+	ret = execute_as_owner(&lookup_plan,
+						   "SELECT checksum FROM plystra_data.schema_migrations"
+						   " WHERE component OPERATOR(pg_catalog.=) $1"
+						   "   AND name OPERATOR(pg_catalog.=) $2",
+						   2, argtypes, values, false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read the migration history: %s",
+			 SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		return NULL;
+	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+}
+
+/*
+ * The byte-wise greatest recorded name of component, or NULL when the
+ * component has no history.
+ */
+char *
+plystra_history_latest(const char *component)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	int			ret;
+
+	values[0] = CStringGetTextDatum(component);
+	ret = execute_as_owner(&latest_plan,
+						   "SELECT pg_catalog.max(name COLLATE pg_catalog.\"C\")"
+						   " FROM plystra_data.schema_migrations"
+						   " WHERE component OPERATOR(pg_catalog.=) $1",
+						   1, argtypes, values, false, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read the migration history: %s",
+			 SPI_result_code_string(ret));
+	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+}
+
+/* The installed version of the extension. */
+char *
+plystra_installed_version(void)
+{
+	int			ret;
+
+	if (version_plan == NULL)
+		version_plan = prepare_kept("SELECT extversion FROM pg_catalog.pg_extension"
+									" WHERE extname OPERATOR(pg_catalog.=) 'plystra'",
+									0, NULL);
+	ret = SPI_execute_plan(version_plan, NULL, NULL, true, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"%s\" is not installed in this database",
+						PLYSTRA_EXTENSION_NAME)));
+	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+}
+
+/* Record an applied migration. */
+void
+plystra_history_record(const char *component, const char *name,
+					   const char *checksum, TimestampTz started,
+					   TimestampTz finished, const char *version)
+{
+	Oid			argtypes[7] = {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID,
+	NAMEOID, INTERVALOID, TEXTOID};
+	Datum		values[7];
+	Interval   *duration;
+	int			ret;
+
+	duration = (Interval *) palloc0(sizeof(Interval));
+	duration->time = Max(finished - started, 0);
+
+	values[0] = CStringGetTextDatum(component);
+	values[1] = CStringGetTextDatum(name);
+	values[2] = CStringGetTextDatum(checksum);
+	values[3] = TimestampTzGetDatum(started);
+	/* the role that applied it, not the owner we write as */
+	values[4] = DirectFunctionCall1(namein,
+									CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
+	values[5] = IntervalPGetDatum(duration);
+	values[6] = CStringGetTextDatum(version);
+
+	ret = execute_as_owner(&insert_plan,
+						   "INSERT INTO plystra_data.schema_migrations"
+						   " (component, name, checksum, applied_at,"
+						   "  applied_by, execution_time, extension_version)"
+						   " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+						   7, argtypes, values, false, 0);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "could not record migration \"%s\": %s",
+			 name, SPI_result_code_string(ret));
+}
+
+/*
+ * Remove the record of (component, name); returns its checksum, or NULL
+ * when there was none.  The caller opens the append-only guard's door.
+ */
+char *
+plystra_history_forget(const char *component, const char *name)
+{
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+	int			ret;
+
+	values[0] = CStringGetTextDatum(component);
+	values[1] = CStringGetTextDatum(name);
+	ret = execute_as_owner(&delete_plan,
+						   "DELETE FROM plystra_data.schema_migrations"
+						   " WHERE component OPERATOR(pg_catalog.=) $1"
+						   "   AND name OPERATOR(pg_catalog.=) $2"
+						   " RETURNING checksum",
+						   2, argtypes, values, false, 0);
+	if (ret != SPI_OK_DELETE_RETURNING)
+		elog(ERROR, "could not remove the record of migration \"%s\": %s",
+			 name, SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		return NULL;
+	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+}
+
+/* For plystra.migration_forget(): the history table's OID. */
+Oid
+plystra_history_relid(void)
+{
+	return history_relid();
+}
+
+/*
+ * plystra.history_insert_guard(): BEFORE INSERT FOR EACH ROW on the history
+ * table.  A migration script must not write history rows of its own: while
+ * one runs, every INSERT into the history is refused, whoever runs it and
+ * however it is reached (dynamic SQL, functions, triggers).  Outside of
+ * migrations only the table's owner can insert, which is what restoring a
+ * dump does.
+ */
+PG_FUNCTION_INFO_V1(plystra_history_insert_guard);
+
+Datum
+plystra_history_insert_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by trigger manager",
+						"history_insert_guard")));
+	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" must be fired BEFORE INSERT FOR EACH ROW",
+						"history_insert_guard")));
+
+	if (plystra_migration_running())
+		ereport(ERROR,
+				(errcode(ERRCODE_PLYSTRA_MIGRATION_HISTORY),
+				 errmsg("a migration cannot change the migration history"),
+				 errdetail("plystra.schema_migrations is written by plystra.migrate() alone."),
+				 errhint("To make a migration run again, remove its record with plystra.migration_forget().")));
+
+	return PointerGetDatum(trigdata->tg_trigtuple);
+}

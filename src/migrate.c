@@ -1,0 +1,342 @@
+/*-------------------------------------------------------------------------
+ *
+ * migrate.c
+ *	  Applications' migrations: plystra.migrate(), plystra.migration_forget()
+ *	  and the list of the extension's own migrations for migration_status().
+ *
+ * plystra.migrate(component, name, script, allow_out_of_order) applies one
+ * migration exactly once.  It runs as the caller, with the caller's
+ * search_path, exactly as "psql -1 -f file" would: it is not SECURITY
+ * DEFINER, so a migration gains no privilege, and it pins no search_path,
+ * so unqualified names in the script land where the caller's would.  Its
+ * own reads and writes of the history are schema-qualified and run as the
+ * history table's owner (history.c).
+ *
+ * Migrations of one component are serialised by a transaction-scoped
+ * advisory lock, which cannot go stale: it goes with the transaction,
+ * whether that commits, aborts or its backend dies.
+ *
+ * Copyright (c) 2026, Plystra developers
+ *
+ * IDENTIFICATION
+ *	  src/migrate.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/lock.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+
+#include "plystra.h"
+
+PG_FUNCTION_INFO_V1(plystra_migrate);
+PG_FUNCTION_INFO_V1(plystra_migration_forget);
+PG_FUNCTION_INFO_V1(plystra_builtin_migration_list);
+
+/* first half of the advisory lock key of every component: "plys" */
+#define PLYSTRA_LOCK_CLASS	0x706C7973
+
+#define MAX_COMPONENT_LEN	63
+#define MAX_NAME_LEN		255
+
+/*
+ * Check a component or migration name; see README for the grammar.  One
+ * to maxlen bytes, starting with an ASCII letter or digit, with no
+ * whitespace, no control characters and no path separators.
+ */
+static void
+check_name(const char *kind, const char *value, int maxlen)
+{
+	size_t		len = strlen(value);
+	const unsigned char *p;
+
+	if (len == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PLYSTRA_INVALID_MIGRATION_NAME),
+				 errmsg("%s must not be empty", kind)));
+	if (len > maxlen)
+		ereport(ERROR,
+				(errcode(ERRCODE_PLYSTRA_INVALID_MIGRATION_NAME),
+				 errmsg("%s is too long", kind),
+				 errdetail("It has %zu bytes; the limit is %d.", len, maxlen)));
+	if (!((value[0] >= 'a' && value[0] <= 'z') ||
+		  (value[0] >= 'A' && value[0] <= 'Z') ||
+		  (value[0] >= '0' && value[0] <= '9')))
+		ereport(ERROR,
+				(errcode(ERRCODE_PLYSTRA_INVALID_MIGRATION_NAME),
+				 errmsg("%s \"%s\" must start with an ASCII letter or digit",
+						kind, value)));
+	for (p = (const unsigned char *) value; *p; p++)
+	{
+		if (*p <= ' ' || *p == 0x7F)
+			ereport(ERROR,
+					(errcode(ERRCODE_PLYSTRA_INVALID_MIGRATION_NAME),
+					 errmsg("%s must not contain whitespace or control characters",
+							kind),
+					 errdetail("Byte %ld is 0x%02X.",
+							   (long) (p - (const unsigned char *) value) + 1, *p)));
+		if (*p == '/' || *p == '\\')
+			ereport(ERROR,
+					(errcode(ERRCODE_PLYSTRA_INVALID_MIGRATION_NAME),
+					 errmsg("%s \"%s\" must not contain a path separator", kind, value),
+					 errhint("Pass the file's name without its directory, e.g. \"0001_init\".")));
+	}
+}
+
+/* A JSON object of up to four string members; a NULL key ends it early. */
+static char *
+json_object4(const char *k1, const char *v1, const char *k2, const char *v2,
+			 const char *k3, const char *v3, const char *k4, const char *v4)
+{
+	StringInfoData buf;
+	const char *keys[4] = {k1, k2, k3, k4};
+	const char *vals[4] = {v1, v2, v3, v4};
+	int			i;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	for (i = 0; i < 4 && keys[i] != NULL; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&buf, ", ");
+		escape_json(&buf, keys[i]);
+		appendStringInfoString(&buf, ": ");
+		escape_json(&buf, vals[i]);
+	}
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
+/* Serialise the migrations of one component until the transaction ends. */
+static void
+lock_component(const char *component)
+{
+	LOCKTAG		tag;
+	uint32		key = hash_bytes((const unsigned char *) component,
+								 (int) strlen(component));
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, PLYSTRA_LOCK_CLASS, key, 2);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+}
+
+/*
+ * plystra.migrate(component text, name text, script text,
+ *				   allow_out_of_order boolean DEFAULT false) returns text
+ */
+Datum
+plystra_migrate(PG_FUNCTION_ARGS)
+{
+	char	   *component;
+	char	   *name;
+	text	   *script;
+	const char *sql;
+	bool		allow_out_of_order;
+	char		checksum[PLYSTRA_CHECKSUM_LEN + 1];
+	char	   *recorded;
+	char	   *latest;
+	TimestampTz started;
+	TimestampTz finished;
+	int			nstatements;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("migration component must not be null")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("migration name must not be null")));
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("migration script must not be null")));
+	allow_out_of_order = PG_ARGISNULL(3) ? false : PG_GETARG_BOOL(3);
+
+	component = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	script = PG_GETARG_TEXT_PP(2);
+
+	check_name("migration component", component, MAX_COMPONENT_LEN);
+	check_name("migration name", name, MAX_NAME_LEN);
+	if (strcmp(component, PLYSTRA_COMPONENT) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_RESERVED_NAME),
+				 errmsg("migration component \"%s\" is reserved for the extension itself",
+						PLYSTRA_COMPONENT),
+				 errhint("Use your application's own component name; the extension's migrations are applied by ALTER EXTENSION plystra UPDATE.")));
+
+	plystra_checksum(VARDATA_ANY(script), VARSIZE_ANY_EXHDR(script), checksum);
+
+	lock_component(component);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	recorded = plystra_history_checksum(component, name);
+	if (recorded != NULL)
+	{
+		if (strcmp(recorded, checksum) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_PLYSTRA_CHECKSUM_MISMATCH),
+					 errmsg("migration \"%s\" of component \"%s\" was applied with checksum %s, but this script has checksum %s",
+							name, component, recorded, checksum),
+					 errdetail("An applied migration must not change; the database keeps what the recorded one did."),
+					 errhint("Restore the migration's original text and ship the change as a new migration.  If the recorded migration has to run again, remove its record with plystra.migration_forget() first.")));
+		SPI_finish();
+		PG_RETURN_TEXT_P(cstring_to_text("already applied"));
+	}
+
+	latest = plystra_history_latest(component);
+	if (latest != NULL && strcmp(name, latest) < 0 && !allow_out_of_order)
+		ereport(ERROR,
+				(errcode(ERRCODE_PLYSTRA_MIGRATION_ORDER),
+				 errmsg("migration \"%s\" of component \"%s\" sorts before \"%s\", which is already applied",
+						name, component, latest),
+				 errdetail("Migrations of a component are applied in byte-wise lexicographic order of their names."),
+				 errhint("Rename the migration so that it sorts last, or apply it with allow_out_of_order => true if it does not depend on the order.")));
+
+	/* a leading byte order mark is not SQL; the checksum ignores it too */
+	sql = text_to_cstring(script);
+	if (strncmp(sql, "\xEF\xBB\xBF", 3) == 0)
+		sql += 3;
+
+	started = GetCurrentTimestamp();
+	nstatements = plystra_run_script(psprintf("migration %s/%s", component, name), sql);
+	finished = GetCurrentTimestamp();
+	if (nstatements == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PLYSTRA_EMPTY_MIGRATION),
+				 errmsg("migration \"%s\" of component \"%s\" contains no statement",
+						name, component),
+				 errhint("An empty migration is usually a file that was not saved or not found.")));
+
+	plystra_history_record(component, name, checksum, started, finished,
+						   plystra_installed_version());
+	plystra_audit("migration.applied", "migration",
+				  psprintf("%s/%s", component, name),
+				  json_object4("component", component, "name", name,
+							   "checksum", checksum, NULL, NULL));
+
+	SPI_finish();
+	PG_RETURN_TEXT_P(cstring_to_text("applied"));
+}
+
+/*
+ * plystra.migration_forget(component text, name text, reason text)
+ * returns boolean
+ *
+ * The one repair path of the history: removes the record of an
+ * application's migration, so that migrate() applies it again, and writes
+ * an audit row saying who removed which record, with which checksum, and
+ * why.  Returns false when there was no such record.  The extension's own
+ * history cannot be forgotten.
+ */
+Datum
+plystra_migration_forget(PG_FUNCTION_ARGS)
+{
+	char	   *component;
+	char	   *name;
+	char	   *reason;
+	char	   *checksum;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("component, name and reason must not be null")));
+	component = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	reason = text_to_cstring(PG_GETARG_TEXT_PP(2));
+
+	check_name("migration component", component, MAX_COMPONENT_LEN);
+	check_name("migration name", name, MAX_NAME_LEN);
+	if (strcmp(component, PLYSTRA_COMPONENT) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_RESERVED_NAME),
+				 errmsg("the history of component \"%s\" cannot be forgotten",
+						PLYSTRA_COMPONENT),
+				 errdetail("It is the extension's own history, written by CREATE and ALTER EXTENSION.")));
+	if (reason[strspn(reason, " \t\r\n")] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a reason is required to forget a migration"),
+				 errhint("Say why, e.g. the ticket of the repair; it is kept in the audit log.")));
+
+	lock_component(component);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	plystra_door_open(plystra_history_relid());
+	PG_TRY();
+	{
+		checksum = plystra_history_forget(component, name);
+	}
+	PG_FINALLY();
+	{
+		plystra_door_close();
+	}
+	PG_END_TRY();
+
+	if (checksum != NULL)
+		plystra_audit("migration.forgotten", "migration",
+					  psprintf("%s/%s", component, name),
+					  json_object4("component", component, "name", name,
+								   "checksum", checksum, "reason", reason));
+
+	SPI_finish();
+	PG_RETURN_BOOL(checksum != NULL);
+}
+
+/*
+ * plystra._builtin_migrations() returns setof (name text, version text,
+ * checksum text): the extension's migrations compiled into this library.
+ */
+Datum
+plystra_builtin_migration_list(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TupleDesc	tupdesc;
+	Tuplestorestate *tupstore;
+	MemoryContext oldcontext;
+	const BuiltinMigration *list;
+	int			count;
+	int			i;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	oldcontext = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	tupdesc = CreateTupleDescCopy(tupdesc);
+	tupstore = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = tupstore;
+	rsinfo->setDesc = tupdesc;
+	MemoryContextSwitchTo(oldcontext);
+
+	list = plystra_builtin_migrations(&count);
+	for (i = 0; i < count; i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = CStringGetTextDatum(list[i].name);
+		values[1] = CStringGetTextDatum(list[i].version);
+		values[2] = CStringGetTextDatum(list[i].checksum);
+		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
+	}
+	return (Datum) 0;
+}
