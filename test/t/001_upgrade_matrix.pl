@@ -8,12 +8,13 @@
 use strict;
 use warnings;
 
+use Cwd qw(abs_path);
 use File::Basename qw(dirname);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $testdir = dirname(__FILE__);
+my $testdir = abs_path(dirname(__FILE__));
 my $snapshot_sql = slurp_file("$testdir/../catalog_snapshot.sql");
 my $data_1_0 = slurp_file("$testdir/../fixtures/data_1_0.sql");
 
