@@ -1,0 +1,1 @@
+SELECT plystra.migration_checksum(s) FROM bench_script;

@@ -1,0 +1,1 @@
+SELECT sha256(s::bytea) FROM bench_script;
