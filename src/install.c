@@ -3,12 +3,12 @@
  * install.c
  *	  Safety checks run by the extension's own scripts.
  *
- * CREATE EXTENSION plystra must not adopt a schema that somebody created
- * beforehand: whoever owns such a schema could have planted objects in it
- * that the extension's functions would then find.  PostgreSQL creates the
- * control file's schema itself when it does not exist and silently reuses
- * it when it does, so the install script asks here whether the schema was
- * created by the running transaction, and whether plystra_data is free.
+ * CREATE EXTENSION plystra must not adopt a schema that somebody else
+ * controls: whoever owns such a schema, or may create objects in it, could
+ * have planted objects that the extension's functions would then find.
+ * PostgreSQL creates the control file's schema itself when it does not
+ * exist and silently reuses it when it does, so the install script asks
+ * here whether the schema is new or safe, and whether plystra_data is free.
  *
  * Copyright (c) 2026, Plystra developers
  *
@@ -23,8 +23,11 @@
 #include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_type.h"
 #include "commands/extension.h"
+#include "executor/spi.h"
 #include "fmgr.h"
+#include "utils/memutils.h"
 #include "utils/syscache.h"
 
 #include "plystra.h"
@@ -49,10 +52,75 @@ plystra_in_own_script(void)
 }
 
 /*
+ * Why an existing schema plystra may not be adopted, or NULL if it may.
+ * It may when it holds no object but the extension's own, is owned by a
+ * superuser and no other role can create objects in it: then nobody else
+ * has been able to plant anything.  That is what "pg_dump" leaves for its
+ * CREATE EXTENSION (it dumps CREATE SCHEMA plystra first, since the
+ * schema is not a member of the extension), and what DROP EXTENSION leaves.
+ */
+static char *
+unsafe_schema_reason(Oid nspoid, Oid extoid)
+{
+	static const char *const query =
+	"SELECT pg_catalog.format('it contains %s', pg_catalog.string_agg("
+	"        pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), ', '"
+	"        ORDER BY d.classid, d.objid))"
+	"  FROM pg_catalog.pg_depend d"
+	" WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass"
+	"   AND d.refobjid OPERATOR(pg_catalog.=) $1"
+	"   AND NOT (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass"
+	"            AND d.objid OPERATOR(pg_catalog.=) $2)"
+	"   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e"
+	"                    WHERE e.classid OPERATOR(pg_catalog.=) d.classid"
+	"                      AND e.objid OPERATOR(pg_catalog.=) d.objid"
+	"                      AND e.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass"
+	"                      AND e.refobjid OPERATOR(pg_catalog.=) $2"
+	"                      AND e.deptype OPERATOR(pg_catalog.=) 'e')"
+	" HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0 "
+	"UNION ALL "
+	"SELECT pg_catalog.format('it is owned by role %I, which is not a superuser', r.rolname)"
+	"  FROM pg_catalog.pg_namespace n JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) n.nspowner"
+	" WHERE n.oid OPERATOR(pg_catalog.=) $1 AND NOT r.rolsuper "
+	"UNION ALL "
+	"SELECT pg_catalog.format('%s may create objects in it',"
+	"        CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'every role (PUBLIC)'"
+	"             ELSE pg_catalog.format('role %I', r.rolname) END)"
+	"  FROM pg_catalog.pg_namespace n,"
+	"       LATERAL pg_catalog.aclexplode(n.nspacl) a"
+	"  LEFT JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.grantee"
+	" WHERE n.oid OPERATOR(pg_catalog.=) $1"
+	"   AND a.privilege_type OPERATOR(pg_catalog.=) 'CREATE'"
+	"   AND NOT coalesce(r.rolsuper, false)";
+	Oid			argtypes[2] = {OIDOID, OIDOID};
+	Datum		values[2];
+	char	   *reason = NULL;
+	int			ret;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	values[0] = ObjectIdGetDatum(nspoid);
+	values[1] = ObjectIdGetDatum(extoid);
+	ret = SPI_execute_with_args(query, 2, argtypes, values, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not inspect schema %s: %s", PLYSTRA_SCHEMA,
+			 SPI_result_code_string(ret));
+	if (SPI_processed > 0)
+	{
+		char	   *r = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		reason = MemoryContextStrdup(TopTransactionContext, r);
+	}
+	SPI_finish();
+	return reason;
+}
+
+/*
  * plystra._check_install() returns void
  *
  * Called first by the install script.  Refuses to go on when the schema
- * plystra existed before this CREATE EXTENSION or when plystra_data exists.
+ * plystra existed before this CREATE EXTENSION and is not safe to adopt,
+ * or when plystra_data exists.
  */
 Datum
 plystra_check_install(PG_FUNCTION_ARGS)
@@ -74,22 +142,29 @@ plystra_check_install(PG_FUNCTION_ARGS)
 	xmin = HeapTupleHeaderGetXmin(tuple->t_data);
 	ReleaseSysCache(tuple);
 
+	/* a schema CREATE EXTENSION made just now needs no inspection */
 	if (!TransactionIdIsCurrentTransactionId(xmin))
-		ereport(ERROR,
-				(errcode(ERRCODE_DUPLICATE_SCHEMA),
-				 errmsg("schema \"%s\" already exists", PLYSTRA_SCHEMA),
-				 errdetail("CREATE EXTENSION plystra creates its schemas \"%s\" and \"%s\" itself and does not install into a schema that existed before.",
-						   PLYSTRA_SCHEMA, PLYSTRA_DATA_SCHEMA),
-				 errhint("If the schema is left over from a dropped plystra, drop it with DROP SCHEMA %s; otherwise rename it.",
-						 PLYSTRA_SCHEMA)));
+	{
+		char	   *reason = unsafe_schema_reason(nspoid,
+												  get_extension_oid(PLYSTRA_EXTENSION_NAME, false));
+
+		if (reason != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_SCHEMA),
+					 errmsg("schema \"%s\" already exists and cannot be used by the extension",
+							PLYSTRA_SCHEMA),
+					 errdetail("The schema existed before CREATE EXTENSION plystra and %s.", reason),
+					 errhint("CREATE EXTENSION plystra creates its schema itself, or takes over an empty one owned by a superuser in which no other role can create objects.  Drop or rename the existing schema \"%s\".",
+							 PLYSTRA_SCHEMA)));
+	}
 
 	if (OidIsValid(get_namespace_oid(PLYSTRA_DATA_SCHEMA, true)))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_SCHEMA),
 				 errmsg("schema \"%s\" already exists", PLYSTRA_DATA_SCHEMA),
-				 errdetail("CREATE EXTENSION plystra creates its schemas \"%s\" and \"%s\" itself and does not install into a schema that existed before.",
-						   PLYSTRA_SCHEMA, PLYSTRA_DATA_SCHEMA),
-				 errhint("If the schema is left over from a dropped plystra, drop it with DROP SCHEMA %s; otherwise rename it.",
+				 errdetail("CREATE EXTENSION plystra creates its storage schema \"%s\" itself and does not install into one that existed before.",
+						   PLYSTRA_DATA_SCHEMA),
+				 errhint("Drop or rename the existing schema \"%s\".",
 						 PLYSTRA_DATA_SCHEMA)));
 
 	PG_RETURN_VOID();
