@@ -15,6 +15,7 @@ OBJS = \
 	src/plystra.o \
 	src/checksum.o \
 	src/builtin_migrations.o \
+	src/builtin_rows.o \
 	src/append_only.o \
 	src/audit.o \
 	src/history.o \
@@ -81,4 +82,5 @@ src/migrations_list.h: migrations/migrations.lst $(MIGRATIONS) ext/assemble.sh \
 		$(EXTENSION).control
 	$(ASSEMBLE) header $(EXTVERSION) > $@.tmp && mv $@.tmp $@
 
-src/builtin_migrations.o: src/migrations_list.h
+# the generated header must exist before anything that includes it is built
+src/builtin_migrations.o src/builtin_migrations.bc: src/migrations_list.h

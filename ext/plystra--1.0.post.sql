@@ -1,4 +1,58 @@
 /*
+ * Seed rows stay as shipped: pg_dump leaves them out (CREATE EXTENSION
+ * writes them again on restore), so nobody may change, delete or add
+ * built-in rows.
+ */
+CREATE FUNCTION plystra.builtin_row_guard()
+RETURNS trigger
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_builtin_row_guard';
+REVOKE ALL ON FUNCTION plystra.builtin_row_guard() FROM PUBLIC;
+COMMENT ON FUNCTION plystra.builtin_row_guard() IS
+'Trigger keeping built-in (seed) rows as the extension shipped them';
+
+CREATE TRIGGER plystra_builtin_rows
+	BEFORE INSERT OR UPDATE OR DELETE ON plystra_data.roles
+	FOR EACH ROW EXECUTE FUNCTION plystra.builtin_row_guard();
+CREATE TRIGGER plystra_builtin_rows_truncate
+	BEFORE TRUNCATE ON plystra_data.roles
+	FOR EACH STATEMENT EXECUTE FUNCTION plystra.builtin_row_guard();
+ALTER TABLE plystra_data.roles
+	ENABLE ALWAYS TRIGGER plystra_builtin_rows,
+	ENABLE ALWAYS TRIGGER plystra_builtin_rows_truncate;
+
+CREATE TRIGGER plystra_builtin_rows
+	BEFORE INSERT OR UPDATE OR DELETE ON plystra_data.permissions
+	FOR EACH ROW EXECUTE FUNCTION plystra.builtin_row_guard();
+CREATE TRIGGER plystra_builtin_rows_truncate
+	BEFORE TRUNCATE ON plystra_data.permissions
+	FOR EACH STATEMENT EXECUTE FUNCTION plystra.builtin_row_guard();
+ALTER TABLE plystra_data.permissions
+	ENABLE ALWAYS TRIGGER plystra_builtin_rows,
+	ENABLE ALWAYS TRIGGER plystra_builtin_rows_truncate;
+
+CREATE TRIGGER plystra_builtin_rows
+	BEFORE INSERT OR UPDATE OR DELETE ON plystra_data.role_permissions
+	FOR EACH ROW EXECUTE FUNCTION plystra.builtin_row_guard();
+CREATE TRIGGER plystra_builtin_rows_truncate
+	BEFORE TRUNCATE ON plystra_data.role_permissions
+	FOR EACH STATEMENT EXECUTE FUNCTION plystra.builtin_row_guard();
+ALTER TABLE plystra_data.role_permissions
+	ENABLE ALWAYS TRIGGER plystra_builtin_rows,
+	ENABLE ALWAYS TRIGGER plystra_builtin_rows_truncate;
+
+CREATE TRIGGER plystra_builtin_rows
+	BEFORE INSERT OR UPDATE OR DELETE ON plystra_data.audit_event_types
+	FOR EACH ROW EXECUTE FUNCTION plystra.builtin_row_guard();
+CREATE TRIGGER plystra_builtin_rows_truncate
+	BEFORE TRUNCATE ON plystra_data.audit_event_types
+	FOR EACH STATEMENT EXECUTE FUNCTION plystra.builtin_row_guard();
+ALTER TABLE plystra_data.audit_event_types
+	ENABLE ALWAYS TRIGGER plystra_builtin_rows,
+	ENABLE ALWAYS TRIGGER plystra_builtin_rows_truncate;
+
+/*
  * Migrations of applications: plystra.migrate() and its companions.
  */
 

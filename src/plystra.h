@@ -37,6 +37,7 @@
 #define ERRCODE_PLYSTRA_EMPTY_MIGRATION		MAKE_SQLSTATE('P','Y','0','0','4')
 #define ERRCODE_PLYSTRA_MIGRATION_HISTORY	MAKE_SQLSTATE('P','Y','0','0','5')
 #define ERRCODE_PLYSTRA_APPEND_ONLY			MAKE_SQLSTATE('P','Y','0','1','0')
+#define ERRCODE_PLYSTRA_BUILTIN_ROW			MAKE_SQLSTATE('P','Y','0','1','1')
 
 /* Length of "sha256:" followed by 64 hex digits. */
 #define PLYSTRA_CHECKSUM_LEN	(7 + 64)
