@@ -34,9 +34,10 @@ COMMENT ON SCHEMA plystra_data IS
 
 /*
  * Migration history.  The extension's own migrations are recorded under the
- * component 'plystra'; applications use their own component names.  Those
- * rows are written again by CREATE EXTENSION when a dump is restored, so the
- * dump carries only the other components' rows.
+ * component 'plystra'; applications use their own component names.  The
+ * dump carries every row; on restore, a dumped row of the extension's own
+ * history replaces the one CREATE EXTENSION has just written for the same
+ * migration (plystra.history_insert_guard()).
  */
 CREATE TABLE plystra_data.schema_migrations (
 	component			text NOT NULL,
@@ -56,8 +57,7 @@ CREATE TABLE plystra_data.schema_migrations (
 	CONSTRAINT schema_migrations_execution_time_check
 		CHECK (execution_time OPERATOR(pg_catalog.>=) '0'::interval)
 );
-SELECT pg_catalog.pg_extension_config_dump('plystra_data.schema_migrations',
-	'WHERE component OPERATOR(pg_catalog.<>) ''plystra''');
+SELECT pg_catalog.pg_extension_config_dump('plystra_data.schema_migrations', '');
 COMMENT ON TABLE plystra_data.schema_migrations IS
 'Storage of the migration history: one row per applied migration of each component';
 
@@ -83,7 +83,7 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'plystra_history_insert_guard';
 REVOKE ALL ON FUNCTION plystra.history_insert_guard() FROM PUBLIC;
 COMMENT ON FUNCTION plystra.history_insert_guard() IS
-'Trigger refusing history rows written by a migration script';
+'Trigger refusing history rows written by a migration script; a restored row of the extension''s own history replaces the one CREATE EXTENSION wrote';
 
 CREATE TRIGGER plystra_append_only
 	BEFORE UPDATE OR DELETE ON plystra_data.schema_migrations

@@ -47,7 +47,7 @@ CREATE TABLE plystra_data.resources (
 	CONSTRAINT resources_resource_type_id_fkey FOREIGN KEY (resource_type_id)
 		REFERENCES plystra_data.resource_types (id),
 	CONSTRAINT resources_parent_id_fkey FOREIGN KEY (parent_id)
-		REFERENCES plystra_data.resources (id)
+		REFERENCES plystra_data.resources (id) DEFERRABLE INITIALLY DEFERRED
 );
 CREATE UNIQUE INDEX resources_space_id_type_external_id_key
 	ON plystra_data.resources (space_id, resource_type_id, external_id)

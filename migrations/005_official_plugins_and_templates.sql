@@ -27,7 +27,7 @@ CREATE TABLE plystra_data.plugin_admin_menus (
 	CONSTRAINT plugin_admin_menus_plugin_id_fkey FOREIGN KEY (plugin_id)
 		REFERENCES plystra_data.plugins (id),
 	CONSTRAINT plugin_admin_menus_parent_id_fkey FOREIGN KEY (parent_id)
-		REFERENCES plystra_data.plugin_admin_menus (id),
+		REFERENCES plystra_data.plugin_admin_menus (id) DEFERRABLE INITIALLY DEFERRED,
 	CONSTRAINT plugin_admin_menus_required_permission_id_fkey
 		FOREIGN KEY (required_permission_id) REFERENCES plystra_data.permissions (id),
 	CONSTRAINT plugin_admin_menus_plugin_id_key_key UNIQUE (plugin_id, key)

@@ -27,6 +27,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "access/htup_details.h"
 #include "catalog/pg_class.h"
@@ -58,7 +59,7 @@ prepare_kept(const char *query, int nargs, Oid *argtypes)
 			 query, SPI_result_code_string(SPI_result));
 	if (SPI_keepplan(plan) != 0)
 		elog(ERROR, "SPI_keepplan failed");
-	return plan;
+	return plan;				/* the caller stores it only now */
 }
 
 /* The history table; an error if the extension's storage is missing. */
@@ -121,7 +122,19 @@ execute_as_owner(SPIPlanPtr *plan, const char *query, int nargs,
 	become_owner(&ctx);
 	if (*plan == NULL)
 		*plan = prepare_kept(query, nargs, argtypes);
-	ret = SPI_execute_plan(*plan, values, NULL, read_only, count);
+	if (read_only)
+	{
+		/*
+		 * Reads see the latest committed history, not the transaction's
+		 * snapshot: under REPEATABLE READ or SERIALIZABLE a migration
+		 * committed by the session we waited for on the advisory lock is
+		 * not in our snapshot, and must still count as applied.
+		 */
+		ret = SPI_execute_snapshot(*plan, values, NULL, GetLatestSnapshot(),
+								   InvalidSnapshot, false, false, count);
+	}
+	else
+		ret = SPI_execute_plan(*plan, values, NULL, false, count);
 	restore_user(&ctx);
 	return ret;
 }
@@ -143,7 +156,7 @@ plystra_history_checksum(const char *component, const char *name)
 						   "SELECT checksum FROM plystra_data.schema_migrations"
 						   " WHERE component OPERATOR(pg_catalog.=) $1"
 						   "   AND name OPERATOR(pg_catalog.=) $2",
-						   2, argtypes, values, false, 1);
+						   2, argtypes, values, true, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read the migration history: %s",
 			 SPI_result_code_string(ret));
@@ -168,7 +181,7 @@ plystra_history_latest(const char *component)
 						   "SELECT pg_catalog.max(name COLLATE pg_catalog.\"C\")"
 						   " FROM plystra_data.schema_migrations"
 						   " WHERE component OPERATOR(pg_catalog.=) $1",
-						   1, argtypes, values, false, 1);
+						   1, argtypes, values, true, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not read the migration history: %s",
 			 SPI_result_code_string(ret));
@@ -266,11 +279,20 @@ plystra_history_relid(void)
 
 /*
  * plystra.history_insert_guard(): BEFORE INSERT FOR EACH ROW on the history
- * table.  A migration script must not write history rows of its own: while
- * one runs, every INSERT into the history is refused, whoever runs it and
+ * table.
+ *
+ * A migration script must not write history rows of its own: while one
+ * runs, every INSERT into the history is refused, whoever runs it and
  * however it is reached (dynamic SQL, functions, triggers).  Outside of
  * migrations only the table's owner can insert, which is what restoring a
  * dump does.
+ *
+ * Restoring a dump runs CREATE EXTENSION first, which records the
+ * extension's own migrations anew, and then copies the dumped history in.
+ * A dumped row of component 'plystra' whose migration is already recorded
+ * with the same checksum replaces the new record, so that the restored
+ * history says when and by whom the migration was really applied; with
+ * another checksum it is refused, since it belongs to another build.
  */
 PG_FUNCTION_INFO_V1(plystra_history_insert_guard);
 
@@ -278,6 +300,12 @@ Datum
 plystra_history_insert_guard(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	tupdesc;
+	HeapTuple	tuple;
+	char	   *component;
+	char	   *name;
+	char	   *checksum;
+	char	   *recorded;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -299,5 +327,44 @@ plystra_history_insert_guard(PG_FUNCTION_ARGS)
 				 errdetail("plystra.schema_migrations is written by plystra.migrate() alone."),
 				 errhint("To make a migration run again, remove its record with plystra.migration_forget().")));
 
-	return PointerGetDatum(trigdata->tg_trigtuple);
+	tuple = trigdata->tg_trigtuple;
+	if (plystra_in_own_script())
+		return PointerGetDatum(tuple);
+
+	tupdesc = RelationGetDescr(trigdata->tg_relation);
+	component = SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "component"));
+	if (component == NULL || strcmp(component, PLYSTRA_COMPONENT) != 0)
+		return PointerGetDatum(tuple);
+
+	name = SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "name"));
+	checksum = SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "checksum"));
+	if (name == NULL || checksum == NULL)
+		return PointerGetDatum(tuple);	/* NOT NULL will refuse it */
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	recorded = plystra_history_checksum(PLYSTRA_COMPONENT, name);
+	if (recorded != NULL)
+	{
+		if (strcmp(recorded, checksum) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_PLYSTRA_CHECKSUM_MISMATCH),
+					 errmsg("history row of migration \"%s\" has checksum %s, but the installed extension applied it with checksum %s",
+							name, checksum, recorded),
+					 errdetail("The row comes from a database whose plystra scripts were another build."),
+					 errhint("Restore into a database where the same version of plystra, from the same build, is installed.")));
+		plystra_door_open(plystra_history_relid());
+		PG_TRY();
+		{
+			(void) plystra_history_forget(PLYSTRA_COMPONENT, name);
+		}
+		PG_FINALLY();
+		{
+			plystra_door_close();
+		}
+		PG_END_TRY();
+	}
+	SPI_finish();
+
+	return PointerGetDatum(tuple);
 }

@@ -1,0 +1,142 @@
+# test/t/004_dump_restore.pl
+#
+# pg_dump and restore of a database that uses plystra, in plain format
+# through psql and in custom format through pg_restore: every row
+# comes back (seed rows once, soft-deleted rows, audit rows, the whole
+# migration history with its original times), sequences continue after
+# their last value, privileges granted on the interface survive, and the
+# catalog equals a fresh install's.
+use strict;
+use warnings;
+
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $testdir = abs_path(dirname(__FILE__));
+my $snapshot_sql = slurp_file("$testdir/../catalog_snapshot.sql");
+my $data_1_0 = slurp_file("$testdir/../fixtures/data_1_0.sql");
+
+my $node = PostgreSQL::Test::Cluster->new('dump');
+$node->init;
+$node->start;
+my $tempdir = PostgreSQL::Test::Utils::tempdir();
+
+$node->safe_psql('postgres', 'CREATE ROLE app_reader');
+$node->safe_psql('postgres', 'CREATE DATABASE src');
+$node->safe_psql('src', "CREATE EXTENSION plystra VERSION '1.0'");
+$node->safe_psql('src', $data_1_0);
+$node->safe_psql('src', 'ALTER EXTENSION plystra UPDATE');
+$node->safe_psql('src', q{
+	CREATE SCHEMA app;
+	SET search_path = app;
+	SELECT plystra.migrate('app', '0001_init', 'CREATE TABLE notes (id int PRIMARY KEY, body text)');
+	SELECT plystra.migrate('app', '0002_seed', 'INSERT INTO notes VALUES (1, ''kept'')');
+	GRANT USAGE ON SCHEMA plystra TO app_reader;
+	GRANT SELECT ON plystra.users TO app_reader;
+	INSERT INTO plystra.users (email) VALUES ('late@acme.test');
+});
+$node->safe_psql('postgres', 'CREATE DATABASE fresh');
+$node->safe_psql('fresh', 'CREATE EXTENSION plystra');
+
+# every table of plystra_data, every column, and every sequence position;
+# built-in rows are written anew by CREATE EXTENSION, so their timestamps
+# are the restore's
+sub fingerprint
+{
+	my ($db) = @_;
+	my @tables = split /\n/, $node->safe_psql($db, q{
+		SELECT relname FROM pg_class
+		 WHERE relnamespace = 'plystra_data'::regnamespace AND relkind = 'r' ORDER BY 1});
+	my $fp = '';
+	foreach my $t (@tables)
+	{
+		$fp .= "$t " . $node->safe_psql($db, qq{
+			SELECT count(*) || ' ' || coalesce(md5(string_agg(r::text, ',' ORDER BY r::text)), '')
+			  FROM (SELECT CASE WHEN (to_jsonb(t)->>'builtin')::boolean
+								THEN to_jsonb(t) - 'created_at' - 'updated_at'
+								ELSE to_jsonb(t) END AS r
+					  FROM plystra_data.$t t) s}) . "\n";
+	}
+	$fp .= $node->safe_psql($db, q{
+		SELECT string_agg(sequencename || '=' || coalesce(last_value, 0), ' ' ORDER BY sequencename)
+		  FROM pg_sequences WHERE schemaname = 'plystra_data'});
+	return $fp;
+}
+
+# the catalog without privileges and history, which a fresh install lacks
+sub catalog
+{
+	my ($db) = @_;
+	return join("\n", grep { !/^(history|relation|column|schema) \| / } split /\n/,
+		$node->safe_psql($db, $snapshot_sql));
+}
+
+my $before = fingerprint('src');
+like($before, qr/^schema_migrations 17 /m, 'the source has its history');
+like($before, qr/^users 5 /m, 'and its users, soft-deleted one included');
+my $history = $node->safe_psql('src', q{
+	SELECT string_agg(component || '/' || name || ' ' || checksum || ' ' || applied_at || ' '
+					  || applied_by || ' ' || execution_time || ' ' || extension_version,
+					  E'\n' ORDER BY component, name)
+	  FROM plystra.schema_migrations});
+
+foreach my $format ('plain', 'custom')
+{
+	my $db = "restored_$format";
+	my $file = "$tempdir/src.$format";
+	$node->command_ok([ 'pg_dump', '-h', $node->host, '-p', $node->port,
+		$format eq 'plain' ? '-Fp' : '-Fc', '-f', $file, 'src' ],
+		"pg_dump, $format format");
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	if ($format eq 'plain')
+	{
+		$node->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1',
+			'-h', $node->host, '-p', $node->port, '-d', $db, '-f', $file ],
+			'restore with psql, stopping at any error');
+	}
+	else
+	{
+		$node->command_ok([ 'pg_restore', '--exit-on-error',
+			'-h', $node->host, '-p', $node->port, '-d', $db, $file ],
+			'restore with pg_restore, stopping at any error');
+	}
+
+	is(fingerprint($db), $before, "$format: every row and sequence position is back");
+	is($node->safe_psql($db, q{
+		SELECT string_agg(component || '/' || name || ' ' || checksum || ' ' || applied_at || ' '
+						  || applied_by || ' ' || execution_time || ' ' || extension_version,
+						  E'\n' ORDER BY component, name)
+		  FROM plystra.schema_migrations}),
+		$history, "$format: the migration history, original times included");
+	is($node->safe_psql($db, q{SELECT count(*) FROM plystra.roles WHERE key = 'finance_reviewer'}),
+		'1', "$format: the seed role exists once");
+	is($node->safe_psql($db, q{SELECT count(*) FROM plystra.migrate_verify()}),
+		'0', "$format: migrate_verify is clean");
+	is(catalog($db), catalog('fresh'), "$format: the catalog equals a fresh install's");
+	is($node->safe_psql($db, q{SELECT has_table_privilege('app_reader', 'plystra.users', 'SELECT')}),
+		't', "$format: privileges granted on the interface survive");
+	is($node->safe_psql($db, q{SELECT body FROM app.notes}), 'kept',
+		"$format: the application's own data is back");
+	is($node->safe_psql($db, q{
+		INSERT INTO plystra.users (email) VALUES ('after@acme.test')
+		RETURNING id > (SELECT max(id) FROM plystra_data.users WHERE email <> 'after@acme.test')}),
+		't', "$format: sequences continue after the restored rows");
+	is($node->safe_psql($db, q{SELECT plystra.migrate('app', '0002_seed', 'INSERT INTO notes VALUES (1, ''kept'')')}),
+		'already applied', "$format: restored migrations are not applied again");
+}
+
+# a dumped history row from another build is refused, not merged
+$node->safe_psql('postgres', 'CREATE DATABASE other_build');
+$node->safe_psql('other_build', 'CREATE EXTENSION plystra');
+my ($ret, $stdout, $stderr) = $node->psql('other_build', q{
+	INSERT INTO plystra_data.schema_migrations
+	VALUES ('plystra', '001_finance_demo', 'sha256:' || repeat('e', 64), now(), 'x', '0', '1.0')});
+isnt($ret, 0, 'a history row with another checksum is refused');
+like($stderr, qr/history row of migration "001_finance_demo" has checksum sha256:e{64}, but the installed extension applied it with checksum/,
+	'saying which checksums differ');
+
+$node->stop;
+done_testing();
