@@ -109,6 +109,14 @@ SELECT plystra.migrate('shop', '0009', 'REINDEX (CONCURRENTLY) TABLE items');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT plystra.migrate('shop', '0009', 'ALTER SYSTEM SET work_mem = ''1GB''');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.migrate('shop', '0009', 'REINDEX SCHEMA app');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.migrate('shop', '0009', 'DISCARD ALL');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.migrate('shop', '0009', 'ALTER DATABASE postgres SET TABLESPACE pg_default');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.migrate('shop', '0009', 'CLUSTER');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT to_regclass('app.t9') AS t9;
 -- transaction control would split the migration: refused before anything runs
 SELECT plystra.migrate('shop', '0009', E'CREATE TABLE t9 (id int);\nCOMMIT;\nCREATE TABLE t10 ();');
@@ -140,6 +148,11 @@ SELECT plystra.migrate('shop', '0009', 'ALTER TABLE plystra_data.schema_migratio
 SELECT plystra.migrate('shop', '0009', 'TRUNCATE plystra.schema_migrations');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT plystra.migrate('shop', '0009', $m$DO $$ BEGIN EXECUTE 'INSERT INTO plystra_data.schema_migrations SELECT ''shop'', ''0010'', checksum, now(), current_user, ''1s'', ''1.1'' FROM plystra_data.schema_migrations LIMIT 1'; END $$$m$);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- nor by a migration that calls migrate() or migration_forget()
+SELECT plystra.migrate('shop', '0009', $m$SELECT plystra.migrate('shop', '0010', 'SELECT 1')$m$);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.migrate('shop', '0009', $m$SELECT plystra.migration_forget('shop', '0001_init', 'x')$m$);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT count(*) AS recorded FROM plystra.schema_migrations WHERE name IN ('0009', '0010');
 -- and nobody edits it by hand, superuser included, replica mode included

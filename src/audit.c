@@ -72,14 +72,18 @@ plystra_audit(const char *event_type, const char *target_type,
 	if (audit_plan == NULL)
 	{
 		Oid			argtypes[5] = {TEXTOID, NAMEOID, TEXTOID, TEXTOID, TEXTOID};
+		SPIPlanPtr	plan;
 
-		audit_plan = SPI_prepare("INSERT INTO plystra_data.audit_logs"
-								 " (event_type, actor_role, target_type, target_id, details)"
-								 " VALUES ($1, $2, $3, $4, $5::pg_catalog.jsonb)",
-								 5, argtypes);
-		if (audit_plan == NULL || SPI_keepplan(audit_plan) != 0)
+		plan = SPI_prepare("INSERT INTO plystra_data.audit_logs"
+						   " (event_type, actor_role, target_type, target_id, details)"
+						   " VALUES ($1, $2, $3, $4, $5::pg_catalog.jsonb)",
+						   5, argtypes);
+		if (plan == NULL)
 			elog(ERROR, "could not prepare the audit insert: %s",
 				 SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		audit_plan = plan;
 	}
 	ret = SPI_execute_plan(audit_plan, values, NULL, false, 0);
 	SetUserIdAndSecContext(save_userid, save_sec_context);

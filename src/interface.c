@@ -124,7 +124,22 @@ plystra_replace_view(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
+	/*
+	 * The extension grants nothing on its interface views, so every
+	 * privilege on the view is the DBA's.  A view the extension granted on
+	 * would need its own privileges recorded apart; none exists.
+	 */
 	values[0] = ObjectIdGetDatum(viewoid);
+	ret = SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_init_privs"
+								" WHERE classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+								"   AND objoid OPERATOR(pg_catalog.=) $1",
+								1, argtypes, values, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read the initial privileges of %s", qualname);
+	if (SPI_processed > 0)
+		elog(ERROR, "%s has initial privileges of the extension; _replace_view() cannot tell them from the DBA's",
+			 qualname);
+
 	ret = SPI_execute_with_args(grants_query, 1, argtypes, values, NULL,
 								true, 0);
 	if (ret != SPI_OK_SELECT)

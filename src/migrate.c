@@ -116,6 +116,20 @@ json_object4(const char *k1, const char *v1, const char *k2, const char *v2,
 	return buf.data;
 }
 
+/*
+ * A migration must not apply or forget migrations: the history it would
+ * write is not its own to write.
+ */
+static void
+refuse_inside_migration(const char *function)
+{
+	if (plystra_migration_running())
+		ereport(ERROR,
+				(errcode(ERRCODE_PLYSTRA_MIGRATION_HISTORY),
+				 errmsg("%s cannot be called from a migration", function),
+				 errdetail("A migration changes the schema; the history is written by plystra.migrate() alone, around it.")));
+}
+
 /* Serialise the migrations of one component until the transaction ends. */
 static void
 lock_component(const char *component)
@@ -160,6 +174,7 @@ plystra_migrate(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("migration script must not be null")));
 	allow_out_of_order = PG_ARGISNULL(3) ? false : PG_GETARG_BOOL(3);
+	refuse_inside_migration("plystra.migrate()");
 
 	component = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	name = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -252,6 +267,7 @@ plystra_migration_forget(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("component, name and reason must not be null")));
+	refuse_inside_migration("plystra.migration_forget()");
 	component = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	name = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	reason = text_to_cstring(PG_GETARG_TEXT_PP(2));

@@ -21,6 +21,7 @@
 
 #include "catalog/namespace.h"
 #include "executor/spi.h"
+#include "mb/pg_wchar.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "utils/elog.h"
@@ -28,8 +29,8 @@
 
 #include "plystra.h"
 
-/* true while a migration script's statements execute */
-static bool script_running = false;
+/* how many migration scripts are executing (they may nest) */
+static int	script_depth = 0;
 
 typedef struct ScriptErrorContext
 {
@@ -38,6 +39,17 @@ typedef struct ScriptErrorContext
 	int			statement;		/* 1-based; 0 while parsing */
 	int			location;		/* byte offset of the statement */
 } ScriptErrorContext;
+
+/* byte offset of the 1-based character position pos in script */
+static int
+char_offset(const char *script, int pos)
+{
+	const char *p = script;
+
+	while (--pos > 0 && *p != '\0')
+		p += pg_mblen(p);
+	return p - script;
+}
 
 /* 1-based line number of byte offset in script */
 static int
@@ -70,7 +82,8 @@ script_error_callback(void *arg)
 		if (pos > 0)
 		{
 			errposition(0);
-			errcontext("%s, line %d", ctx->what, line_of(ctx->script, pos - 1));
+			errcontext("%s, line %d", ctx->what,
+					   line_of(ctx->script, char_offset(ctx->script, pos)));
 		}
 		else
 			errcontext("%s", ctx->what);
@@ -162,8 +175,9 @@ nontransactional_statement(Node *stmt)
 				ListCell   *lc;
 
 				if (r->kind == REINDEX_OBJECT_SYSTEM ||
-					r->kind == REINDEX_OBJECT_DATABASE)
-					return "REINDEX SYSTEM or DATABASE";
+					r->kind == REINDEX_OBJECT_DATABASE ||
+					r->kind == REINDEX_OBJECT_SCHEMA)
+					return "REINDEX SCHEMA, DATABASE or SYSTEM";
 #if PG_VERSION_NUM >= 140000
 				foreach(lc, r->params)
 				{
@@ -181,6 +195,7 @@ nontransactional_statement(Node *stmt)
 			}
 		case T_ClusterStmt:
 			return ((ClusterStmt *) stmt)->relation == NULL ? "CLUSTER without a table" : NULL;
+#if PG_VERSION_NUM >= 140000
 		case T_AlterTableStmt:
 			{
 				ListCell   *lc;
@@ -192,6 +207,20 @@ nontransactional_statement(Node *stmt)
 					if (cmd->subtype == AT_DetachPartition &&
 						((PartitionCmd *) cmd->def)->concurrent)
 						return "DETACH PARTITION CONCURRENTLY";
+				}
+				return NULL;
+			}
+#endif
+		case T_DiscardStmt:
+			return ((DiscardStmt *) stmt)->target == DISCARD_ALL ? "DISCARD ALL" : NULL;
+		case T_AlterDatabaseStmt:
+			{
+				ListCell   *lc;
+
+				foreach(lc, ((AlterDatabaseStmt *) stmt)->options)
+				{
+					if (strcmp(lfirst_node(DefElem, lc)->defname, "tablespace") == 0)
+						return "ALTER DATABASE SET TABLESPACE";
 				}
 				return NULL;
 			}
@@ -292,7 +321,7 @@ names_history(Node *stmt)
 bool
 plystra_migration_running(void)
 {
-	return script_running;
+	return script_depth > 0;
 }
 
 /*
@@ -358,7 +387,7 @@ plystra_run_script(const char *what, const char *script)
 	}
 
 	n = 0;
-	script_running = true;
+	script_depth++;
 	PG_TRY();
 	{
 		foreach(lc, stmts)
@@ -382,7 +411,7 @@ plystra_run_script(const char *what, const char *script)
 	}
 	PG_FINALLY();
 	{
-		script_running = false;
+		script_depth--;
 	}
 	PG_END_TRY();
 

@@ -30,11 +30,12 @@ set +e
 passed=0
 failed=0
 
-# suite NAME MAKE-ARGS...: run one kind of test with make installcheck in the
-# copy, count its results from the output.
+# suite NAME EXPECTED MAKE-ARGS...: run one kind of test with make
+# installcheck in the copy and count its results from the output; tests that
+# were expected but reported neither passed nor failed count as failed.
 suite() {
-	local name=$1 log=$work/logs/$1.log ok bad rc
-	shift
+	local name=$1 expected=$2 log=$work/logs/$1.log ok bad rc
+	shift 2
 	say "$name"
 	as_pg env PGHOST="$work" PGPORT="$PORT" PGUSER=postgres \
 		make -C "$work/src" -s PG_CONFIG="$PG_CONFIG" installcheck "$@" >"$log" 2>&1
@@ -45,12 +46,17 @@ suite() {
 		bad=$(grep -E '^test/t/.*\.pl \.+ ' "$log" | grep -cvE '\.+ ok')
 		;;
 	*)
-		ok=$(grep -cE '^(test |     )?[a-z0-9_]+ +\.\.\. ok' "$log")
-		bad=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$log")
+		# PostgreSQL 15: "test name ... ok"; 16 and later: "ok 1 - name"
+		ok=$(grep -cE '^(test |     )?[a-z0-9_]+ +\.\.\. ok|^ok [0-9]+ +[-+] ' "$log")
+		bad=$(grep -cE '\.\.\. FAILED|\.\.\. failed|^not ok [0-9]+ ' "$log")
 		;;
 	esac
+	if [ $((ok + bad)) -lt "$expected" ]; then
+		echo "$name: $expected tests expected, $((ok + bad)) reported"
+		bad=$((expected - ok))
+	fi
 	if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
-		bad=1	# the suite did not get to run its tests
+		bad=1	# the suite failed without saying which test
 	fi
 	cat "$log"
 	for f in "$work"/src/regression.diffs "$work"/src/output_iso/regression.diffs; do
@@ -80,18 +86,21 @@ regress_files=$(ls "$top"/sql/*.sql 2>/dev/null | xargs -r -n1 basename | sed 's
 isolation_files=$(ls "$top"/test/specs/*.spec 2>/dev/null | xargs -r -n1 basename | sed 's/\.spec$//' | sort)
 if [ "$regress_listed" = "$regress_files" ] && [ "$isolation_listed" = "$isolation_files" ]; then
 	echo "test lists match the files"
-	passed=$((passed + 1))
 else
 	echo "REGRESS/ISOLATION in Makefile do not match sql/*.sql and test/specs/*.spec:"
 	diff <(echo "$regress_listed"; echo "$isolation_listed") <(echo "$regress_files"; echo "$isolation_files")
 	failed=$((failed + 1))
 fi
 
-suite regress ISOLATION= TAP_TESTS=
-if ls "$top"/test/specs/*.spec >/dev/null 2>&1; then
-	suite isolation REGRESS= TAP_TESTS=
+n_regress=$(echo "$regress_files" | sed '/^$/d' | wc -l)
+n_isolation=$(echo "$isolation_files" | sed '/^$/d' | wc -l)
+n_tap=$(ls "$top"/test/t/*.pl 2>/dev/null | wc -l)
+
+suite regress "$n_regress" ISOLATION= TAP_TESTS=
+if [ "$n_isolation" -gt 0 ]; then
+	suite isolation "$n_isolation" REGRESS= TAP_TESTS=
 fi
-suite tap REGRESS= ISOLATION=
+suite tap "$n_tap" REGRESS= ISOLATION=
 
 echo
 echo "logs: $work/logs"
