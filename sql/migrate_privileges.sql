@@ -5,6 +5,8 @@
 --
 SELECT current_user AS dba \gset
 CREATE ROLE plystra_regress_deployer LOGIN;
+CREATE ROLE plystra_regress_deputy;
+GRANT plystra_regress_deputy TO plystra_regress_deployer;
 CREATE SCHEMA deploy AUTHORIZATION plystra_regress_deployer;
 
 -- without a grant
@@ -31,6 +33,11 @@ SELECT a.id, a.owner, whoami() FROM accounts a;
 SELECT c.relname, c.relnamespace::regnamespace, pg_get_userbyid(c.relowner)
   FROM pg_class c WHERE c.relname = 'accounts';
 SELECT component, name, applied_by FROM plystra.migration_status('deploy');
+
+-- a migration's SET ROLE does not change who is recorded as applying it
+SELECT plystra.migrate('deploy', '0001_z_setrole', 'SET ROLE plystra_regress_deputy');
+RESET ROLE;
+SELECT name, applied_by FROM plystra.migration_status('deploy') WHERE name = '0001_z_setrole';
 
 -- a migration cannot reach what its role cannot
 SELECT plystra.migrate('deploy', '0002_steal', 'CREATE TABLE loot AS SELECT * FROM plystra_data.users');
@@ -65,4 +72,5 @@ REVOKE ALL ON FUNCTION plystra.migrate(text, text, text, boolean),
 	plystra.migration_status(text), plystra.migrate_verify() FROM plystra_migrator;
 REVOKE ALL ON SCHEMA plystra FROM plystra_migrator;
 DROP ROLE plystra_regress_deployer;
+DROP ROLE plystra_regress_deputy;
 DROP ROLE plystra_migrator;

@@ -33,12 +33,14 @@
 static SPIPlanPtr audit_plan = NULL;
 
 /*
- * Append an audit row: event_type (one of audit_event_types), the target
- * it concerns, and details, a JSON object in text form.
+ * Append an audit row: event_type (one of audit_event_types), the role on
+ * whose behalf (NULL: the current user), the target it concerns, and
+ * details, a JSON object in text form.
  */
 void
-plystra_audit(const char *event_type, const char *target_type,
-			  const char *target_id, const char *details)
+plystra_audit(const char *event_type, const char *actor_role,
+			  const char *target_type, const char *target_id,
+			  const char *details)
 {
 	Oid			nspoid = get_namespace_oid(PLYSTRA_DATA_SCHEMA, false);
 	Oid			relid = get_relname_relid("audit_logs", nspoid);
@@ -58,8 +60,9 @@ plystra_audit(const char *event_type, const char *target_type,
 	ReleaseSysCache(tuple);
 
 	values[0] = CStringGetTextDatum(event_type);
-	values[1] = DirectFunctionCall1(namein,
-									CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
+	if (actor_role == NULL)
+		actor_role = GetUserNameFromId(GetUserId(), false);
+	values[1] = DirectFunctionCall1(namein, CStringGetDatum(actor_role));
 	values[2] = CStringGetTextDatum(target_type);
 	values[3] = CStringGetTextDatum(target_id);
 	values[4] = CStringGetTextDatum(details);

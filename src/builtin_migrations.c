@@ -122,7 +122,8 @@ plystra_migrate_builtin(PG_FUNCTION_ARGS)
 	finished = GetCurrentTimestamp();
 
 	plystra_history_record(PLYSTRA_COMPONENT, name, checksum, started,
-						   finished, builtin->version);
+						   finished, builtin->version,
+						   GetUserNameFromId(GetUserId(), false));
 
 	SPI_finish();
 	PG_RETURN_VOID();

@@ -207,11 +207,15 @@ plystra_installed_version(void)
 	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 }
 
-/* Record an applied migration. */
+/*
+ * Record an applied migration.  applied_by is the role that applied it, taken
+ * before the script ran (a script may SET ROLE), not the owner we write as.
+ */
 void
 plystra_history_record(const char *component, const char *name,
 					   const char *checksum, TimestampTz started,
-					   TimestampTz finished, const char *version)
+					   TimestampTz finished, const char *version,
+					   const char *applied_by)
 {
 	Oid			argtypes[7] = {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID,
 	NAMEOID, INTERVALOID, TEXTOID};
@@ -226,9 +230,7 @@ plystra_history_record(const char *component, const char *name,
 	values[1] = CStringGetTextDatum(name);
 	values[2] = CStringGetTextDatum(checksum);
 	values[3] = TimestampTzGetDatum(started);
-	/* the role that applied it, not the owner we write as */
-	values[4] = DirectFunctionCall1(namein,
-									CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
+	values[4] = DirectFunctionCall1(namein, CStringGetDatum(applied_by));
 	values[5] = IntervalPGetDatum(duration);
 	values[6] = CStringGetTextDatum(version);
 

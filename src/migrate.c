@@ -160,6 +160,7 @@ plystra_migrate(PG_FUNCTION_ARGS)
 	TimestampTz started;
 	TimestampTz finished;
 	int			nstatements;
+	char	   *applied_by;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -224,6 +225,8 @@ plystra_migrate(PG_FUNCTION_ARGS)
 	if (strncmp(sql, "\xEF\xBB\xBF", 3) == 0)
 		sql += 3;
 
+	/* the role applying it, before the script can SET ROLE */
+	applied_by = GetUserNameFromId(GetUserId(), false);
 	started = GetCurrentTimestamp();
 	nstatements = plystra_run_script(psprintf("migration %s/%s", component, name), sql);
 	finished = GetCurrentTimestamp();
@@ -235,8 +238,8 @@ plystra_migrate(PG_FUNCTION_ARGS)
 				 errhint("An empty migration is usually a file that was not saved or not found.")));
 
 	plystra_history_record(component, name, checksum, started, finished,
-						   plystra_installed_version());
-	plystra_audit("migration.applied", "migration",
+						   plystra_installed_version(), applied_by);
+	plystra_audit("migration.applied", applied_by, "migration",
 				  psprintf("%s/%s", component, name),
 				  json_object4("component", component, "name", name,
 							   "checksum", checksum, NULL, NULL));
@@ -303,7 +306,7 @@ plystra_migration_forget(PG_FUNCTION_ARGS)
 	PG_END_TRY();
 
 	if (checksum != NULL)
-		plystra_audit("migration.forgotten", "migration",
+		plystra_audit("migration.forgotten", NULL, "migration",
 					  psprintf("%s/%s", component, name),
 					  json_object4("component", component, "name", name,
 								   "checksum", checksum, "reason", reason));

@@ -67,13 +67,15 @@ extern char *plystra_history_latest(const char *component);
 extern char *plystra_installed_version(void);
 extern void plystra_history_record(const char *component, const char *name,
 								   const char *checksum, TimestampTz started,
-								   TimestampTz finished, const char *version);
+								   TimestampTz finished, const char *version,
+								   const char *applied_by);
 extern char *plystra_history_forget(const char *component, const char *name);
 extern Oid	plystra_history_relid(void);
 
 /* audit.c */
-extern void plystra_audit(const char *event_type, const char *target_type,
-						  const char *target_id, const char *details);
+extern void plystra_audit(const char *event_type, const char *actor_role,
+						  const char *target_type, const char *target_id,
+						  const char *details);
 
 /* append_only.c */
 extern void plystra_door_open(Oid relid);
