@@ -22,6 +22,8 @@ OBJS = \
 	src/install.o \
 	src/migrate.o \
 	src/script.o \
+	src/storage.o \
+	src/ddl_guard.o \
 	src/interface.o \
 	src/timestamps.o
 PGFILEDESC = "plystra - Plystra Core schema with database-enforced guarantees"
@@ -48,7 +50,10 @@ REGRESS = \
 	migrate_privileges \
 	migration_status \
 	upgrade_1_1 \
-	migration_files
+	migration_files \
+	audit_append_only \
+	audit_purge \
+	make_append_only
 REGRESS_OPTS = --inputdir=$(srcdir) --encoding=UTF8 --no-locale
 
 # Isolation specs live in test/specs, their expected output in test/expected.

@@ -1,4 +1,136 @@
 /*
+ * Append-only tables.  The registry lists them for the DDL guard;
+ * plystra_data.audit_logs, the migration history and the registry itself
+ * are built in, tables users protect with make_append_only() are dumped.
+ */
+CREATE TABLE plystra_data.append_only_relations (
+	relation		regclass NOT NULL,
+	builtin			boolean NOT NULL DEFAULT false,
+	protected_at	timestamptz NOT NULL DEFAULT now(),
+	protected_by	name NOT NULL DEFAULT session_user,
+	CONSTRAINT append_only_relations_pkey PRIMARY KEY (relation)
+);
+SELECT pg_catalog.pg_extension_config_dump('plystra_data.append_only_relations',
+	'WHERE NOT builtin');
+COMMENT ON TABLE plystra_data.append_only_relations IS
+'Tables protected by the append-only guard: rows never change or go, DDL cannot switch the guard off';
+INSERT INTO plystra_data.append_only_relations (relation, builtin) VALUES
+	('plystra_data.audit_logs', true),
+	('plystra_data.schema_migrations', true),
+	('plystra_data.append_only_relations', true);
+
+CREATE TRIGGER plystra_append_only
+	BEFORE UPDATE OR DELETE ON plystra_data.append_only_relations
+	FOR EACH ROW EXECUTE FUNCTION plystra.append_only_guard(
+		'A table once made append-only stays so.');
+CREATE TRIGGER plystra_append_only_truncate
+	BEFORE TRUNCATE ON plystra_data.append_only_relations
+	FOR EACH STATEMENT EXECUTE FUNCTION plystra.append_only_guard(
+		'A table once made append-only stays so.');
+ALTER TABLE plystra_data.append_only_relations
+	ENABLE ALWAYS TRIGGER plystra_append_only,
+	ENABLE ALWAYS TRIGGER plystra_append_only_truncate;
+
+-- audit rows: dated by the server when written, never changed or removed
+-- but by plystra.audit_purge()
+CREATE FUNCTION plystra.created_at_trigger()
+RETURNS trigger
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_created_at_trigger';
+REVOKE ALL ON FUNCTION plystra.created_at_trigger() FROM PUBLIC;
+COMMENT ON FUNCTION plystra.created_at_trigger() IS
+'BEFORE INSERT row trigger: sets created_at (or the column named by its argument) to the clock time, whatever the client sent';
+
+CREATE TRIGGER plystra_created_at
+	BEFORE INSERT ON plystra_data.audit_logs
+	FOR EACH ROW EXECUTE FUNCTION plystra.created_at_trigger();
+CREATE TRIGGER plystra_append_only
+	BEFORE UPDATE OR DELETE ON plystra_data.audit_logs
+	FOR EACH ROW EXECUTE FUNCTION plystra.append_only_guard(
+		'Audit rows older than the retention are removed with plystra.audit_purge().');
+CREATE TRIGGER plystra_append_only_truncate
+	BEFORE TRUNCATE ON plystra_data.audit_logs
+	FOR EACH STATEMENT EXECUTE FUNCTION plystra.append_only_guard(
+		'Audit rows older than the retention are removed with plystra.audit_purge().');
+ALTER TABLE plystra_data.audit_logs
+	ENABLE ALWAYS TRIGGER plystra_created_at,
+	ENABLE ALWAYS TRIGGER plystra_append_only,
+	ENABLE ALWAYS TRIGGER plystra_append_only_truncate;
+
+CREATE FUNCTION plystra.audit_purge(older_than timestamptz)
+RETURNS bigint
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_audit_purge';
+REVOKE ALL ON FUNCTION plystra.audit_purge(timestamptz) FROM PUBLIC;
+COMMENT ON FUNCTION plystra.audit_purge(timestamptz) IS
+'Removes audit rows created before older_than (at least plystra.audit_min_retention ago) and records the purge; returns the number removed';
+
+CREATE FUNCTION plystra.make_append_only(rel regclass)
+RETURNS boolean
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_make_append_only';
+REVOKE ALL ON FUNCTION plystra.make_append_only(regclass) FROM PUBLIC;
+COMMENT ON FUNCTION plystra.make_append_only(regclass) IS
+'Gives a table of one''s own the append-only protection of audit_logs; returns false when it had it already';
+
+CREATE FUNCTION plystra.append_only_tables()
+RETURNS TABLE (relation regclass, builtin boolean, protected_at timestamptz,
+			   protected_by name)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT relation, builtin, protected_at, protected_by
+	  FROM plystra_data.append_only_relations
+	 ORDER BY relation::text
+$$;
+COMMENT ON FUNCTION plystra.append_only_tables() IS
+'The tables protected by the append-only guard';
+
+/*
+ * DDL guard: event triggers, ENABLE ALWAYS so that replica mode does not
+ * switch them off.
+ */
+CREATE FUNCTION plystra.ddl_guard()
+RETURNS event_trigger
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_ddl_guard';
+REVOKE ALL ON FUNCTION plystra.ddl_guard() FROM PUBLIC;
+COMMENT ON FUNCTION plystra.ddl_guard() IS
+'Event trigger (ddl_command_start) refusing DDL that would switch off or bypass the append-only guard, or drop the extension''s data';
+
+CREATE FUNCTION plystra.ddl_guard_end()
+RETURNS event_trigger
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_ddl_guard_end';
+REVOKE ALL ON FUNCTION plystra.ddl_guard_end() FROM PUBLIC;
+COMMENT ON FUNCTION plystra.ddl_guard_end() IS
+'Event trigger (ddl_command_end) refusing cascading foreign keys on append-only tables and changes to the extension''s functions';
+
+CREATE FUNCTION plystra.drop_guard()
+RETURNS event_trigger
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_drop_guard';
+REVOKE ALL ON FUNCTION plystra.drop_guard() FROM PUBLIC;
+COMMENT ON FUNCTION plystra.drop_guard() IS
+'Event trigger (sql_drop) refusing drops that reach append-only tables by cascade';
+
+CREATE EVENT TRIGGER plystra_ddl_guard ON ddl_command_start
+	EXECUTE FUNCTION plystra.ddl_guard();
+CREATE EVENT TRIGGER plystra_ddl_guard_end ON ddl_command_end
+	EXECUTE FUNCTION plystra.ddl_guard_end();
+CREATE EVENT TRIGGER plystra_drop_guard ON sql_drop
+	EXECUTE FUNCTION plystra.drop_guard();
+ALTER EVENT TRIGGER plystra_ddl_guard ENABLE ALWAYS;
+ALTER EVENT TRIGGER plystra_ddl_guard_end ENABLE ALWAYS;
+ALTER EVENT TRIGGER plystra_drop_guard ENABLE ALWAYS;
+
+/*
  * Seed rows stay as shipped: pg_dump leaves them out (CREATE EXTENSION
  * writes them again on restore), so nobody may change, delete or add
  * built-in rows.

@@ -37,10 +37,13 @@ SELECT c.relname AS unexpected_relation
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = 'plystra'
    AND c.relname NOT IN (SELECT name FROM entity UNION ALL SELECT 'schema_migrations');
+-- storage also holds the extension's own bookkeeping
 SELECT c.relname AS unexpected_table
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = 'plystra_data' AND c.relkind = 'r'
-   AND c.relname NOT IN (SELECT name FROM entity UNION ALL SELECT 'schema_migrations');
+   AND c.relname NOT IN (SELECT name FROM entity
+						 UNION ALL SELECT 'schema_migrations'
+						 UNION ALL SELECT 'append_only_relations');
 
 -- every interface view can be read (and is simply updatable, for now)
 DO $$
@@ -80,7 +83,8 @@ SELECT c.relname AS table_without_pkey
    AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = c.oid AND contype = 'p');
 SELECT c.relname AS table_without_created_at
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE n.nspname = 'plystra_data' AND c.relkind = 'r' AND c.relname <> 'schema_migrations'
+ WHERE n.nspname = 'plystra_data' AND c.relkind = 'r'
+   AND c.relname NOT IN ('schema_migrations', 'append_only_relations')
    AND NOT EXISTS (SELECT 1 FROM pg_attribute
 					WHERE attrelid = c.oid AND attname = 'created_at' AND attnotnull);
 SELECT c.relname, a.attname, a.atttypid::regtype, a.attidentity

@@ -1,13 +1,14 @@
 /*-------------------------------------------------------------------------
  *
  * audit.c
- *	  The audit rows the extension writes itself.
+ *	  The audit rows the extension writes itself, and audit_purge(), the
+ *	  one sanctioned way to remove old ones.
  *
  * plystra_audit() appends a row to plystra_data.audit_logs for something
  * the extension did on someone's behalf (a migration applied, a history
- * record removed, ...).  It writes as the owner of the audit table, since
- * the role acting usually has no privilege on plystra_data, and records
- * that role in actor_role.  The caller must be connected to SPI.
+ * record removed, ...).  It writes as the owner of the storage, since the
+ * role acting usually has no privilege on plystra_data, and records that
+ * role in actor_role.  The caller must be connected to SPI.
  *
  * Copyright (c) 2026, Plystra developers
  *
@@ -27,6 +28,9 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "access/xact.h"
+#include "fmgr.h"
 
 #include "plystra.h"
 
@@ -42,55 +46,124 @@ plystra_audit(const char *event_type, const char *actor_role,
 			  const char *target_type, const char *target_id,
 			  const char *details)
 {
-	Oid			nspoid = get_namespace_oid(PLYSTRA_DATA_SCHEMA, false);
-	Oid			relid = get_relname_relid("audit_logs", nspoid);
-	HeapTuple	tuple;
-	Oid			owner;
-	Oid			save_userid;
-	int			save_sec_context;
+	Oid			argtypes[5] = {TEXTOID, NAMEOID, TEXTOID, TEXTOID, TEXTOID};
 	Datum		values[5];
 	int			ret;
 
-	if (!OidIsValid(relid))
-		elog(ERROR, "relation \"%s.audit_logs\" does not exist", PLYSTRA_DATA_SCHEMA);
-	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
-	ReleaseSysCache(tuple);
-
-	values[0] = CStringGetTextDatum(event_type);
 	if (actor_role == NULL)
 		actor_role = GetUserNameFromId(GetUserId(), false);
+	values[0] = CStringGetTextDatum(event_type);
 	values[1] = DirectFunctionCall1(namein, CStringGetDatum(actor_role));
 	values[2] = CStringGetTextDatum(target_type);
 	values[3] = CStringGetTextDatum(target_id);
 	values[4] = CStringGetTextDatum(details);
 
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(owner, save_sec_context |
-						   SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	/* prepared as the owner too: parse analysis checks schema privileges */
-	if (audit_plan == NULL)
-	{
-		Oid			argtypes[5] = {TEXTOID, NAMEOID, TEXTOID, TEXTOID, TEXTOID};
-		SPIPlanPtr	plan;
-
-		plan = SPI_prepare("INSERT INTO plystra_data.audit_logs"
-						   " (event_type, actor_role, target_type, target_id, details)"
-						   " VALUES ($1, $2, $3, $4, $5::pg_catalog.jsonb)",
-						   5, argtypes);
-		if (plan == NULL)
-			elog(ERROR, "could not prepare the audit insert: %s",
-				 SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		audit_plan = plan;
-	}
-	ret = SPI_execute_plan(audit_plan, values, NULL, false, 0);
-	SetUserIdAndSecContext(save_userid, save_sec_context);
-
+	ret = plystra_execute_as_owner(&audit_plan,
+								   "INSERT INTO plystra_data.audit_logs"
+								   " (event_type, actor_role, target_type, target_id, details)"
+								   " VALUES ($1, $2, $3, $4, $5::pg_catalog.jsonb)",
+								   5, argtypes, values, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not write the audit row: %s", SPI_result_code_string(ret));
+}
+
+/*
+ * plystra.audit_purge(older_than timestamptz) returns bigint
+ *
+ * The one sanctioned way to remove audit rows: deletes those created before
+ * older_than, which must be at least plystra.audit_min_retention in the
+ * past, and appends an audit row saying who purged how many rows up to
+ * when.  The append-only guard's door is open for this DELETE alone.
+ */
+PG_FUNCTION_INFO_V1(plystra_audit_purge);
+
+static SPIPlanPtr purge_plan = NULL;
+
+/* plystra.audit_min_retention in words, e.g. "90 days" */
+static char *
+retention_text(void)
+{
+	if (plystra_audit_min_retention % SECS_PER_DAY == 0)
+		return psprintf("%d days", plystra_audit_min_retention / SECS_PER_DAY);
+	return psprintf("%d seconds", plystra_audit_min_retention);
+}
+
+Datum
+plystra_audit_purge(PG_FUNCTION_ARGS)
+{
+	TimestampTz older_than;
+	TimestampTz newest_allowed;
+	Oid			relid;
+	Oid			argtypes[1] = {TIMESTAMPTZOID};
+	Datum		values[1];
+	uint64		purged = 0;
+	int			ret;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the purge cutoff must not be null")));
+	older_than = PG_GETARG_TIMESTAMPTZ(0);
+	if (TIMESTAMP_NOT_FINITE(older_than))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the purge cutoff must be a finite time")));
+
+	newest_allowed = GetCurrentTransactionStartTimestamp() -
+		(TimestampTz) plystra_audit_min_retention * USECS_PER_SEC;
+	if (older_than > newest_allowed)
+		ereport(ERROR,
+				(errcode(ERRCODE_PLYSTRA_RETENTION),
+				 errmsg("the purge cutoff is within the minimum audit retention"),
+				 errdetail("plystra.audit_min_retention is %s: rows newer than %s are kept, and the cutoff is %s.",
+						   retention_text(),
+						   pstrdup(timestamptz_to_str(newest_allowed)),
+						   pstrdup(timestamptz_to_str(older_than))),
+				 errhint("Purge with an older cutoff; only a superuser can lower plystra.audit_min_retention.")));
+
+	relid = get_relname_relid("audit_logs",
+							  get_namespace_oid(PLYSTRA_DATA_SCHEMA, false));
+	if (!OidIsValid(relid))
+		elog(ERROR, "relation \"%s.audit_logs\" does not exist", PLYSTRA_DATA_SCHEMA);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	values[0] = TimestampTzGetDatum(older_than);
+	plystra_door_open(relid);
+	PG_TRY();
+	{
+		ret = plystra_execute_as_owner(&purge_plan,
+									   "DELETE FROM plystra_data.audit_logs"
+									   " WHERE created_at OPERATOR(pg_catalog.<) $1",
+									   1, argtypes, values, false, 0);
+		if (ret != SPI_OK_DELETE)
+			elog(ERROR, "could not purge audit rows: %s", SPI_result_code_string(ret));
+		purged = SPI_processed;
+	}
+	PG_FINALLY();
+	{
+		plystra_door_close();
+	}
+	PG_END_TRY();
+
+	/* JSON renders the cutoff in ISO 8601, whatever the session's DateStyle */
+	{
+		Oid			types[3] = {TIMESTAMPTZOID, INT8OID, TEXTOID};
+		Datum		args[3];
+
+		args[0] = TimestampTzGetDatum(older_than);
+		args[1] = Int64GetDatum((int64) purged);
+		args[2] = CStringGetTextDatum(retention_text());
+		ret = SPI_execute_with_args("SELECT pg_catalog.jsonb_build_object('older_than', $1,"
+									" 'rows', $2, 'min_retention', $3)::pg_catalog.text",
+									3, types, args, NULL, true, 1);
+		if (ret != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "could not describe the purge");
+		plystra_audit("audit.purged", NULL, "audit_logs", "",
+					  SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+	}
+
+	SPI_finish();
+	PG_RETURN_INT64((int64) purged);
 }

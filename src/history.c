@@ -4,11 +4,11 @@
  *	  Reads and writes of the migration history, plystra_data.schema_migrations.
  *
  * Only the functions here touch history rows.  They run their queries as
- * the owner of the history table, so that plystra.migrate() can record a
- * migration for a caller who has no privilege on plystra_data (and so
- * cannot write history rows by hand).  Every query is schema-qualified,
- * operators included, because plystra.migrate() runs with the caller's
- * search_path.  Plans are prepared once per backend and kept.
+ * the owner of the storage (storage.c), so that plystra.migrate() can
+ * record a migration for a caller who has no privilege on plystra_data
+ * (and so cannot write history rows by hand).  Every query is
+ * schema-qualified, operators included, because plystra.migrate() runs with
+ * the caller's search_path.  Plans are prepared once per backend and kept.
  *
  * The caller must be connected to SPI.
  *
@@ -29,8 +29,6 @@
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
-#include "access/htup_details.h"
-#include "catalog/pg_class.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
 
@@ -41,103 +39,6 @@ static SPIPlanPtr latest_plan = NULL;
 static SPIPlanPtr insert_plan = NULL;
 static SPIPlanPtr delete_plan = NULL;
 static SPIPlanPtr version_plan = NULL;
-
-/* state saved while running as the history table's owner */
-typedef struct OwnerContext
-{
-	Oid			save_userid;
-	int			save_sec_context;
-} OwnerContext;
-
-static SPIPlanPtr
-prepare_kept(const char *query, int nargs, Oid *argtypes)
-{
-	SPIPlanPtr	plan = SPI_prepare(query, nargs, argtypes);
-
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed for \"%s\": %s",
-			 query, SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "SPI_keepplan failed");
-	return plan;				/* the caller stores it only now */
-}
-
-/* The history table; an error if the extension's storage is missing. */
-static Oid
-history_relid(void)
-{
-	Oid			nspoid = get_namespace_oid(PLYSTRA_DATA_SCHEMA, true);
-	Oid			relid = InvalidOid;
-
-	if (OidIsValid(nspoid))
-		relid = get_relname_relid("schema_migrations", nspoid);
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation \"%s.schema_migrations\" does not exist",
-						PLYSTRA_DATA_SCHEMA),
-				 errhint("Is the extension plystra installed in this database?")));
-	return relid;
-}
-
-static void
-become_owner(OwnerContext *ctx)
-{
-	HeapTuple	tuple;
-	Oid			relid = history_relid();
-	Oid			owner;
-
-	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
-	ReleaseSysCache(tuple);
-
-	GetUserIdAndSecContext(&ctx->save_userid, &ctx->save_sec_context);
-	SetUserIdAndSecContext(owner, ctx->save_sec_context |
-						   SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-}
-
-static void
-restore_user(OwnerContext *ctx)
-{
-	SetUserIdAndSecContext(ctx->save_userid, ctx->save_sec_context);
-}
-
-/*
- * Run a query as the history table's owner, preparing and keeping its plan
- * on first use.  Both happen as the owner: parse analysis checks the
- * privileges on plystra_data, and so does a re-analysis when the plan is
- * invalidated.  Errors leave the user switched, which transaction abort
- * undoes, as for any SECURITY DEFINER function.
- */
-static int
-execute_as_owner(SPIPlanPtr *plan, const char *query, int nargs,
-				 Oid *argtypes, Datum *values, bool read_only, long count)
-{
-	OwnerContext ctx;
-	int			ret;
-
-	become_owner(&ctx);
-	if (*plan == NULL)
-		*plan = prepare_kept(query, nargs, argtypes);
-	if (read_only)
-	{
-		/*
-		 * Reads see the latest committed history, not the transaction's
-		 * snapshot: under REPEATABLE READ or SERIALIZABLE a migration
-		 * committed by the session we waited for on the advisory lock is
-		 * not in our snapshot, and must still count as applied.
-		 */
-		ret = SPI_execute_snapshot(*plan, values, NULL, GetLatestSnapshot(),
-								   InvalidSnapshot, false, false, count);
-	}
-	else
-		ret = SPI_execute_plan(*plan, values, NULL, false, count);
-	restore_user(&ctx);
-	return ret;
-}
 
 /*
  * The recorded checksum of (component, name), valid until SPI_finish(),
@@ -152,8 +53,8 @@ plystra_history_checksum(const char *component, const char *name)
 
 	values[0] = CStringGetTextDatum(component);
 	values[1] = CStringGetTextDatum(name);
-	ret = execute_as_owner(&lookup_plan,
-						   "SELECT checksum FROM plystra_data.schema_migrations"
+	ret = plystra_execute_as_owner(&lookup_plan,
+								   "SELECT checksum FROM plystra_data.schema_migrations"
 						   " WHERE component OPERATOR(pg_catalog.=) $1"
 						   "   AND name OPERATOR(pg_catalog.=) $2",
 						   2, argtypes, values, true, 1);
@@ -177,7 +78,7 @@ plystra_history_latest(const char *component)
 	int			ret;
 
 	values[0] = CStringGetTextDatum(component);
-	ret = execute_as_owner(&latest_plan,
+	ret = plystra_execute_as_owner(&latest_plan,
 						   "SELECT pg_catalog.max(name COLLATE pg_catalog.\"C\")"
 						   " FROM plystra_data.schema_migrations"
 						   " WHERE component OPERATOR(pg_catalog.=) $1",
@@ -195,9 +96,16 @@ plystra_installed_version(void)
 	int			ret;
 
 	if (version_plan == NULL)
-		version_plan = prepare_kept("SELECT extversion FROM pg_catalog.pg_extension"
-									" WHERE extname OPERATOR(pg_catalog.=) 'plystra'",
-									0, NULL);
+	{
+		SPIPlanPtr	plan = SPI_prepare("SELECT extversion FROM pg_catalog.pg_extension"
+									   " WHERE extname OPERATOR(pg_catalog.=) 'plystra'",
+									   0, NULL);
+
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "could not prepare the extension version query: %s",
+				 SPI_result_code_string(SPI_result));
+		version_plan = plan;
+	}
 	ret = SPI_execute_plan(version_plan, NULL, NULL, true, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		ereport(ERROR,
@@ -234,7 +142,7 @@ plystra_history_record(const char *component, const char *name,
 	values[5] = IntervalPGetDatum(duration);
 	values[6] = CStringGetTextDatum(version);
 
-	ret = execute_as_owner(&insert_plan,
+	ret = plystra_execute_as_owner(&insert_plan,
 						   "INSERT INTO plystra_data.schema_migrations"
 						   " (component, name, checksum, applied_at,"
 						   "  applied_by, execution_time, extension_version)"
@@ -258,7 +166,7 @@ plystra_history_forget(const char *component, const char *name)
 
 	values[0] = CStringGetTextDatum(component);
 	values[1] = CStringGetTextDatum(name);
-	ret = execute_as_owner(&delete_plan,
+	ret = plystra_execute_as_owner(&delete_plan,
 						   "DELETE FROM plystra_data.schema_migrations"
 						   " WHERE component OPERATOR(pg_catalog.=) $1"
 						   "   AND name OPERATOR(pg_catalog.=) $2"
@@ -276,7 +184,18 @@ plystra_history_forget(const char *component, const char *name)
 Oid
 plystra_history_relid(void)
 {
-	return history_relid();
+	Oid			nspoid = get_namespace_oid(PLYSTRA_DATA_SCHEMA, true);
+	Oid			relid = InvalidOid;
+
+	if (OidIsValid(nspoid))
+		relid = get_relname_relid("schema_migrations", nspoid);
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"%s.schema_migrations\" does not exist",
+						PLYSTRA_DATA_SCHEMA),
+				 errhint("Is the extension plystra installed in this database?")));
+	return relid;
 }
 
 /*

@@ -2,7 +2,8 @@
  *
  * plystra.c
  *	  Module entry point of the plystra extension: module magic and the
- *	  settings it registers.
+ *	  settings it registers (plystra.allow_drop_data,
+ *	  plystra.audit_min_retention).
  *
  * Copyright (c) 2026, Plystra developers
  *
@@ -13,6 +14,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "fmgr.h"
 #include "utils/guc.h"
 
@@ -22,14 +25,36 @@ PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
+int			plystra_audit_min_retention = 90 * 24 * 3600;
+
 /*
- * Module load.  The extension's settings are added here by the features
- * that own them; the prefix is reserved so that a misspelt plystra.* setting
- * is reported instead of silently accepted.
+ * Module load: the extension's settings.  The prefix is reserved so that a
+ * misspelt plystra.* setting is reported instead of silently accepted.
+ * Both settings are superuser-only: an application role must not be able
+ * to shorten the audit retention or unlock dropping the data.
  */
 void
 _PG_init(void)
 {
+	DefineCustomBoolVariable("plystra.allow_drop_data",
+							 "Allows DROP EXTENSION plystra while plystra_data holds rows.",
+							 "Set it in the session that drops the extension, after backing the data up.",
+							 &plystra_allow_drop_data,
+							 false,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("plystra.audit_min_retention",
+							"Minimum age of the audit rows plystra.audit_purge() may remove.",
+							"plystra.audit_purge() refuses a cutoff newer than now() minus this.",
+							&plystra_audit_min_retention,
+							90 * 24 * 3600,
+							0, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("plystra");
 #else

@@ -16,6 +16,7 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
 
 #if PG_VERSION_NUM < 130000
 #error "plystra requires PostgreSQL 13 or later"
@@ -38,6 +39,8 @@
 #define ERRCODE_PLYSTRA_MIGRATION_HISTORY	MAKE_SQLSTATE('P','Y','0','0','5')
 #define ERRCODE_PLYSTRA_APPEND_ONLY			MAKE_SQLSTATE('P','Y','0','1','0')
 #define ERRCODE_PLYSTRA_BUILTIN_ROW			MAKE_SQLSTATE('P','Y','0','1','1')
+#define ERRCODE_PLYSTRA_RETENTION			MAKE_SQLSTATE('P','Y','0','1','2')
+#define ERRCODE_PLYSTRA_DROP_DATA			MAKE_SQLSTATE('P','Y','0','2','0')
 
 /* Length of "sha256:" followed by 64 hex digits. */
 #define PLYSTRA_CHECKSUM_LEN	(7 + 64)
@@ -49,6 +52,21 @@ typedef struct BuiltinMigration
 	const char *version;		/* extension version that ships it */
 	const char *checksum;		/* "sha256:<hex>" of the shipped bytes */
 } BuiltinMigration;
+
+/* storage.c */
+struct _SPI_plan;
+typedef struct StorageOwnerContext
+{
+	Oid			save_userid;
+	int			save_sec_context;
+} StorageOwnerContext;
+
+extern bool plystra_storage_present(void);
+extern void plystra_become_storage_owner(StorageOwnerContext *ctx);
+extern void plystra_restore_user(StorageOwnerContext *ctx);
+extern int	plystra_execute_as_owner(struct _SPI_plan **plan, const char *query,
+									 int nargs, Oid *argtypes, Datum *values,
+									 bool latest, long count);
 
 /* checksum.c */
 extern void plystra_checksum(const char *data, size_t len,
@@ -80,6 +98,21 @@ extern void plystra_audit(const char *event_type, const char *actor_role,
 /* append_only.c */
 extern void plystra_door_open(Oid relid);
 extern void plystra_door_close(void);
+extern bool plystra_is_append_only(Oid relid);
+extern bool plystra_schema_has_append_only(Oid nspoid);
+extern bool plystra_role_owns_append_only(Oid roleid);
+extern bool plystra_role_owns_extension(Oid roleid);
+extern bool plystra_is_guard_function(List *funcname);
+extern void plystra_check_drop_data(const char *command);
+extern void plystra_check_cascading_keys(void);
+extern void plystra_check_member_functions(void);
+extern void plystra_check_dropped_objects(void);
+
+/* ddl_guard.c */
+extern bool plystra_allow_drop_data;
+
+/* plystra.c */
+extern int	plystra_audit_min_retention;
 
 
 /* builtin_migrations.c */

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * timestamps.c
- *	  The trigger that maintains the updated_at column of plystra's tables.
+ *	  The triggers that maintain the created_at and updated_at columns of
+ *	  plystra's tables.
  *
  * plystra.updated_at_trigger() runs BEFORE UPDATE FOR EACH ROW and sets the
  * column named by its argument (updated_at when none is given) to the start
@@ -24,6 +25,7 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
@@ -79,6 +81,80 @@ plystra_updated_at_trigger(PG_FUNCTION_ARGS)
 	value = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 
 	return PointerGetDatum(heap_modify_tuple_by_cols(trigdata->tg_newtuple,
+													 tupdesc, 1, &attnum,
+													 &value, &isnull));
+}
+
+/*
+ * plystra.created_at_trigger() runs BEFORE INSERT FOR EACH ROW and sets the
+ * column named by its argument (created_at when none is given) to the
+ * current clock time, whatever the client sent: rows are dated by the
+ * server, at the moment they are written, and cannot be back-dated.
+ *
+ * One writer keeps the time it sends: the owner of the table (and so a
+ * superuser), which is who restores a dump, so that restored rows keep the
+ * time they were first written.  A row such a role sends without a time
+ * gets the clock time as well.
+ */
+PG_FUNCTION_INFO_V1(plystra_created_at_trigger);
+
+Datum
+plystra_created_at_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	TupleDesc	tupdesc;
+	const char *colname = "created_at";
+	int			attnum;
+	Datum		value;
+	bool		isnull = false;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by trigger manager",
+						"created_at_trigger")));
+	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" must be fired BEFORE INSERT FOR EACH ROW",
+						"created_at_trigger")));
+	if (trigdata->tg_trigger->tgnargs > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" takes at most one argument, the column name",
+						"created_at_trigger")));
+	if (trigdata->tg_trigger->tgnargs == 1)
+		colname = trigdata->tg_trigger->tgargs[0];
+
+	rel = trigdata->tg_relation;
+	tupdesc = RelationGetDescr(rel);
+	attnum = SPI_fnumber(tupdesc, colname);
+	if (attnum <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of relation \"%s\" does not exist",
+						colname, RelationGetRelationName(rel))));
+	if (TupleDescAttr(tupdesc, attnum - 1)->atttypid != TIMESTAMPTZOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" of relation \"%s\" must be of type timestamp with time zone",
+						colname, RelationGetRelationName(rel))));
+
+	if (superuser() || GetUserId() == rel->rd_rel->relowner)
+	{
+		bool		given_null;
+
+		(void) heap_getattr(trigdata->tg_trigtuple, attnum, tupdesc, &given_null);
+		if (!given_null)
+			return PointerGetDatum(trigdata->tg_trigtuple);
+	}
+
+	value = TimestampTzGetDatum(GetCurrentTimestamp());
+
+	return PointerGetDatum(heap_modify_tuple_by_cols(trigdata->tg_trigtuple,
 													 tupdesc, 1, &attnum,
 													 &value, &isnull));
 }

@@ -56,7 +56,7 @@ sub fingerprint
 		$fp .= "$t " . $node->safe_psql($db, qq{
 			SELECT count(*) || ' ' || coalesce(md5(string_agg(r::text, ',' ORDER BY r::text)), '')
 			  FROM (SELECT CASE WHEN (to_jsonb(t)->>'builtin')::boolean
-								THEN to_jsonb(t) - 'created_at' - 'updated_at'
+								THEN to_jsonb(t) - 'created_at' - 'updated_at' - 'protected_at'
 								ELSE to_jsonb(t) END AS r
 					  FROM plystra_data.$t t) s}) . "\n";
 	}

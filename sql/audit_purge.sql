@@ -1,0 +1,63 @@
+--
+-- plystra.audit_purge(older_than): the one sanctioned way to remove audit
+-- rows.  Privileged, refuses a cutoff within plystra.audit_min_retention,
+-- records what it purged, and opens the guard for its own DELETE only.
+--
+\set VERBOSITY terse
+-- refusals
+SELECT plystra.audit_purge(NULL);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.audit_purge('infinity');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SHOW plystra.audit_min_retention;
+SELECT plystra.audit_purge(now());
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.audit_purge(now() - interval '89 days');
+-- nothing older than 90 days exists: nothing goes, and the purge is recorded
+SELECT plystra.audit_purge(now() - interval '91 days');
+SELECT event_type, details->>'rows' AS rows, details->>'min_retention' AS min_retention
+  FROM plystra_data.audit_logs WHERE event_type = 'audit.purged';
+
+-- not for PUBLIC, and the setting is the superuser's
+CREATE ROLE plystra_regress_app;
+GRANT USAGE ON SCHEMA plystra TO plystra_regress_app;
+SET ROLE plystra_regress_app;
+SELECT plystra.audit_purge(now() - interval '1 year');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SET plystra.audit_min_retention = 0;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+RESET ROLE;
+
+-- rows older than the cutoff go, newer ones stay (retention lowered by the
+-- superuser for the test)
+SET plystra.audit_min_retention = 0;
+INSERT INTO plystra.audit_logs (event_type, target_id) VALUES
+	('user.login.failed', 'old-1'), ('user.login.failed', 'old-2');
+SELECT pg_sleep(0.05);
+SELECT clock_timestamp() AS cutoff \gset
+SELECT pg_sleep(0.05);
+INSERT INTO plystra.audit_logs (event_type, target_id) VALUES ('user.login.failed', 'new-1');
+SELECT count(*) AS before_cutoff FROM plystra_data.audit_logs WHERE created_at < :'cutoff' \gset
+SELECT target_id FROM plystra_data.audit_logs WHERE target_id ~ '^(old|new)-' ORDER BY 1;
+SELECT plystra.audit_purge(:'cutoff') = :before_cutoff AS purged_all_older;
+SELECT count(*) AS left_before_cutoff FROM plystra_data.audit_logs WHERE created_at < :'cutoff';
+SELECT target_id FROM plystra_data.audit_logs WHERE target_id ~ '^(old|new)-' ORDER BY 1;
+SELECT actor_role, (details->>'rows')::bigint = :before_cutoff AS rows_recorded,
+	   (details->>'older_than')::timestamptz = :'cutoff' AS cutoff_recorded,
+	   details->>'min_retention' AS min_retention
+  FROM plystra_data.audit_logs WHERE event_type = 'audit.purged' ORDER BY id DESC LIMIT 1;
+
+-- the door does not stay open: nothing else in the same transaction
+BEGIN;
+SELECT plystra.audit_purge(now() - interval '1 day');
+DELETE FROM plystra_data.audit_logs;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN;
+SELECT plystra.audit_purge(now() - interval '1 day');
+UPDATE plystra_data.audit_logs SET details = '{}';
+ROLLBACK;
+RESET plystra.audit_min_retention;
+
+REVOKE ALL ON SCHEMA plystra FROM plystra_regress_app;
+DROP ROLE plystra_regress_app;

@@ -1,0 +1,93 @@
+--
+-- plystra.make_append_only(rel): a table of one's own gets the protection
+-- of audit_logs; plystra.append_only_tables() lists what is protected.
+--
+\set VERBOSITY terse
+CREATE ROLE plystra_regress_owner;
+CREATE ROLE plystra_regress_other;
+CREATE SCHEMA ledger AUTHORIZATION plystra_regress_owner;
+GRANT USAGE ON SCHEMA plystra TO plystra_regress_owner, plystra_regress_other;
+GRANT EXECUTE ON FUNCTION plystra.make_append_only(regclass) TO plystra_regress_owner, plystra_regress_other;
+
+SET ROLE plystra_regress_owner;
+CREATE TABLE ledger.entries (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+							 amount numeric NOT NULL, memo text);
+INSERT INTO ledger.entries (amount, memo) VALUES (10, 'opening'), (-3, 'fee');
+RESET ROLE;
+
+-- only the owner may protect it
+SET ROLE plystra_regress_other;
+SELECT plystra.make_append_only('ledger.entries');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SET ROLE plystra_regress_owner;
+SELECT plystra.make_append_only('ledger.entries');
+SELECT plystra.make_append_only('ledger.entries');
+RESET ROLE;
+SELECT relation, builtin, protected_by FROM plystra.append_only_tables() ORDER BY relation::text;
+
+-- the owner can add rows, and change or remove none
+SET ROLE plystra_regress_owner;
+INSERT INTO ledger.entries (amount, memo) VALUES (5, 'sale') RETURNING amount;
+UPDATE ledger.entries SET amount = 0;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+DELETE FROM ledger.entries WHERE memo = 'fee';
+TRUNCATE ledger.entries;
+ALTER TABLE ledger.entries DISABLE TRIGGER ALL;
+DROP TRIGGER plystra_append_only ON ledger.entries;
+ALTER TABLE ledger.entries DROP COLUMN memo;
+ALTER TABLE ledger.entries RENAME TO entries2;
+DROP TABLE ledger.entries;
+RESET ROLE;
+-- nor can the superuser, in replica mode neither
+SET session_replication_role = replica;
+DELETE FROM ledger.entries;
+ALTER TABLE ledger.entries DISABLE TRIGGER plystra_append_only;
+DROP SCHEMA ledger CASCADE;
+RESET session_replication_role;
+DROP OWNED BY plystra_regress_owner;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- and the registry itself is append-only
+DELETE FROM plystra_data.append_only_relations;
+TRUNCATE plystra_data.append_only_relations;
+ALTER TABLE plystra_data.append_only_relations DISABLE TRIGGER ALL;
+SELECT amount, memo FROM ledger.entries ORDER BY id;
+
+-- what cannot be protected, with the reason
+SELECT plystra.make_append_only(NULL);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.make_append_only(0);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.make_append_only('plystra.users');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.make_append_only('pg_catalog.pg_class');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+CREATE TEMP TABLE scratch (id int);
+SELECT plystra.make_append_only('scratch');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+CREATE UNLOGGED TABLE fast (id int);
+SELECT plystra.make_append_only('fast');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+CREATE TABLE parts (id int) PARTITION BY RANGE (id);
+SELECT plystra.make_append_only('parts');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+CREATE TABLE parent_row (id int PRIMARY KEY);
+CREATE TABLE child_rows (id int, parent int REFERENCES parent_row ON DELETE CASCADE);
+SELECT plystra.make_append_only('child_rows');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT count(*) AS protected FROM plystra.append_only_tables()
+ WHERE relation::text IN ('scratch', 'fast', 'parts', 'child_rows');
+DROP TABLE scratch, fast, parts, child_rows, parent_row;
+
+-- REASSIGN OWNED (which fires no event trigger) hands the table to a
+-- superuser: then the owner role can go, and the table stays protected
+REASSIGN OWNED BY plystra_regress_owner TO CURRENT_USER;
+SELECT pg_get_userbyid(relowner) = current_user AS reassigned
+  FROM pg_class WHERE oid = 'ledger.entries'::regclass;
+DELETE FROM ledger.entries;
+
+\set VERBOSITY default
+REVOKE ALL ON FUNCTION plystra.make_append_only(regclass) FROM plystra_regress_owner, plystra_regress_other;
+REVOKE ALL ON SCHEMA plystra FROM plystra_regress_owner, plystra_regress_other;
+DROP ROLE plystra_regress_owner;
+DROP ROLE plystra_regress_other;

@@ -1,0 +1,111 @@
+/*-------------------------------------------------------------------------
+ *
+ * storage.c
+ *	  Acting as the owner of the extension's storage, plystra_data.
+ *
+ * The extension's C functions read and write plystra_data on behalf of
+ * roles that have no privilege on it (applications are granted schema
+ * plystra only).  They do so as the owner of the schema, the way
+ * PostgreSQL's own foreign key triggers act as the table owner: the user
+ * id is switched for the one query, in a restricted security context, and
+ * switched back.  Plans are prepared as the owner too, since parse
+ * analysis checks privileges on the schema.
+ *
+ * Copyright (c) 2026, Plystra developers
+ *
+ * IDENTIFICATION
+ *	  src/storage.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+#include "plystra.h"
+
+/* Is the extension's storage schema there at all? */
+bool
+plystra_storage_present(void)
+{
+	return OidIsValid(get_namespace_oid(PLYSTRA_DATA_SCHEMA, true));
+}
+
+/* The owner of plystra_data; an error when the extension is not installed. */
+static Oid
+storage_owner(void)
+{
+	Oid			nspoid = get_namespace_oid(PLYSTRA_DATA_SCHEMA, true);
+	HeapTuple	tuple;
+	Oid			owner;
+
+	if (!OidIsValid(nspoid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_SCHEMA),
+				 errmsg("schema \"%s\" does not exist", PLYSTRA_DATA_SCHEMA),
+				 errhint("Is the extension plystra installed in this database?")));
+	tuple = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspoid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for schema %u", nspoid);
+	owner = ((Form_pg_namespace) GETSTRUCT(tuple))->nspowner;
+	ReleaseSysCache(tuple);
+	return owner;
+}
+
+void
+plystra_become_storage_owner(StorageOwnerContext *ctx)
+{
+	Oid			owner = storage_owner();
+
+	GetUserIdAndSecContext(&ctx->save_userid, &ctx->save_sec_context);
+	SetUserIdAndSecContext(owner, ctx->save_sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+}
+
+void
+plystra_restore_user(StorageOwnerContext *ctx)
+{
+	SetUserIdAndSecContext(ctx->save_userid, ctx->save_sec_context);
+}
+
+/*
+ * Run a query as the storage owner, preparing and keeping its plan in *plan
+ * on first use.  With latest, read the latest committed rows rather than
+ * the transaction's snapshot.  The caller is connected to SPI.  An error
+ * leaves the user switched, which transaction abort undoes, as for any
+ * SECURITY DEFINER function.
+ */
+int
+plystra_execute_as_owner(SPIPlanPtr *plan, const char *query, int nargs,
+						 Oid *argtypes, Datum *values, bool latest, long count)
+{
+	StorageOwnerContext ctx;
+	int			ret;
+
+	plystra_become_storage_owner(&ctx);
+	if (*plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(query, nargs, argtypes);
+
+		if (p == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+				 query, SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(p) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		*plan = p;
+	}
+	if (latest)
+		ret = SPI_execute_snapshot(*plan, values, NULL, GetLatestSnapshot(),
+								   InvalidSnapshot, false, false, count);
+	else
+		ret = SPI_execute_plan(*plan, values, NULL, false, count);
+	plystra_restore_user(&ctx);
+	return ret;
+}
