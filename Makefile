@@ -53,11 +53,12 @@ REGRESS = \
 	migration_files \
 	audit_append_only \
 	audit_purge \
-	make_append_only
+	make_append_only \
+	other_extension
 REGRESS_OPTS = --inputdir=$(srcdir) --encoding=UTF8 --no-locale
 
 # Isolation specs live in test/specs, their expected output in test/expected.
-ISOLATION = migrate_concurrent
+ISOLATION = migrate_concurrent audit_purge_concurrent
 ISOLATION_OPTS = --inputdir=$(srcdir)/test
 
 # TAP tests (PostgreSQL::Test::Cluster) live in test/t.

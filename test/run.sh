@@ -16,13 +16,17 @@ PORT=${PLYSTRA_TEST_PORT:-54329}
 ensure_packages
 build_and_install
 
+# the hostile fixture extension of sql/other_extension.sql, for this run only
+extdir=$("$PG_CONFIG" --sharedir)/extension
+install -m 644 "$top"/test/fixtures/plystra_evil/plystra_evil* "$extdir"/
+
 work=$(mktemp -d /tmp/plystra-test.XXXXXX)
 chmod 755 "$work"
 [ "$(id -u)" -eq 0 ] && chown postgres: "$work"
 copy_tree "$work/src"
 mkdir -p "$work/logs"
 [ "$(id -u)" -eq 0 ] && chown postgres: "$work/logs"
-trap 'stop_cluster "$work"' EXIT
+trap 'stop_cluster "$work"; rm -f "$extdir"/plystra_evil*' EXIT
 say "throwaway cluster in $work (socket $work, port $PORT)"
 start_cluster "$work" "$PORT"
 set +e

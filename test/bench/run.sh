@@ -7,6 +7,11 @@
 #             transaction each; ratio = time(C) / time(PL/pgSQL)
 #   checksum: plystra.migration_checksum() vs sha256() on the same 10 MB
 #             script; ratio = time(checksum) / time(sha256)
+#   audit:    single-row INSERT into plystra.audit_logs vs the same INSERT
+#             into a plain table with the same columns, indexes and foreign
+#             key (audit_setup.sql), 2 clients, 20,000 each per round;
+#             ratio = time(plystra) / time(plain)
+#   purge:    audit_purge() of 1,000,000 rows: rows per second
 #
 # Usage: bash test/bench/run.sh [rounds]   (default 5)
 set -euo pipefail
@@ -31,24 +36,25 @@ pg() {
 pg psql -X -q -v ON_ERROR_STOP=1 -d postgres -c 'CREATE DATABASE bench'
 pg psql -X -q -v ON_ERROR_STOP=1 -d bench -c 'CREATE EXTENSION plystra'
 pg psql -X -q -v ON_ERROR_STOP=1 -d bench -f "$work/src/test/bench/migrate_setup.sql"
+pg psql -X -q -v ON_ERROR_STOP=1 -d bench -f "$work/src/test/bench/audit_setup.sql"
 
-# seconds taken by one pgbench run: SCRIPT TRANSACTIONS ROUND
+# seconds taken by one pgbench run: SCRIPT TRANSACTIONS ROUND [CLIENTS]
 timed() {
-	local script=$1 n=$2 round=$3 out
-	out=$(pg pgbench -n -M prepared -c 1 -t "$n" -D round="$round" \
+	local script=$1 n=$2 round=$3 clients=${4:-1} out
+	out=$(pg pgbench -n -M prepared -c "$clients" -j "$clients" -t "$n" -D round="$round" \
 		-f "$work/src/test/bench/$script" bench 2>&1) || {
 		echo "$out" >&2
 		exit 1
 	}
 	# pgbench reports tps; time = transactions / tps
-	echo "$out" | awk -v n="$n" '/^tps = / { printf "%.6f\n", n / $3 }'
+	echo "$out" | awk -v n="$n" -v c="$clients" '/^tps = / { printf "%.6f\n", n * c / $3 }'
 }
 
 median() {
 	sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-declare -a mc mp cc cs
+declare -a mc mp cc cs ap an
 for r in $(seq 1 "$ROUNDS"); do
 	# alternate which side goes first
 	if [ $((r % 2)) -eq 1 ]; then
@@ -56,19 +62,35 @@ for r in $(seq 1 "$ROUNDS"); do
 		mp+=("$(timed migrate_plpgsql.sql 1000 "$r")")
 		cc+=("$(timed checksum_c.sql 20 "$r")")
 		cs+=("$(timed checksum_sha256.sql 20 "$r")")
+		ap+=("$(timed audit_insert_plystra.sql 20000 "$r" 2)")
+		an+=("$(timed audit_insert_plain.sql 20000 "$r" 2)")
 	else
 		mp+=("$(timed migrate_plpgsql.sql 1000 "$r")")
 		mc+=("$(timed migrate_c.sql 1000 "$r")")
 		cs+=("$(timed checksum_sha256.sql 20 "$r")")
 		cc+=("$(timed checksum_c.sql 20 "$r")")
+		an+=("$(timed audit_insert_plain.sql 20000 "$r" 2)")
+		ap+=("$(timed audit_insert_plystra.sql 20000 "$r" 2)")
 	fi
-	echo "round $r: migrate C ${mc[-1]}s, PL/pgSQL ${mp[-1]}s; checksum ${cc[-1]}s, sha256 ${cs[-1]}s"
+	echo "round $r: migrate C ${mc[-1]}s, PL/pgSQL ${mp[-1]}s; checksum ${cc[-1]}s, sha256 ${cs[-1]}s; audit insert ${ap[-1]}s, plain ${an[-1]}s"
 done
 
 m_c=$(printf '%s\n' "${mc[@]}" | median)
 m_p=$(printf '%s\n' "${mp[@]}" | median)
 c_c=$(printf '%s\n' "${cc[@]}" | median)
 c_s=$(printf '%s\n' "${cs[@]}" | median)
+a_p=$(printf '%s\n' "${ap[@]}" | median)
+a_n=$(printf '%s\n' "${an[@]}" | median)
+
+# purge: 1,000,000 rows dated a year back (inserted by the owner, which
+# keeps the time it sends, as a restore does)
+pg psql -X -q -v ON_ERROR_STOP=1 -d bench -c "INSERT INTO plystra_data.audit_logs (event_type, created_at, details)
+	SELECT 'user.login.failed', now() - interval '1 year' - i * interval '1 second', '{}'
+	  FROM generate_series(1, 1000000) i"
+pg psql -X -q -d bench -c 'VACUUM ANALYZE plystra_data.audit_logs'
+purge_out=$(pg psql -X -At -d bench -c '\timing on' -c "SELECT plystra.audit_purge(now() - interval '180 days')")
+purged=$(echo "$purge_out" | grep -E '^[0-9]+$' | head -n 1)
+purge_ms=$(echo "$purge_out" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p')
 bytes=$(pg psql -X -At -d bench -c 'SELECT octet_length(s) FROM bench_script')
 
 echo
@@ -76,3 +98,7 @@ printf 'migrate(), 1000 migrations: C %.3f s, PL/pgSQL %.3f s, ratio %.2f (targe
 	"$m_c" "$m_p" "$(echo "$m_c / $m_p" | bc -l)"
 printf 'migration_checksum(), %d bytes x 20: %.3f s, sha256() %.3f s, ratio %.2f (target <= 1.3)\n' \
 	"$bytes" "$c_c" "$c_s" "$(echo "$c_c / $c_s" | bc -l)"
+printf 'audit_logs INSERT, 2 x 20000: plystra.audit_logs %.3f s, plain table %.3f s, ratio %.3f (target <= 1.05)\n' \
+	"$a_p" "$a_n" "$(echo "$a_p / $a_n" | bc -l)"
+printf 'audit_purge(): %d rows in %.0f ms, %.0f rows/s\n' \
+	"$purged" "$purge_ms" "$(echo "$purged / ($purge_ms / 1000)" | bc -l)"

@@ -1,0 +1,16 @@
+--
+-- Another extension's script cannot switch plystra's guard off: during any
+-- extension's script creating_extension is true, and plystra's guards let
+-- only plystra's own scripts through.  (test/run.sh installs the fixture
+-- extension plystra_evil from test/fixtures/plystra_evil for this test.)
+--
+\set VERBOSITY terse
+SELECT count(*) AS audit_rows FROM plystra_data.audit_logs \gset
+CREATE EXTENSION plystra_evil VERSION '1.0';
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+CREATE EXTENSION plystra_evil VERSION '1.1';
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+CREATE EXTENSION plystra_evil VERSION '1.2';
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT count(*) = :audit_rows AS unchanged FROM plystra_data.audit_logs;
+SELECT count(*) AS evil_installed FROM pg_extension WHERE extname = 'plystra_evil';
