@@ -18,10 +18,13 @@ OBJS = \
 	src/builtin_rows.o \
 	src/append_only.o \
 	src/audit.o \
+	src/entity_admin.o \
+	src/passwords.o \
 	src/history.o \
 	src/install.o \
 	src/migrate.o \
 	src/script.o \
+	src/soft_delete.o \
 	src/storage.o \
 	src/ddl_guard.o \
 	src/interface.o \
@@ -51,6 +54,8 @@ REGRESS = \
 	migration_status \
 	upgrade_1_1 \
 	migration_files \
+	soft_delete \
+	soft_delete_admin \
 	audit_append_only \
 	audit_purge \
 	make_append_only \
@@ -58,7 +63,7 @@ REGRESS = \
 REGRESS_OPTS = --inputdir=$(srcdir) --encoding=UTF8 --no-locale
 
 # Isolation specs live in test/specs, their expected output in test/expected.
-ISOLATION = migrate_concurrent audit_purge_concurrent
+ISOLATION = migrate_concurrent audit_purge_concurrent soft_delete_concurrent
 ISOLATION_OPTS = --inputdir=$(srcdir)/test
 
 # TAP tests (PostgreSQL::Test::Cluster) live in test/t.
@@ -87,6 +92,9 @@ plystra--1.0--1.1.sql: ext/plystra--1.0--1.1.pre.sql ext/plystra--1.0--1.1.post.
 src/migrations_list.h: migrations/migrations.lst $(MIGRATIONS) ext/assemble.sh \
 		$(EXTENSION).control
 	$(ASSEMBLE) header $(EXTVERSION) > $@.tmp && mv $@.tmp $@
+
+# every object depends on the shared header (PGXS tracks no dependencies)
+$(OBJS) $(OBJS:.o=.bc): src/plystra.h
 
 # the generated header must exist before anything that includes it is built
 src/builtin_migrations.o src/builtin_migrations.bc: src/migrations_list.h

@@ -1,1 +1,10 @@
+-- migration 015 rebuilt plystra.users: its soft delete trigger comes back
+CREATE TRIGGER plystra_soft_delete INSTEAD OF DELETE ON plystra.users
+	FOR EACH ROW EXECUTE FUNCTION plystra.soft_delete_trigger('plystra_data.users');
+
+-- the new relationship cannot reference deleted users or groups
+CREATE TRIGGER plystra_live_parents BEFORE INSERT OR UPDATE ON plystra_data.user_allowed_groups
+	FOR EACH ROW EXECUTE FUNCTION plystra.live_parent_check('user_id', 'plystra_data.users',
+															'group_id', 'plystra_data.groups');
+
 -- end of plystra--1.0--1.1.sql

@@ -131,6 +131,131 @@ ALTER EVENT TRIGGER plystra_ddl_guard_end ENABLE ALWAYS;
 ALTER EVENT TRIGGER plystra_drop_guard ENABLE ALWAYS;
 
 /*
+ * Soft delete.  DELETE through the interface of a soft-deletable entity
+ * sets deleted_at (C, INSTEAD OF DELETE); every change of deleted_at, by
+ * DELETE, by UPDATE ... SET deleted_at as ORMs send, or by restore(), is
+ * audited; new rows cannot reference deleted entities.
+ */
+CREATE FUNCTION plystra.soft_delete_trigger()
+RETURNS trigger
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_soft_delete_trigger';
+REVOKE ALL ON FUNCTION plystra.soft_delete_trigger() FROM PUBLIC;
+COMMENT ON FUNCTION plystra.soft_delete_trigger() IS
+'INSTEAD OF DELETE row trigger of an interface view: sets deleted_at of the storage row named by its argument and counts it';
+
+CREATE FUNCTION plystra.deleted_at_audit()
+RETURNS trigger
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_deleted_at_audit';
+REVOKE ALL ON FUNCTION plystra.deleted_at_audit() FROM PUBLIC;
+COMMENT ON FUNCTION plystra.deleted_at_audit() IS
+'AFTER UPDATE row trigger: audits entity.deleted or entity.restored when deleted_at changes between null and not null';
+
+CREATE FUNCTION plystra.live_parent_check()
+RETURNS trigger
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_live_parent_check';
+REVOKE ALL ON FUNCTION plystra.live_parent_check() FROM PUBLIC;
+COMMENT ON FUNCTION plystra.live_parent_check() IS
+'BEFORE INSERT OR UPDATE row trigger: refuses references (pairs of column and parent table) to soft-deleted rows';
+
+CREATE TRIGGER plystra_soft_delete INSTEAD OF DELETE ON plystra.spaces
+	FOR EACH ROW EXECUTE FUNCTION plystra.soft_delete_trigger('plystra_data.spaces');
+CREATE TRIGGER plystra_deleted_at_audit AFTER UPDATE OF deleted_at ON plystra_data.spaces
+	FOR EACH ROW WHEN (OLD.deleted_at IS DISTINCT FROM NEW.deleted_at)
+	EXECUTE FUNCTION plystra.deleted_at_audit();
+CREATE TRIGGER plystra_soft_delete INSTEAD OF DELETE ON plystra.groups
+	FOR EACH ROW EXECUTE FUNCTION plystra.soft_delete_trigger('plystra_data.groups');
+CREATE TRIGGER plystra_deleted_at_audit AFTER UPDATE OF deleted_at ON plystra_data.groups
+	FOR EACH ROW WHEN (OLD.deleted_at IS DISTINCT FROM NEW.deleted_at)
+	EXECUTE FUNCTION plystra.deleted_at_audit();
+CREATE TRIGGER plystra_soft_delete INSTEAD OF DELETE ON plystra.users
+	FOR EACH ROW EXECUTE FUNCTION plystra.soft_delete_trigger('plystra_data.users');
+CREATE TRIGGER plystra_deleted_at_audit AFTER UPDATE OF deleted_at ON plystra_data.users
+	FOR EACH ROW WHEN (OLD.deleted_at IS DISTINCT FROM NEW.deleted_at)
+	EXECUTE FUNCTION plystra.deleted_at_audit();
+CREATE TRIGGER plystra_soft_delete INSTEAD OF DELETE ON plystra.members
+	FOR EACH ROW EXECUTE FUNCTION plystra.soft_delete_trigger('plystra_data.members');
+CREATE TRIGGER plystra_deleted_at_audit AFTER UPDATE OF deleted_at ON plystra_data.members
+	FOR EACH ROW WHEN (OLD.deleted_at IS DISTINCT FROM NEW.deleted_at)
+	EXECUTE FUNCTION plystra.deleted_at_audit();
+CREATE TRIGGER plystra_soft_delete INSTEAD OF DELETE ON plystra.roles
+	FOR EACH ROW EXECUTE FUNCTION plystra.soft_delete_trigger('plystra_data.roles');
+CREATE TRIGGER plystra_deleted_at_audit AFTER UPDATE OF deleted_at ON plystra_data.roles
+	FOR EACH ROW WHEN (OLD.deleted_at IS DISTINCT FROM NEW.deleted_at)
+	EXECUTE FUNCTION plystra.deleted_at_audit();
+CREATE TRIGGER plystra_soft_delete INSTEAD OF DELETE ON plystra.resources
+	FOR EACH ROW EXECUTE FUNCTION plystra.soft_delete_trigger('plystra_data.resources');
+CREATE TRIGGER plystra_deleted_at_audit AFTER UPDATE OF deleted_at ON plystra_data.resources
+	FOR EACH ROW WHEN (OLD.deleted_at IS DISTINCT FROM NEW.deleted_at)
+	EXECUTE FUNCTION plystra.deleted_at_audit();
+
+CREATE TRIGGER plystra_live_parents BEFORE INSERT OR UPDATE ON plystra_data.groups
+	FOR EACH ROW EXECUTE FUNCTION plystra.live_parent_check('space_id', 'plystra_data.spaces', 'parent_id', 'plystra_data.groups');
+CREATE TRIGGER plystra_live_parents BEFORE INSERT OR UPDATE ON plystra_data.members
+	FOR EACH ROW EXECUTE FUNCTION plystra.live_parent_check('space_id', 'plystra_data.spaces');
+CREATE TRIGGER plystra_live_parents BEFORE INSERT OR UPDATE ON plystra_data.user_members
+	FOR EACH ROW EXECUTE FUNCTION plystra.live_parent_check('user_id', 'plystra_data.users', 'member_id', 'plystra_data.members');
+CREATE TRIGGER plystra_live_parents BEFORE INSERT OR UPDATE ON plystra_data.roles
+	FOR EACH ROW EXECUTE FUNCTION plystra.live_parent_check('space_id', 'plystra_data.spaces');
+CREATE TRIGGER plystra_live_parents BEFORE INSERT OR UPDATE ON plystra_data.role_permissions
+	FOR EACH ROW EXECUTE FUNCTION plystra.live_parent_check('role_id', 'plystra_data.roles', 'granted_by', 'plystra_data.users');
+CREATE TRIGGER plystra_live_parents BEFORE INSERT OR UPDATE ON plystra_data.member_roles
+	FOR EACH ROW EXECUTE FUNCTION plystra.live_parent_check('member_id', 'plystra_data.members', 'role_id', 'plystra_data.roles', 'scope_anchor_group_id', 'plystra_data.groups', 'granted_by', 'plystra_data.users');
+CREATE TRIGGER plystra_live_parents BEFORE INSERT OR UPDATE ON plystra_data.resources
+	FOR EACH ROW EXECUTE FUNCTION plystra.live_parent_check('space_id', 'plystra_data.spaces', 'parent_id', 'plystra_data.resources');
+CREATE TRIGGER plystra_live_parents BEFORE INSERT OR UPDATE ON plystra_data.resource_mappings
+	FOR EACH ROW EXECUTE FUNCTION plystra.live_parent_check('resource_id', 'plystra_data.resources');
+CREATE TRIGGER plystra_live_parents BEFORE INSERT OR UPDATE ON plystra_data.plugin_settings_values
+	FOR EACH ROW EXECUTE FUNCTION plystra.live_parent_check('space_id', 'plystra_data.spaces', 'updated_by', 'plystra_data.users');
+CREATE TRIGGER plystra_live_parents BEFORE INSERT OR UPDATE ON plystra_data.template_installations
+	FOR EACH ROW EXECUTE FUNCTION plystra.live_parent_check('space_id', 'plystra_data.spaces', 'installed_by', 'plystra_data.users');
+CREATE TRIGGER plystra_live_parents BEFORE INSERT OR UPDATE ON plystra_data.sessions
+	FOR EACH ROW EXECUTE FUNCTION plystra.live_parent_check('user_id', 'plystra_data.users');
+CREATE TRIGGER plystra_live_parents BEFORE INSERT OR UPDATE ON plystra_data.admin_grants
+	FOR EACH ROW EXECUTE FUNCTION plystra.live_parent_check('user_id', 'plystra_data.users', 'space_id', 'plystra_data.spaces', 'granted_by', 'plystra_data.users');
+
+CREATE FUNCTION plystra.restore(rel regclass, id bigint)
+RETURNS boolean
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_restore';
+REVOKE ALL ON FUNCTION plystra.restore(regclass, bigint) FROM PUBLIC;
+COMMENT ON FUNCTION plystra.restore(regclass, bigint) IS
+'Brings a soft-deleted row back; false if it was live; refuses when a live row now holds its unique key';
+
+CREATE FUNCTION plystra.purge_deleted(rel regclass, older_than interval)
+RETURNS bigint
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_purge_deleted';
+REVOKE ALL ON FUNCTION plystra.purge_deleted(regclass, interval) FROM PUBLIC;
+COMMENT ON FUNCTION plystra.purge_deleted(regclass, interval) IS
+'Removes rows soft-deleted longer ago than older_than, with their relationship rows; refuses while other rows reference them';
+
+CREATE FUNCTION plystra.set_password_hash(user_id bigint, hash text)
+RETURNS void
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_set_password_hash';
+REVOKE ALL ON FUNCTION plystra.set_password_hash(bigint, text) FROM PUBLIC;
+COMMENT ON FUNCTION plystra.set_password_hash(bigint, text) IS
+'Stores the password hash of a live user and stamps password_changed_at; the hash is never part of plystra.users';
+
+CREATE FUNCTION plystra.password_hash(user_id bigint)
+RETURNS text
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_password_hash';
+REVOKE ALL ON FUNCTION plystra.password_hash(bigint) FROM PUBLIC;
+COMMENT ON FUNCTION plystra.password_hash(bigint) IS
+'The password hash of a live user, for the sign-in path only';
+
+/*
  * Seed rows stay as shipped: pg_dump leaves them out (CREATE EXTENSION
  * writes them again on restore), so nobody may change, delete or add
  * built-in rows.

@@ -20,6 +20,7 @@ INSERT INTO plystra.users (id, email, allowed_groups) VALUES
 	(4, 'four@acme.test', '{3}'),
 	(5, 'five@acme.test', '{1,99}');		-- 99 is no group
 SELECT setval('plystra_data.users_id_seq', 5);
+SELECT setval('plystra_data.spaces_id_seq', 1), setval('plystra_data.groups_id_seq', 3);
 UPDATE plystra_data.users SET deleted_at = now() WHERE id = 4;
 UPDATE plystra_data.groups SET deleted_at = now() WHERE id = 3;
 

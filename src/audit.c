@@ -51,7 +51,7 @@ plystra_audit(const char *event_type, const char *actor_role,
 	int			ret;
 
 	if (actor_role == NULL)
-		actor_role = GetUserNameFromId(GetUserId(), false);
+		actor_role = GetUserNameFromId(plystra_acting_user(), false);
 	values[0] = CStringGetTextDatum(event_type);
 	values[1] = DirectFunctionCall1(namein, CStringGetDatum(actor_role));
 	values[2] = CStringGetTextDatum(target_type);

@@ -16,6 +16,7 @@
 
 #include <limits.h>
 
+#include "access/xact.h"
 #include "fmgr.h"
 #include "utils/guc.h"
 
@@ -33,9 +34,28 @@ int			plystra_audit_min_retention = 90 * 24 * 3600;
  * Both settings are superuser-only: an application role must not be able
  * to shorten the audit retention or unlock dropping the data.
  */
+/* an error while acting as the storage owner leaves no acting user behind */
+static void
+plystra_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		plystra_reset_acting_user();
+}
+
+static void
+plystra_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						 SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		plystra_reset_acting_user();
+}
+
 void
 _PG_init(void)
 {
+	RegisterXactCallback(plystra_xact_callback, NULL);
+	RegisterSubXactCallback(plystra_subxact_callback, NULL);
+
 	DefineCustomBoolVariable("plystra.allow_drop_data",
 							 "Allows DROP EXTENSION plystra while plystra_data holds rows.",
 							 "Set it in the session that drops the extension, after backing the data up.",

@@ -41,6 +41,8 @@
 #define ERRCODE_PLYSTRA_BUILTIN_ROW			MAKE_SQLSTATE('P','Y','0','1','1')
 #define ERRCODE_PLYSTRA_RETENTION			MAKE_SQLSTATE('P','Y','0','1','2')
 #define ERRCODE_PLYSTRA_DROP_DATA			MAKE_SQLSTATE('P','Y','0','2','0')
+#define ERRCODE_PLYSTRA_DELETED_PARENT		MAKE_SQLSTATE('P','Y','0','3','0')
+#define ERRCODE_PLYSTRA_RESTORE_CONFLICT	MAKE_SQLSTATE('P','Y','0','3','1')
 
 /* Length of "sha256:" followed by 64 hex digits. */
 #define PLYSTRA_CHECKSUM_LEN	(7 + 64)
@@ -59,11 +61,14 @@ typedef struct StorageOwnerContext
 {
 	Oid			save_userid;
 	int			save_sec_context;
+	Oid			save_acting_user;
 } StorageOwnerContext;
 
 extern bool plystra_storage_present(void);
 extern void plystra_become_storage_owner(StorageOwnerContext *ctx);
 extern void plystra_restore_user(StorageOwnerContext *ctx);
+extern Oid	plystra_acting_user(void);
+extern void plystra_reset_acting_user(void);
 extern int	plystra_execute_as_owner(struct _SPI_plan **plan, const char *query,
 									 int nargs, Oid *argtypes, Datum *values,
 									 bool latest, long count);

@@ -58,11 +58,27 @@ storage_owner(void)
 	return owner;
 }
 
+/*
+ * The role on whose behalf the extension acts: the user before the first
+ * switch to the storage owner, so that audit rows written from triggers
+ * that fire inside a switched query still name who did it.
+ */
+static Oid	acting_user = InvalidOid;
+
+Oid
+plystra_acting_user(void)
+{
+	return OidIsValid(acting_user) ? acting_user : GetUserId();
+}
+
 void
 plystra_become_storage_owner(StorageOwnerContext *ctx)
 {
 	Oid			owner = storage_owner();
 
+	ctx->save_acting_user = acting_user;
+	if (!OidIsValid(acting_user))
+		acting_user = GetUserId();
 	GetUserIdAndSecContext(&ctx->save_userid, &ctx->save_sec_context);
 	SetUserIdAndSecContext(owner, ctx->save_sec_context |
 						   SECURITY_LOCAL_USERID_CHANGE |
@@ -73,6 +89,14 @@ void
 plystra_restore_user(StorageOwnerContext *ctx)
 {
 	SetUserIdAndSecContext(ctx->save_userid, ctx->save_sec_context);
+	acting_user = ctx->save_acting_user;
+}
+
+/* An error while switched: forget the acting user with the transaction. */
+void
+plystra_reset_acting_user(void)
+{
+	acting_user = InvalidOid;
 }
 
 /*

@@ -1,0 +1,109 @@
+--
+-- plystra.restore(), plystra.purge_deleted() and the password functions:
+-- privileged, audited, and clear about bad input.
+--
+\set VERBOSITY terse
+INSERT INTO plystra.spaces (slug, name) VALUES ('adm', 'Admin');
+INSERT INTO plystra.users (email) VALUES ('keep@example.test'), ('gone@example.test'), ('dup@example.test');
+DELETE FROM plystra.users WHERE email IN ('gone@example.test', 'dup@example.test');
+
+-- restore
+SELECT plystra.restore('plystra.users', id) FROM plystra_data.users WHERE email = 'gone@example.test';
+SELECT plystra.restore('plystra_data.users', id) FROM plystra_data.users WHERE email = 'gone@example.test';
+SELECT count(*) AS shown FROM plystra.users WHERE email = 'gone@example.test';
+INSERT INTO plystra.users (email) VALUES ('dup@example.test');
+SELECT plystra.restore('plystra.users', id) FROM plystra_data.users
+ WHERE email = 'dup@example.test' AND deleted_at IS NOT NULL;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.restore('plystra.users', -1);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.restore(NULL, 1);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.restore('plystra.users', NULL);
+SELECT plystra.restore('plystra.permissions', 1);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.restore('plystra.user_allowed_groups', 1);
+SELECT plystra.restore('pg_catalog.pg_class', 1);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.restore(0, 1);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT event_type, target_type FROM plystra.audit_logs
+ WHERE event_type = 'entity.restored' ORDER BY id DESC LIMIT 1;
+
+-- purge_deleted: relationship rows go with the entity; other references refuse
+INSERT INTO plystra.members (space_id, display_name)
+	SELECT id, 'm-gone' FROM plystra.spaces WHERE slug = 'adm';
+INSERT INTO plystra.user_members (user_id, member_id)
+	SELECT u.id, m.id FROM plystra.users u, plystra.members m
+	 WHERE u.email = 'gone@example.test' AND m.display_name = 'm-gone';
+INSERT INTO plystra.admin_grants (user_id, scope)
+	SELECT id, 'platform' FROM plystra.users WHERE email = 'keep@example.test';
+DELETE FROM plystra.users WHERE email IN ('gone@example.test', 'keep@example.test');
+SELECT count(*) AS users_deleted FROM plystra_data.users WHERE deleted_at IS NOT NULL \gset
+SELECT plystra.purge_deleted('plystra.users', '1 hour');
+SELECT plystra.purge_deleted('plystra.users', '0');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT count(*) = :users_deleted AS nothing_purged FROM plystra_data.users WHERE deleted_at IS NOT NULL;
+-- once the admin grant is gone, the purge goes through, with the relationship rows
+DELETE FROM plystra_data.admin_grants;
+SELECT plystra.purge_deleted('plystra.users', '0') = :users_deleted AS purged_all;
+SELECT count(*) AS deleted_users_left FROM plystra_data.users WHERE deleted_at IS NOT NULL;
+SELECT count(*) AS user_members_left FROM plystra_data.user_members;
+SELECT count(*) AS live_users_kept FROM plystra.users;
+SELECT event_type, target_type, details->>'rows' = :'users_deleted' AS rows_recorded
+  FROM plystra.audit_logs WHERE event_type = 'entity.purged' ORDER BY id DESC LIMIT 1;
+SELECT plystra.purge_deleted('plystra.users', '-1 day');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.purge_deleted('plystra.users', NULL);
+SELECT plystra.purge_deleted('plystra.sessions', '0');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+
+-- passwords: stored, never shown, read and written only by the granted role
+SELECT id AS uid FROM plystra.users WHERE email = 'dup@example.test' \gset
+SELECT plystra.set_password_hash(:uid, '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g');
+SELECT plystra.password_hash(:uid);
+SELECT password_changed_at > now() - interval '1 minute' AS stamped FROM plystra.users WHERE id = :uid;
+SELECT count(*) AS columns_named_hash FROM pg_attribute
+ WHERE attrelid = 'plystra.users'::regclass AND attname = 'password_hash';
+SELECT plystra.set_password_hash(:uid, 'correct horse battery staple');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.set_password_hash(:uid, '');
+SELECT plystra.set_password_hash(:uid, repeat('x', 1025));
+SELECT plystra.set_password_hash(NULL, 'x');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.set_password_hash(-1, '$2b$12$abc');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+DELETE FROM plystra.users WHERE id = :uid;
+SELECT plystra.password_hash(:uid);
+SELECT plystra.set_password_hash(:uid, '$2b$12$abc');
+SELECT plystra.restore('plystra.users', :uid);
+SELECT event_type, target_id = :'uid' AS this_user FROM plystra.audit_logs
+ WHERE event_type = 'user.password.changed';
+
+CREATE ROLE plystra_regress_app;
+CREATE ROLE plystra_regress_auth;
+GRANT USAGE ON SCHEMA plystra TO plystra_regress_app, plystra_regress_auth;
+GRANT SELECT ON plystra.users TO plystra_regress_app;
+GRANT EXECUTE ON FUNCTION plystra.password_hash(bigint), plystra.set_password_hash(bigint, text)
+	TO plystra_regress_auth;
+SET ROLE plystra_regress_app;
+SELECT plystra.password_hash(:uid);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.restore('plystra.users', :uid);
+SELECT plystra.purge_deleted('plystra.users', '0');
+SELECT password_hash FROM plystra.users;
+RESET ROLE;
+SET ROLE plystra_regress_auth;
+SELECT plystra.password_hash(:uid) LIKE '$argon2id$%' AS readable_by_auth;
+SELECT plystra.set_password_hash(:uid, '$2b$12$new');
+RESET ROLE;
+SELECT actor_role FROM plystra.audit_logs
+ WHERE event_type = 'user.password.changed' ORDER BY id DESC LIMIT 1;
+
+\set VERBOSITY default
+REVOKE ALL ON FUNCTION plystra.password_hash(bigint), plystra.set_password_hash(bigint, text)
+	FROM plystra_regress_auth;
+REVOKE ALL ON plystra.users FROM plystra_regress_app;
+REVOKE ALL ON SCHEMA plystra FROM plystra_regress_app, plystra_regress_auth;
+DROP ROLE plystra_regress_app;
+DROP ROLE plystra_regress_auth;

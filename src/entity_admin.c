@@ -1,0 +1,319 @@
+/*-------------------------------------------------------------------------
+ *
+ * entity_admin.c
+ *	  Privileged maintenance of soft-deleted entities: plystra.restore()
+ *	  and plystra.purge_deleted().
+ *
+ * Both take an entity as plystra.<name> or plystra_data.<name>, act on its
+ * storage as the storage owner, and are audited: restore() through the
+ * deleted_at trigger (entity.restored), purge_deleted() with an
+ * entity.purged row.  EXECUTE on both is revoked from PUBLIC.
+ *
+ * purge_deleted() removes rows soft-deleted longer ago than the interval.
+ * Relationship rows that reference them (user_members, member_roles,
+ * role_permissions, user_allowed_groups, resource_mappings, sessions) are
+ * removed with them: they mean nothing without the entity.  Any other row
+ * that references one of them (a live child entity, an admin grant) makes
+ * it refuse, naming the table, and remove nothing.  Audit rows name users
+ * by id without a foreign key and stay.
+ *
+ * Copyright (c) 2026, Plystra developers
+ *
+ * IDENTIFICATION
+ *	  src/entity_admin.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/timestamp.h"
+
+#include "plystra.h"
+
+PG_FUNCTION_INFO_V1(plystra_restore);
+PG_FUNCTION_INFO_V1(plystra_purge_deleted);
+
+/* tables of pure associations, removed with the entities they reference */
+static const char *const relationship_tables[] = {
+	"user_members", "member_roles", "role_permissions", "user_allowed_groups",
+	"resource_mappings", "sessions"
+};
+
+static bool
+is_relationship_table(const char *relname)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(relationship_tables); i++)
+	{
+		if (strcmp(relationship_tables[i], relname) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The storage table of a soft-deletable entity given as plystra.<name> or
+ * plystra_data.<name>; errors for anything else.
+ */
+static Oid
+entity_storage(Oid relid, char **storage_name)
+{
+	char	   *nspname;
+	char	   *relname = get_rel_name(relid);
+	Oid			dataoid;
+	Oid			storage;
+
+	if (relname == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	nspname = get_namespace_name(get_rel_namespace(relid));
+	if (strcmp(nspname, PLYSTRA_SCHEMA) != 0 && strcmp(nspname, PLYSTRA_DATA_SCHEMA) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not an entity of plystra", relname),
+				 errhint("Name the entity as plystra.<name>, e.g. plystra.users.")));
+	dataoid = get_namespace_oid(PLYSTRA_DATA_SCHEMA, false);
+	storage = get_relname_relid(relname, dataoid);
+	if (!OidIsValid(storage) || get_rel_relkind(storage) != RELKIND_RELATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not an entity of plystra", relname)));
+	if (get_attnum(storage, "deleted_at") == InvalidAttrNumber ||
+		get_attnum(storage, "id") == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not soft-deletable", relname),
+				 errdetail("Its rows are removed by DELETE; only entities with a deleted_at column are soft-deleted.")));
+	*storage_name = quote_qualified_identifier(PLYSTRA_DATA_SCHEMA, relname);
+	return storage;
+}
+
+/*
+ * plystra.restore(rel regclass, id bigint) returns boolean
+ *
+ * Brings a soft-deleted row back.  False when the row is live already; an
+ * error when there is no such row, or when a live row now holds one of its
+ * unique keys (saying which).
+ */
+Datum
+plystra_restore(PG_FUNCTION_ARGS)
+{
+	char	   *storage_name;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	StorageOwnerContext ctx;
+	uint64		restored = 0;
+	int			ret;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("relation and id must not be null")));
+	(void) entity_storage(PG_GETARG_OID(0), &storage_name);
+	values[0] = PG_GETARG_DATUM(1);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	/* a unique violation is caught to say which key, in a subtransaction */
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		plystra_become_storage_owner(&ctx);
+		ret = SPI_execute_with_args(psprintf("UPDATE %s SET deleted_at = NULL"
+											 " WHERE id OPERATOR(pg_catalog.=) $1"
+											 "   AND deleted_at IS NOT NULL", storage_name),
+									1, argtypes, values, NULL, false, 0);
+		plystra_restore_user(&ctx);
+		if (ret != SPI_OK_UPDATE)
+			elog(ERROR, "restore failed: %s", SPI_result_code_string(ret));
+		restored = SPI_processed;
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		plystra_restore_user(&ctx);
+
+		if (edata->sqlerrcode == ERRCODE_UNIQUE_VIOLATION)
+			ereport(ERROR,
+					(errcode(ERRCODE_PLYSTRA_RESTORE_CONFLICT),
+					 errmsg("cannot restore %s row " INT64_FORMAT ": a live row holds its unique key %s",
+							storage_name, DatumGetInt64(values[0]),
+							edata->constraint_name ? edata->constraint_name : "?"),
+					 edata->detail ? errdetail("%s", edata->detail) : 0,
+					 errhint("Change or delete the live row first, or change the key of the deleted one.")));
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+
+	if (restored == 0)
+	{
+		ret = SPI_execute_with_args(psprintf("SELECT 1 FROM %s WHERE id OPERATOR(pg_catalog.=) $1",
+											 storage_name),
+									1, argtypes, values, NULL, true, 1);
+		if (ret == SPI_OK_SELECT && SPI_processed == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_NO_DATA_FOUND),
+					 errmsg("%s has no row with id " INT64_FORMAT,
+							storage_name, DatumGetInt64(values[0]))));
+	}
+	SPI_finish();
+	PG_RETURN_BOOL(restored > 0);
+}
+
+/*
+ * plystra.purge_deleted(rel regclass, older_than interval) returns bigint
+ */
+Datum
+plystra_purge_deleted(PG_FUNCTION_ARGS)
+{
+	char	   *storage_name;
+	Oid			storage;
+	Interval   *older_than;
+	TimestampTz cutoff;
+	Oid			argtypes[2] = {TIMESTAMPTZOID, OIDOID};
+	Datum		values[2];
+	StorageOwnerContext ctx;
+	SPITupleTable *keys;
+	uint64		nkeys;
+	uint64		i;
+	uint64		purged;
+	int			ret;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("relation and interval must not be null")));
+	storage = entity_storage(PG_GETARG_OID(0), &storage_name);
+	older_than = PG_GETARG_INTERVAL_P(1);
+	if (older_than->time < 0 || older_than->day < 0 || older_than->month < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the interval must not be negative")));
+	cutoff = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+													 TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+													 IntervalPGetDatum(older_than)));
+	values[0] = TimestampTzGetDatum(cutoff);
+	values[1] = ObjectIdGetDatum(storage);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plystra_become_storage_owner(&ctx);
+
+	/* the single-column foreign keys that reference the entity */
+	ret = SPI_execute_with_args("SELECT c.conrelid::pg_catalog.regclass::pg_catalog.text,"
+								"       pg_catalog.quote_ident(a.attname),"
+								"       cr.relname,"
+								"       c.conrelid OPERATOR(pg_catalog.=) c.confrelid"
+								"  FROM pg_catalog.pg_constraint c"
+								"  JOIN pg_catalog.pg_class cr ON cr.oid OPERATOR(pg_catalog.=) c.conrelid"
+								"  JOIN pg_catalog.pg_attribute a"
+								"    ON a.attrelid OPERATOR(pg_catalog.=) c.conrelid"
+								"   AND a.attnum OPERATOR(pg_catalog.=) c.conkey[1]"
+								" WHERE c.contype OPERATOR(pg_catalog.=) 'f'"
+								"   AND c.confrelid OPERATOR(pg_catalog.=) $2"
+								" ORDER BY 1, 2",
+								2, argtypes, values, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read the foreign keys of %s", storage_name);
+	keys = SPI_tuptable;
+	nkeys = SPI_processed;
+
+	/* first refuse, then remove: nothing is removed when anything refuses */
+	for (i = 0; i < nkeys; i++)
+	{
+		char	   *table = SPI_getvalue(keys->vals[i], keys->tupdesc, 1);
+		char	   *column = SPI_getvalue(keys->vals[i], keys->tupdesc, 2);
+		char	   *relname = SPI_getvalue(keys->vals[i], keys->tupdesc, 3);
+		bool		self = strcmp(SPI_getvalue(keys->vals[i], keys->tupdesc, 4), "t") == 0;
+		bool		isnull;
+		int64		n;
+
+		if (is_relationship_table(relname))
+			continue;
+		ret = SPI_execute_with_args(psprintf("SELECT pg_catalog.count(*) FROM %s r"
+											 " WHERE r.%s IN (SELECT id FROM %s"
+											 "                 WHERE deleted_at OPERATOR(pg_catalog.<) $1)%s",
+											 table, column, storage_name,
+											 self ? " AND NOT coalesce(r.deleted_at OPERATOR(pg_catalog.<) $1, false)" : ""),
+									1, argtypes, values, NULL, true, 1);
+		if (ret != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "could not count the references from %s", table);
+		n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		if (n > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+					 errmsg("cannot purge deleted rows of %s: " INT64_FORMAT " rows of %s still reference them",
+							storage_name, n, table),
+					 errdetail("Only relationship rows are removed with the entities they reference."),
+					 errhint("Delete or move the rows of %s that reference them (column %s) first.",
+							 table, column)));
+	}
+	for (i = 0; i < nkeys; i++)
+	{
+		char	   *table = SPI_getvalue(keys->vals[i], keys->tupdesc, 1);
+		char	   *column = SPI_getvalue(keys->vals[i], keys->tupdesc, 2);
+		char	   *relname = SPI_getvalue(keys->vals[i], keys->tupdesc, 3);
+
+		if (!is_relationship_table(relname))
+			continue;
+		ret = SPI_execute_with_args(psprintf("DELETE FROM %s WHERE %s IN (SELECT id FROM %s"
+											 " WHERE deleted_at OPERATOR(pg_catalog.<) $1)",
+											 table, column, storage_name),
+									1, argtypes, values, NULL, false, 0);
+		if (ret != SPI_OK_DELETE)
+			elog(ERROR, "could not remove the relationship rows of %s", table);
+	}
+
+	ret = SPI_execute_with_args(psprintf("DELETE FROM %s WHERE deleted_at OPERATOR(pg_catalog.<) $1",
+										 storage_name),
+								1, argtypes, values, NULL, false, 0);
+	if (ret != SPI_OK_DELETE)
+		elog(ERROR, "could not purge %s: %s", storage_name, SPI_result_code_string(ret));
+	purged = SPI_processed;
+	plystra_restore_user(&ctx);
+
+	{
+		Oid			types[3] = {TEXTOID, TIMESTAMPTZOID, INT8OID};
+		Datum		args[3];
+
+		args[0] = CStringGetTextDatum(storage_name);
+		args[1] = TimestampTzGetDatum(cutoff);
+		args[2] = Int64GetDatum((int64) purged);
+		ret = SPI_execute_with_args("SELECT pg_catalog.jsonb_build_object('table', $1,"
+									" 'deleted_before', $2, 'rows', $3)::pg_catalog.text",
+									3, types, args, NULL, true, 1);
+		if (ret != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "could not describe the purge");
+		plystra_audit("entity.purged", NULL, get_rel_name(storage), "",
+					  SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+	}
+
+	SPI_finish();
+	PG_RETURN_INT64((int64) purged);
+}

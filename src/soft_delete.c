@@ -1,0 +1,436 @@
+/*-------------------------------------------------------------------------
+ *
+ * soft_delete.c
+ *	  Soft delete: DELETE through the interface keeps the row, and every
+ *	  change of deleted_at is audited; children of deleted entities are
+ *	  refused.
+ *
+ * plystra.soft_delete_trigger(storage) is the INSTEAD OF DELETE FOR EACH
+ * ROW trigger of an interface view.  It sets deleted_at of the storage row
+ * (as the storage owner; the caller needs DELETE on the view only) and
+ * returns the row as it was, so that the command tag counts the rows it
+ * soft-deleted and RETURNING returns them.  A row that another transaction
+ * deleted meanwhile matches nothing, and is not counted: a DELETE of a
+ * deleted row affects 0 rows and leaves deleted_at as it was.  The UPDATE
+ * is prepared once per view and kept, in a hash table that a relcache
+ * callback invalidates.
+ *
+ * plystra.deleted_at_audit() is an AFTER UPDATE OF deleted_at row trigger
+ * on the storage of soft-deletable entities: it appends entity.deleted or
+ * entity.restored to the audit log, whichever way deleted_at was changed
+ * (DELETE through the view, UPDATE ... SET deleted_at as ORMs send, or
+ * plystra.restore()).
+ *
+ * plystra.live_parent_check(column, parent, ...) is a BEFORE INSERT OR
+ * UPDATE row trigger on tables that reference soft-deletable entities: a
+ * new or changed reference to a soft-deleted parent is refused (the foreign
+ * key alone would accept it).  It locks the parent row FOR SHARE, which
+ * conflicts with the soft delete's UPDATE, so that a concurrent delete and
+ * insert cannot leave a live reference to a deleted parent.  The owner of
+ * the storage (and so a superuser) is exempt: restoring a dump brings back
+ * relationships of entities that were deleted after them, and that is the
+ * role that restores; applications never own the storage.
+ *
+ * Copyright (c) 2026, Plystra developers
+ *
+ * IDENTIFICATION
+ *	  src/soft_delete.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/regproc.h"
+#include "utils/rel.h"
+#include "utils/varlena.h"
+
+#include "plystra.h"
+
+PG_FUNCTION_INFO_V1(plystra_soft_delete_trigger);
+PG_FUNCTION_INFO_V1(plystra_deleted_at_audit);
+PG_FUNCTION_INFO_V1(plystra_live_parent_check);
+
+/*
+ * Kept plans, per trigger relation (the view, or the referencing table)
+ * and trigger, so that two triggers on one table do not share plans.
+ */
+typedef struct PlanKey
+{
+	Oid			relid;
+	Oid			trigoid;
+} PlanKey;
+
+#define MAX_PARENTS 4
+
+typedef struct PlanEntry
+{
+	PlanKey		key;
+	bool		valid;
+	int			nplans;
+	SPIPlanPtr	plans[MAX_PARENTS];
+	int			attnums[MAX_PARENTS];	/* referencing columns, for checks */
+} PlanEntry;
+
+static HTAB *plan_cache = NULL;
+
+static void
+invalidate_plans(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS status;
+	PlanEntry  *entry;
+
+	if (plan_cache == NULL)
+		return;
+	/* plans hold table OIDs: any change may concern them, so drop them all */
+	hash_seq_init(&status, plan_cache);
+	while ((entry = (PlanEntry *) hash_seq_search(&status)) != NULL)
+		entry->valid = false;
+}
+
+static PlanEntry *
+plan_entry(Oid relid, Oid trigoid)
+{
+	PlanKey		key;
+	PlanEntry  *entry;
+	bool		found;
+
+	if (plan_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(PlanKey);
+		ctl.entrysize = sizeof(PlanEntry);
+		ctl.hcxt = TopMemoryContext;
+		plan_cache = hash_create("plystra soft delete plans", 64, &ctl,
+								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		CacheRegisterRelcacheCallback(invalidate_plans, (Datum) 0);
+	}
+	key.relid = relid;
+	key.trigoid = trigoid;
+	entry = (PlanEntry *) hash_search(plan_cache, &key, HASH_ENTER, &found);
+	if (!found)
+	{
+		entry->valid = false;
+		entry->nplans = 0;
+	}
+	else if (!entry->valid)
+	{
+		int			i;
+
+		for (i = 0; i < entry->nplans; i++)
+		{
+			if (entry->plans[i] != NULL)
+				SPI_freeplan(entry->plans[i]);
+		}
+		entry->nplans = 0;
+	}
+	return entry;
+}
+
+static SPIPlanPtr
+prepare_kept_plan(const char *query, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan = SPI_prepare(query, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+			 query, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	return plan;
+}
+
+/* The storage table named by a trigger argument: must be in plystra_data. */
+static Oid
+storage_table(const char *name, const char *trigger)
+{
+#if PG_VERSION_NUM >= 160000
+	List	   *names = stringToQualifiedNameList(name, NULL);
+#else
+	List	   *names = stringToQualifiedNameList(name);
+#endif
+	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true);
+
+	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_RELATION ||
+		strcmp(get_namespace_name(get_rel_namespace(relid)), PLYSTRA_DATA_SCHEMA) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" names \"%s\", which is not a table of plystra_data",
+						trigger, name)));
+	return relid;
+}
+
+/*
+ * plystra.soft_delete_trigger() returns trigger
+ *	INSTEAD OF DELETE ON plystra.<entity> FOR EACH ROW
+ *	EXECUTE FUNCTION plystra.soft_delete_trigger('plystra_data.<entity>')
+ */
+Datum
+plystra_soft_delete_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Trigger    *trigger;
+	Relation	view;
+	PlanEntry  *entry;
+	int			idnum;
+	bool		isnull;
+	Datum		values[1];
+	Oid			argtypes[1] = {INT8OID};
+	StorageOwnerContext ctx;
+	int			ret;
+	uint64		deleted;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by trigger manager",
+						"soft_delete_trigger")));
+	if (!TRIGGER_FIRED_INSTEAD(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" must be fired INSTEAD OF DELETE FOR EACH ROW",
+						"soft_delete_trigger")));
+	trigger = trigdata->tg_trigger;
+	if (trigger->tgnargs != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" takes one argument, the storage table",
+						"soft_delete_trigger")));
+
+	view = trigdata->tg_relation;
+	idnum = SPI_fnumber(RelationGetDescr(view), "id");
+	if (idnum <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("relation \"%s\" has no column \"id\"",
+						RelationGetRelationName(view))));
+	values[0] = heap_getattr(trigdata->tg_trigtuple, idnum,
+							 RelationGetDescr(view), &isnull);
+	if (isnull)
+		return PointerGetDatum(NULL);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	entry = plan_entry(RelationGetRelid(view), trigger->tgoid);
+	plystra_become_storage_owner(&ctx);
+	if (!entry->valid)
+	{
+		Oid			storage = storage_table(trigger->tgargs[0], trigger->tgname);
+
+		entry->plans[0] = prepare_kept_plan(psprintf("UPDATE %s SET deleted_at = pg_catalog.now()"
+													 " WHERE id OPERATOR(pg_catalog.=) $1"
+													 "   AND deleted_at IS NULL",
+													 quote_qualified_identifier(PLYSTRA_DATA_SCHEMA,
+																				get_rel_name(storage))),
+											1, argtypes);
+		entry->nplans = 1;
+		entry->valid = true;
+	}
+	ret = SPI_execute_plan(entry->plans[0], values, NULL, false, 0);
+	plystra_restore_user(&ctx);
+	if (ret != SPI_OK_UPDATE)
+		elog(ERROR, "soft delete failed: %s", SPI_result_code_string(ret));
+	deleted = SPI_processed;
+	SPI_finish();
+
+	/* the row as it was, counted; or nothing, when it was gone already */
+	return PointerGetDatum(deleted > 0 ? trigdata->tg_trigtuple : NULL);
+}
+
+/*
+ * plystra.deleted_at_audit() returns trigger
+ *	AFTER UPDATE OF deleted_at ON plystra_data.<entity> FOR EACH ROW
+ *	WHEN (OLD.deleted_at IS DISTINCT FROM NEW.deleted_at)
+ */
+Datum
+plystra_deleted_at_audit(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	TupleDesc	tupdesc;
+	int			delnum;
+	int			idnum;
+	bool		was_deleted;
+	bool		is_deleted;
+	bool		isnull;
+	char	   *id;
+	const char *event;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by trigger manager",
+						"deleted_at_audit")));
+	if (!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" must be fired AFTER UPDATE FOR EACH ROW",
+						"deleted_at_audit")));
+
+	rel = trigdata->tg_relation;
+	tupdesc = RelationGetDescr(rel);
+	delnum = SPI_fnumber(tupdesc, "deleted_at");
+	idnum = SPI_fnumber(tupdesc, "id");
+	if (delnum <= 0 || idnum <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("relation \"%s\" has no columns \"id\" and \"deleted_at\"",
+						RelationGetRelationName(rel))));
+
+	(void) heap_getattr(trigdata->tg_trigtuple, delnum, tupdesc, &isnull);
+	was_deleted = !isnull;
+	(void) heap_getattr(trigdata->tg_newtuple, delnum, tupdesc, &isnull);
+	is_deleted = !isnull;
+	if (was_deleted == is_deleted)
+		return PointerGetDatum(NULL);	/* a deleted row's time changed */
+	event = is_deleted ? "entity.deleted" : "entity.restored";
+
+	id = SPI_getvalue(trigdata->tg_newtuple, tupdesc, idnum);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plystra_audit(event, NULL, RelationGetRelationName(rel), id, "{}");
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * plystra.live_parent_check() returns trigger
+ *	BEFORE INSERT OR UPDATE ON plystra_data.<table> FOR EACH ROW
+ *	EXECUTE FUNCTION plystra.live_parent_check('column', 'plystra_data.parent', ...)
+ */
+Datum
+plystra_live_parent_check(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Trigger    *trigger;
+	Relation	rel;
+	TupleDesc	tupdesc;
+	HeapTuple	newtuple;
+	PlanEntry  *entry;
+	StorageOwnerContext ctx;
+	int			i;
+	bool		connected = false;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by trigger manager",
+						"live_parent_check")));
+	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ||
+		TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" must be fired BEFORE INSERT OR UPDATE FOR EACH ROW",
+						"live_parent_check")));
+	trigger = trigdata->tg_trigger;
+	if (trigger->tgnargs == 0 || trigger->tgnargs % 2 != 0 ||
+		trigger->tgnargs / 2 > MAX_PARENTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" takes pairs of column and parent table, at most %d",
+						"live_parent_check", MAX_PARENTS)));
+
+	rel = trigdata->tg_relation;
+	tupdesc = RelationGetDescr(rel);
+	newtuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
+		trigdata->tg_newtuple : trigdata->tg_trigtuple;
+
+	if (superuser() || GetUserId() == rel->rd_rel->relowner)
+		return PointerGetDatum(newtuple);
+
+	entry = plan_entry(RelationGetRelid(rel), trigger->tgoid);
+	for (i = 0; i < trigger->tgnargs / 2; i++)
+	{
+		const char *column = trigger->tgargs[2 * i];
+		const char *parent = trigger->tgargs[2 * i + 1];
+		int			attnum = SPI_fnumber(tupdesc, column);
+		bool		isnull;
+		Datum		value;
+		Datum		values[1];
+		Oid			argtypes[1] = {INT8OID};
+		int			ret;
+
+		if (attnum <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+					 errmsg("column \"%s\" of relation \"%s\" does not exist",
+							column, RelationGetRelationName(rel))));
+		value = heap_getattr(newtuple, attnum, tupdesc, &isnull);
+		if (isnull)
+			continue;
+		/* an UPDATE that keeps the reference needs no new check */
+		if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		{
+			bool		oldnull;
+			Datum		old = heap_getattr(trigdata->tg_trigtuple, attnum, tupdesc, &oldnull);
+
+			if (!oldnull && DatumGetInt64(old) == DatumGetInt64(value))
+				continue;
+		}
+
+		if (!connected)
+		{
+			if (SPI_connect() != SPI_OK_CONNECT)
+				elog(ERROR, "SPI_connect failed");
+			connected = true;
+		}
+		plystra_become_storage_owner(&ctx);
+		if (!entry->valid || entry->nplans <= i || entry->plans[i] == NULL)
+		{
+			Oid			parentid = storage_table(parent, trigger->tgname);
+
+			if (!entry->valid)
+			{
+				memset(entry->plans, 0, sizeof(entry->plans));
+				entry->nplans = trigger->tgnargs / 2;
+				entry->valid = true;
+			}
+			entry->plans[i] = prepare_kept_plan(psprintf("SELECT deleted_at IS NULL FROM %s"
+														 " WHERE id OPERATOR(pg_catalog.=) $1"
+														 " FOR SHARE",
+														 quote_qualified_identifier(PLYSTRA_DATA_SCHEMA,
+																					get_rel_name(parentid))),
+												1, argtypes);
+		}
+		values[0] = Int64GetDatum(DatumGetInt64(value));
+		ret = SPI_execute_plan(entry->plans[i], values, NULL, false, 1);
+		plystra_restore_user(&ctx);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "could not check %s: %s", parent, SPI_result_code_string(ret));
+
+		/* a missing parent is the foreign key's to report */
+		if (SPI_processed == 1 &&
+			!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+			ereport(ERROR,
+					(errcode(ERRCODE_PLYSTRA_DELETED_PARENT),
+					 errmsg("%s %s of \"%s\" refers to a deleted row of \"%s\"",
+							column, DatumGetCString(DirectFunctionCall1(int8out, value)),
+							RelationGetRelationName(rel), parent),
+					 errdetail("Deleted entities cannot gain new relationships or children."),
+					 errhint("Restore the row with plystra.restore() first, or refer to a live one.")));
+	}
+	if (connected)
+		SPI_finish();
+
+	return PointerGetDatum(newtuple);
+}
