@@ -93,10 +93,12 @@ COMMENT ON FUNCTION plystra.append_only_tables() IS
  * DDL guard: event triggers, ENABLE ALWAYS so that replica mode does not
  * switch them off.
  */
+-- no SET search_path: the guard resolves the names in a command as the
+-- command itself does, with the session's search_path; its own queries are
+-- schema-qualified
 CREATE FUNCTION plystra.ddl_guard()
 RETURNS event_trigger
 LANGUAGE C
-SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'plystra_ddl_guard';
 REVOKE ALL ON FUNCTION plystra.ddl_guard() FROM PUBLIC;
 COMMENT ON FUNCTION plystra.ddl_guard() IS

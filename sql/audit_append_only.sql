@@ -136,6 +136,36 @@ DROP DOMAIN note_text CASCADE;
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT count(*) AS note_columns FROM pg_attribute
  WHERE attrelid = 'cascade_target'::regclass AND attname = 'note' AND NOT attisdropped;
+-- unqualified names, found through the search_path
+SET search_path = plystra_data;
+ALTER TABLE audit_logs DISABLE TRIGGER plystra_append_only;
+DROP TRIGGER plystra_append_only ON audit_logs;
+ALTER TABLE audit_logs RENAME TO audit_old;
+DELETE FROM audit_logs;
+TRUNCATE audit_logs;
+RESET search_path;
+-- a trigger that would replace the guard, or one with its function that
+-- would stop inserts
+CREATE OR REPLACE TRIGGER plystra_append_only BEFORE UPDATE OR DELETE ON plystra_data.audit_logs
+	FOR EACH ROW WHEN (false) EXECUTE FUNCTION plystra.append_only_guard();
+CREATE TRIGGER plystra_append_only_2 BEFORE UPDATE OR DELETE ON plystra_data.audit_logs
+	FOR EACH ROW WHEN (false) EXECUTE FUNCTION plystra.append_only_guard();
+CREATE TRIGGER stop_inserts BEFORE INSERT ON plystra_data.audit_logs
+	FOR EACH ROW EXECUTE FUNCTION plystra.append_only_guard();
+-- tying a guard trigger to another extension, to drop it with that one
+ALTER TRIGGER plystra_append_only ON plystra_data.audit_logs DEPENDS ON EXTENSION plpgsql;
+-- renaming the extension's schema, to drop it under another name
+ALTER SCHEMA plystra RENAME TO gone;
+-- row level security that would hide the rows
+ALTER TABLE plystra_data.audit_logs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE plystra_data.audit_logs FORCE ROW LEVEL SECURITY;
+CREATE POLICY hide ON plystra_data.audit_logs USING (false);
+-- a foreign key onto the audit rows whose action would run inside a purge
+CREATE TABLE bomb (a bigint REFERENCES plystra_data.audit_logs ON DELETE CASCADE);
+CREATE TABLE calm (a bigint REFERENCES plystra_data.audit_logs ON DELETE RESTRICT);
+DROP TABLE calm;
+-- what only strengthens the guard is allowed
+ALTER TABLE plystra_data.audit_logs ENABLE ALWAYS TRIGGER plystra_append_only;
 -- in replica mode too
 SET session_replication_role = replica;
 ALTER TABLE plystra_data.audit_logs DISABLE TRIGGER ALL;

@@ -75,9 +75,18 @@ CREATE TABLE parent_row (id int PRIMARY KEY);
 CREATE TABLE child_rows (id int, parent int REFERENCES parent_row ON DELETE CASCADE);
 SELECT plystra.make_append_only('child_rows');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
+CREATE TABLE parts_1 PARTITION OF parts FOR VALUES FROM (0) TO (10);
+SELECT plystra.make_append_only('parts_1');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+CREATE TABLE heir () INHERITS (parent_row);
+SELECT plystra.make_append_only('heir');
+CREATE TYPE entry_t AS (n numeric);
+CREATE TABLE typed OF entry_t;
+SELECT plystra.make_append_only('typed');
 SELECT count(*) AS protected FROM plystra.append_only_tables()
- WHERE relation::text IN ('scratch', 'fast', 'parts', 'child_rows');
-DROP TABLE scratch, fast, parts, child_rows, parent_row;
+ WHERE relation::text IN ('scratch', 'fast', 'parts', 'parts_1', 'child_rows', 'heir', 'typed');
+DROP TABLE scratch, fast, parts, child_rows, heir, parent_row, typed;
+DROP TYPE entry_t;
 
 -- REASSIGN OWNED (which fires no event trigger) hands the table to a
 -- superuser: then the owner role can go, and the table stays protected

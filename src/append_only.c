@@ -14,8 +14,8 @@
  * The sanctioned maintenance functions (removing a migration record,
  * purging old audit rows) open the door for one relation around their own
  * statement with plystra_door_open()/plystra_door_close(); the guard lets
- * that statement through and nothing else.  The extension's own scripts
- * pass as well.
+ * that statement's rows through and nothing else.  The extension's own
+ * migrations pass as well.
  *
  * Copyright (c) 2026, Plystra developers
  *
@@ -30,6 +30,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "access/htup_details.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -40,24 +41,54 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/timestamp.h"
+#include "utils/syscache.h"
+#include "catalog/pg_inherits.h"
+#include "storage/lmgr.h"
 
 #include "plystra.h"
 
 PG_FUNCTION_INFO_V1(plystra_append_only_guard);
 
-/* the relation whose door is open, if any */
+/*
+ * The relation whose door is open, if any, and the time before which a
+ * row's created_at must lie for it to pass (DT_NOEND: any row).  The cutoff
+ * keeps deletes nested in the sanctioned one (a trigger it sets off) from
+ * removing anything the sanctioned DELETE itself would not.
+ */
 static Oid	door_relid = InvalidOid;
+static TimestampTz door_cutoff = DT_NOEND;
 
 void
-plystra_door_open(Oid relid)
+plystra_door_open(Oid relid, TimestampTz cutoff)
 {
 	door_relid = relid;
+	door_cutoff = cutoff;
 }
 
 void
 plystra_door_close(void)
 {
 	door_relid = InvalidOid;
+	door_cutoff = DT_NOEND;
+}
+
+static bool
+through_door(Relation rel, HeapTuple tuple)
+{
+	int			attnum;
+	bool		isnull;
+	Datum		created;
+
+	if (!OidIsValid(door_relid) || door_relid != RelationGetRelid(rel))
+		return false;
+	if (door_cutoff == DT_NOEND)
+		return true;
+	attnum = SPI_fnumber(RelationGetDescr(rel), "created_at");
+	if (attnum <= 0)
+		return false;
+	created = heap_getattr(tuple, attnum, RelationGetDescr(rel), &isnull);
+	return !isnull && DatumGetTimestampTz(created) < door_cutoff;
 }
 
 Datum
@@ -84,9 +115,9 @@ plystra_append_only_guard(PG_FUNCTION_ARGS)
 
 	rel = trigdata->tg_relation;
 
-	if (plystra_in_own_script() ||
-		(OidIsValid(door_relid) && door_relid == RelationGetRelid(rel) &&
-		 TRIGGER_FIRED_BY_DELETE(trigdata->tg_event)))
+	if (plystra_in_builtin_migration() ||
+		(TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) &&
+		 through_door(rel, trigdata->tg_trigtuple)))
 	{
 		if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
 			return PointerGetDatum(NULL);
@@ -196,6 +227,19 @@ plystra_role_owns_extension(Oid roleid)
 						   roleid);
 }
 
+/* Is nspoid the schema of the extension plystra? */
+bool
+plystra_is_extension_schema(Oid nspoid)
+{
+	static SPIPlanPtr plan = NULL;
+
+	return exists_as_owner(&plan,
+						   "SELECT 1 FROM pg_catalog.pg_extension"
+						   " WHERE extname OPERATOR(pg_catalog.=) 'plystra'"
+						   "   AND extnamespace OPERATOR(pg_catalog.=) $1",
+						   nspoid);
+}
+
 /* Does funcname (as written in CREATE TRIGGER) name plystra.append_only_guard? */
 bool
 plystra_is_guard_function(List *funcname)
@@ -243,8 +287,9 @@ refuse_if_rows(const char *query, const char *message, const char *detail_prefix
 
 /*
  * ddl_command_end of CREATE/ALTER TABLE: no foreign key of an append-only
- * table may cascade, set null or set a default: that would change or
- * remove its rows when the referenced row goes.
+ * table may cascade, set null or set a default (that would change or
+ * remove its rows when the referenced row goes), and no foreign key onto
+ * one may either (its actions would run code inside the sanctioned purge).
  */
 void
 plystra_check_cascading_keys(void)
@@ -255,11 +300,12 @@ plystra_check_cascading_keys(void)
 				   "  FROM pg_catalog.pg_constraint c"
 				   "  JOIN plystra_data.append_only_relations r"
 				   "    ON r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) c.conrelid"
+				   "    OR r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) c.confrelid"
 				   " WHERE c.contype OPERATOR(pg_catalog.=) 'f'"
 				   "   AND (c.confdeltype OPERATOR(pg_catalog.<>) ALL (ARRAY['a', 'r']::pg_catalog.\"char\"[])"
 				   "        OR c.confupdtype OPERATOR(pg_catalog.<>) ALL (ARRAY['a', 'r']::pg_catalog.\"char\"[]))"
 				   " LIMIT 1",
-				   "a foreign key of an append-only table must not cascade, set null or set default",
+				   "a foreign key of or onto an append-only table must not cascade, set null or set default",
 				   "The foreign key is");
 }
 
@@ -296,9 +342,15 @@ plystra_check_dropped_objects(void)
 				   "  FROM pg_catalog.pg_event_trigger_dropped_objects() d"
 				   "  JOIN plystra_data.append_only_relations r"
 				   "    ON r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) d.objid"
-				   " WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+				   "    OR (d.object_type OPERATOR(pg_catalog.=) 'trigger'"
+				   "        AND d.address_names[3] NOT LIKE 'RI\\_ConstraintTrigger%'"
+				   "        AND r.relation::pg_catalog.oid OPERATOR(pg_catalog.=)"
+				   "            pg_catalog.to_regclass(pg_catalog.format('%I.%I',"
+				   "                d.address_names[1], d.address_names[2]))::pg_catalog.oid)"
+				   " WHERE d.classid IN ('pg_catalog.pg_class'::pg_catalog.regclass,"
+				   "                     'pg_catalog.pg_trigger'::pg_catalog.regclass)"
 				   " LIMIT 1",
-				   "the command would drop an append-only table or a column of one",
+				   "the command would drop an append-only table, a column or a trigger of one",
 				   "It drops");
 }
 
@@ -376,6 +428,20 @@ plystra_check_drop_data(const char *command)
 	SPI_finish();
 }
 
+/* Was the table created OF a composite type? */
+static bool
+typed_table(Oid relid)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		result;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	result = OidIsValid(((Form_pg_class) GETSTRUCT(tuple))->reloftype);
+	ReleaseSysCache(tuple);
+	return result;
+}
+
 /*
  * plystra.make_append_only(rel regclass) returns boolean
  *
@@ -384,8 +450,10 @@ plystra_check_drop_data(const char *command)
  * reads.  Returns false when the table was protected already.  Refuses
  * what the guard cannot protect: views and other relations that are not
  * plain tables, partitioned tables (protect each partition), temporary and
- * unlogged tables, system catalogs, and tables with foreign keys that
- * would change their rows.  The caller must own the table.
+ * unlogged tables, system catalogs, partitions, inheritance children and
+ * typed tables (DDL on their parent or type would reach their rows), and
+ * tables with foreign keys that would change their rows.  The caller must
+ * own the table.
  */
 PG_FUNCTION_INFO_V1(plystra_make_append_only);
 
@@ -415,6 +483,8 @@ plystra_make_append_only(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("relation must not be null")));
 	relid = PG_GETARG_OID(0);
+	/* as CREATE TRIGGER would: no concurrent DDL while we look and act */
+	LockRelationOid(relid, ShareRowExclusiveLock);
 	relkind = get_rel_relkind(relid);
 	if (relkind == '\0')
 		ereport(ERROR,
@@ -436,8 +506,24 @@ plystra_make_append_only(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is a partitioned table", relname),
-				 errdetail("Its partitions can be attached, detached and truncated apart from it, so protecting the parent would not protect the rows."),
-				 errhint("Make each partition append-only instead.")));
+				 errdetail("Its partitions can be attached, detached and truncated apart from it, and DDL on it reaches their rows."),
+				 errhint("Keep append-only data in a plain table.")));
+	if (relkind == RELKIND_RELATION && get_rel_relispartition(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is a partition", relname),
+				 errdetail("DDL on its partitioned table would reach its rows (ALTER COLUMN TYPE rewrites them).")));
+	if (relkind == RELKIND_RELATION && has_superclass(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" inherits from another table", relname),
+				 errdetail("DDL on its parent would reach its rows.")));
+	if (relkind == RELKIND_RELATION && OidIsValid(get_rel_type_id(relid)) &&
+		typed_table(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is a typed table", relname),
+				 errdetail("ALTER TYPE on its type would reach its rows.")));
 	if (relkind != RELKIND_RELATION)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),

@@ -130,7 +130,7 @@ plystra_audit_purge(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 
 	values[0] = TimestampTzGetDatum(older_than);
-	plystra_door_open(relid);
+	plystra_door_open(relid, older_than);
 	PG_TRY();
 	{
 		ret = plystra_execute_as_owner(&purge_plan,

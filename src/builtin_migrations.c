@@ -34,6 +34,19 @@
 
 PG_FUNCTION_INFO_V1(plystra_migrate_builtin);
 
+/* true while one of the extension's own migrations is applied and recorded */
+static bool builtin_running = false;
+
+/*
+ * The row guards let the extension's own migrations through, and nothing
+ * else: not other code that happens to run while plystra's script does.
+ */
+bool
+plystra_in_builtin_migration(void)
+{
+	return builtin_running && plystra_in_own_script();
+}
+
 const BuiltinMigration *
 plystra_builtin_migrations(int *count)
 {
@@ -117,13 +130,21 @@ plystra_migrate_builtin(PG_FUNCTION_ARGS)
 				 errhint("The extension's history is damaged; compare plystra.migration_status('plystra') with the shipped migrations.")));
 
 	started = GetCurrentTimestamp();
-	(void) plystra_run_script(psprintf("plystra migration %s", name),
-							  text_to_cstring(script));
-	finished = GetCurrentTimestamp();
-
-	plystra_history_record(PLYSTRA_COMPONENT, name, checksum, started,
-						   finished, builtin->version,
-						   GetUserNameFromId(GetUserId(), false));
+	builtin_running = true;
+	PG_TRY();
+	{
+		(void) plystra_run_script(psprintf("plystra migration %s", name),
+								  text_to_cstring(script));
+		finished = GetCurrentTimestamp();
+		plystra_history_record(PLYSTRA_COMPONENT, name, checksum, started,
+							   finished, builtin->version,
+							   GetUserNameFromId(GetUserId(), false));
+	}
+	PG_FINALLY();
+	{
+		builtin_running = false;
+	}
+	PG_END_TRY();
 
 	SPI_finish();
 	PG_RETURN_VOID();

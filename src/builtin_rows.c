@@ -71,7 +71,7 @@ plystra_builtin_row_guard(PG_FUNCTION_ARGS)
 
 	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
 	{
-		if (plystra_in_own_script())
+		if (plystra_in_builtin_migration())
 			return PointerGetDatum(NULL);
 		ereport(ERROR,
 				(errcode(ERRCODE_PLYSTRA_BUILTIN_ROW),
@@ -95,7 +95,7 @@ plystra_builtin_row_guard(PG_FUNCTION_ARGS)
 	else
 		result = trigdata->tg_trigtuple;
 
-	if (plystra_in_own_script())
+	if (plystra_in_builtin_migration())
 		return PointerGetDatum(result);
 
 	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) &&

@@ -45,6 +45,7 @@
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
 #include "commands/extension.h"
@@ -141,12 +142,18 @@ check_alter_table(AlterTableStmt *stmt)
 
 		switch (cmd->subtype)
 		{
-			case AT_EnableTrig:
 			case AT_EnableAlwaysTrig:
+				/* makes a trigger fire in more sessions; pg_restore needs it */
+				break;
+			case AT_EnableTrig:
 			case AT_EnableReplicaTrig:
 			case AT_EnableTrigAll:
 			case AT_EnableTrigUser:
 				refuse(relid, "ENABLE TRIGGER");
+				break;
+			case AT_EnableRowSecurity:
+			case AT_ForceRowSecurity:
+				refuse(relid, "ROW LEVEL SECURITY");
 				break;
 			case AT_DisableTrig:
 			case AT_DisableTrigAll:
@@ -221,9 +228,10 @@ check_drop(DropStmt *stmt)
 			case OBJECT_SCHEMA:
 				{
 					const char *nspname = strVal(object);
+					Oid			nspoid = get_namespace_oid(nspname, true);
 
-					if (strcmp(nspname, PLYSTRA_SCHEMA) == 0)
-						plystra_check_drop_data("DROP SCHEMA plystra");
+					if (OidIsValid(nspoid) && plystra_is_extension_schema(nspoid))
+						plystra_check_drop_data(psprintf("DROP SCHEMA %s", nspname));
 					else if (schema_holds_protected(nspname))
 						ereport(ERROR,
 								(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
@@ -240,6 +248,26 @@ check_drop(DropStmt *stmt)
 				break;
 		}
 	}
+}
+
+/*
+ * A CREATE TRIGGER for an append-only table that only adds the guard:
+ * the guard function, BEFORE UPDATE OR DELETE FOR EACH ROW or BEFORE
+ * TRUNCATE FOR EACH STATEMENT, no WHEN, no OR REPLACE, no transition
+ * tables, no constraint trigger.
+ */
+static bool
+is_guard_trigger(CreateTrigStmt *stmt)
+{
+	if (!plystra_is_guard_function(stmt->funcname))
+		return false;
+	if (stmt->replace || stmt->whenClause != NULL || stmt->isconstraint ||
+		stmt->transitionRels != NIL || stmt->columns != NIL ||
+		stmt->timing != TRIGGER_TYPE_BEFORE)
+		return false;
+	if (stmt->row)
+		return stmt->events == (TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE);
+	return stmt->events == TRIGGER_TYPE_TRUNCATE;
 }
 
 static void
@@ -307,6 +335,13 @@ plystra_ddl_guard(PG_FUNCTION_ARGS)
 
 				if (stmt->renameType == OBJECT_SCHEMA)
 				{
+					Oid			nspoid = get_namespace_oid(stmt->subname, true);
+
+					if (OidIsValid(nspoid) && plystra_is_extension_schema(nspoid))
+						ereport(ERROR,
+								(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
+								 errmsg("schema \"%s\" of extension plystra cannot be renamed",
+										stmt->subname)));
 					if (schema_holds_protected(stmt->subname))
 						ereport(ERROR,
 								(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
@@ -329,10 +364,30 @@ plystra_ddl_guard(PG_FUNCTION_ARGS)
 			{
 				CreateTrigStmt *stmt = (CreateTrigStmt *) parsetree;
 
-				/* the guard's own triggers may be created (pg_restore does) */
+				/*
+				 * The guard's own triggers may be created (pg_restore does),
+				 * in their two shapes only, never replacing a trigger.
+				 */
 				if (OidIsValid(relid = protected_rangevar(stmt->relation)) &&
-					!plystra_is_guard_function(stmt->funcname))
+					!is_guard_trigger(stmt))
 					refuse(relid, "CREATE TRIGGER");
+				break;
+			}
+		case T_CreatePolicyStmt:
+			{
+				CreatePolicyStmt *stmt = (CreatePolicyStmt *) parsetree;
+
+				if (OidIsValid(relid = protected_rangevar(stmt->table)))
+					refuse(relid, "CREATE POLICY");
+				break;
+			}
+		case T_AlterObjectDependsStmt:
+			{
+				AlterObjectDependsStmt *stmt = (AlterObjectDependsStmt *) parsetree;
+
+				if (stmt->objectType == OBJECT_TRIGGER &&
+					OidIsValid(relid = protected_rangevar(stmt->relation)))
+					refuse(relid, "ALTER TRIGGER DEPENDS ON EXTENSION");
 				break;
 			}
 		case T_RuleStmt:

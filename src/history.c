@@ -249,7 +249,7 @@ plystra_history_insert_guard(PG_FUNCTION_ARGS)
 				 errhint("To make a migration run again, remove its record with plystra.migration_forget().")));
 
 	tuple = trigdata->tg_trigtuple;
-	if (plystra_in_own_script())
+	if (plystra_in_builtin_migration())
 		return PointerGetDatum(tuple);
 
 	tupdesc = RelationGetDescr(trigdata->tg_relation);
@@ -274,7 +274,7 @@ plystra_history_insert_guard(PG_FUNCTION_ARGS)
 							name, checksum, recorded),
 					 errdetail("The row comes from a database whose plystra scripts were another build."),
 					 errhint("Restore into a database where the same version of plystra, from the same build, is installed.")));
-		plystra_door_open(plystra_history_relid());
+		plystra_door_open(plystra_history_relid(), DT_NOEND);
 		PG_TRY();
 		{
 			(void) plystra_history_forget(PLYSTRA_COMPONENT, name);

@@ -294,7 +294,7 @@ plystra_migration_forget(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	plystra_door_open(plystra_history_relid());
+	plystra_door_open(plystra_history_relid(), DT_NOEND);
 	PG_TRY();
 	{
 		checksum = plystra_history_forget(component, name);

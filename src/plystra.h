@@ -101,7 +101,7 @@ extern void plystra_audit(const char *event_type, const char *actor_role,
 						  const char *details);
 
 /* append_only.c */
-extern void plystra_door_open(Oid relid);
+extern void plystra_door_open(Oid relid, TimestampTz cutoff);
 extern void plystra_door_close(void);
 extern bool plystra_is_append_only(Oid relid);
 extern bool plystra_schema_has_append_only(Oid nspoid);
@@ -112,6 +112,7 @@ extern void plystra_check_drop_data(const char *command);
 extern void plystra_check_cascading_keys(void);
 extern void plystra_check_member_functions(void);
 extern void plystra_check_dropped_objects(void);
+extern bool plystra_is_extension_schema(Oid nspoid);
 
 /* ddl_guard.c */
 extern bool plystra_allow_drop_data;
@@ -123,5 +124,6 @@ extern int	plystra_audit_min_retention;
 /* builtin_migrations.c */
 extern const BuiltinMigration *plystra_builtin_migrations(int *count);
 extern const char *plystra_library_version(void);
+extern bool plystra_in_builtin_migration(void);
 
 #endif							/* PLYSTRA_H */

@@ -94,7 +94,7 @@ plystra_updated_at_trigger(PG_FUNCTION_ARGS)
  * One writer keeps the time it sends: the owner of the table (and so a
  * superuser), which is who restores a dump, so that restored rows keep the
  * time they were first written.  A row such a role sends without a time
- * gets the clock time as well.
+ * gets the column default, now().
  */
 PG_FUNCTION_INFO_V1(plystra_created_at_trigger);
 

@@ -48,18 +48,19 @@ build_and_install() {
 	make -C "$top" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
 }
 
-# start_cluster DIR PORT: a fresh cluster in DIR/data with its socket in DIR.
+# start_cluster DIR PORT [SERVER OPTIONS]: a fresh cluster in DIR/data with
+# its socket in DIR.
 # No TCP listener, so the port only names the socket and cannot clash with
 # a server already running on this machine.
 start_cluster() {
-	local dir=$1 port=$2
+	local dir=$1 port=$2 extra=${3:-}
 	as_pg "$PGBIN/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 \
 		--no-locale >"$dir/initdb.log" 2>&1 || {
 		cat "$dir/initdb.log" >&2
 		die "initdb failed"
 	}
 	as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-		-o "-p $port -k $dir -c listen_addresses=''" start >/dev/null || {
+		-o "-p $port -k $dir -c listen_addresses='' $extra" start >/dev/null || {
 		cat "$dir/server.log" >&2
 		die "the server did not start"
 	}

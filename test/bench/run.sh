@@ -12,6 +12,13 @@
 #             key (audit_setup.sql), 2 clients, 20,000 each per round;
 #             ratio = time(plystra) / time(plain)
 #   purge:    audit_purge() of 1,000,000 rows: rows per second
+#   lookup:   PK lookup through plystra.users vs the same on a plain copy
+#             of the table (1,000,000 rows), 50,000 per round
+#   delete:   DELETE of one row through plystra.users (C trigger) vs the
+#             hand-written UPDATE plystra.users SET deleted_at = now() and
+#             vs the same INSTEAD OF trigger in PL/pgSQL; 2,000 per round,
+#             each row deleted once (soft_delete_setup.sql)
+#   insert:   INSERT through plystra.users vs into plystra_data.users
 #
 # Usage: bash test/bench/run.sh [rounds]   (default 5)
 set -euo pipefail
@@ -28,7 +35,9 @@ chmod 755 "$work"
 [ "$(id -u)" -eq 0 ] && chown postgres: "$work"
 copy_tree "$work/src"
 trap 'stop_cluster "$work"' EXIT
-start_cluster "$work" "$PORT"
+# every table of the benchmarks fits in shared buffers: the runs compare
+# executor paths, not which table the page cache happens to hold
+start_cluster "$work" "$PORT" "-c shared_buffers=2GB"
 
 pg() {
 	as_pg env PGHOST="$work" PGPORT="$PORT" PGUSER=postgres "$@"
@@ -37,6 +46,7 @@ pg psql -X -q -v ON_ERROR_STOP=1 -d postgres -c 'CREATE DATABASE bench'
 pg psql -X -q -v ON_ERROR_STOP=1 -d bench -c 'CREATE EXTENSION plystra'
 pg psql -X -q -v ON_ERROR_STOP=1 -d bench -f "$work/src/test/bench/migrate_setup.sql"
 pg psql -X -q -v ON_ERROR_STOP=1 -d bench -f "$work/src/test/bench/audit_setup.sql"
+pg psql -X -q -v ON_ERROR_STOP=1 -d bench -f "$work/src/test/bench/soft_delete_setup.sql"
 
 # seconds taken by one pgbench run: SCRIPT TRANSACTIONS ROUND [CLIENTS]
 timed() {
@@ -54,7 +64,14 @@ median() {
 	sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-declare -a mc mp cc cs ap an
+# warm up: read both users tables once
+pg psql -X -q -d bench -c 'SELECT count(*) FROM plystra_data.users' -c 'SELECT count(*) FROM bench_users_plain' \
+	-c 'SELECT sum(id) FROM (SELECT id FROM plystra_data.users ORDER BY id) s' \
+	-c 'SELECT sum(id) FROM (SELECT id FROM bench_users_plain ORDER BY id) s' >/dev/null
+timed lookup_view.sql 20000 0 >/dev/null
+timed lookup_plain.sql 20000 0 >/dev/null
+
+declare -a mc mp cc cs ap an lv lp dc dp du iv is
 for r in $(seq 1 "$ROUNDS"); do
 	# alternate which side goes first
 	if [ $((r % 2)) -eq 1 ]; then
@@ -64,6 +81,13 @@ for r in $(seq 1 "$ROUNDS"); do
 		cs+=("$(timed checksum_sha256.sql 20 "$r")")
 		ap+=("$(timed audit_insert_plystra.sql 20000 "$r" 2)")
 		an+=("$(timed audit_insert_plain.sql 20000 "$r" 2)")
+		lv+=("$(timed lookup_view.sql 50000 "$r")")
+		lp+=("$(timed lookup_plain.sql 50000 "$r")")
+		dc+=("$(timed delete_c.sql 2000 "$r")")
+		dp+=("$(timed delete_plpgsql.sql 2000 "$r")")
+		du+=("$(timed delete_update.sql 2000 "$r")")
+		iv+=("$(timed insert_view.sql 5000 "$r")")
+		is+=("$(timed insert_storage.sql 5000 "$r")")
 	else
 		mp+=("$(timed migrate_plpgsql.sql 1000 "$r")")
 		mc+=("$(timed migrate_c.sql 1000 "$r")")
@@ -71,8 +95,16 @@ for r in $(seq 1 "$ROUNDS"); do
 		cc+=("$(timed checksum_c.sql 20 "$r")")
 		an+=("$(timed audit_insert_plain.sql 20000 "$r" 2)")
 		ap+=("$(timed audit_insert_plystra.sql 20000 "$r" 2)")
+		lp+=("$(timed lookup_plain.sql 50000 "$r")")
+		lv+=("$(timed lookup_view.sql 50000 "$r")")
+		du+=("$(timed delete_update.sql 2000 "$r")")
+		dp+=("$(timed delete_plpgsql.sql 2000 "$r")")
+		dc+=("$(timed delete_c.sql 2000 "$r")")
+		is+=("$(timed insert_storage.sql 5000 "$r")")
+		iv+=("$(timed insert_view.sql 5000 "$r")")
 	fi
 	echo "round $r: migrate C ${mc[-1]}s, PL/pgSQL ${mp[-1]}s; checksum ${cc[-1]}s, sha256 ${cs[-1]}s; audit insert ${ap[-1]}s, plain ${an[-1]}s"
+	echo "round $r: lookup view ${lv[-1]}s, plain ${lp[-1]}s; delete C ${dc[-1]}s, PL/pgSQL ${dp[-1]}s, UPDATE ${du[-1]}s; insert view ${iv[-1]}s, storage ${is[-1]}s"
 done
 
 m_c=$(printf '%s\n' "${mc[@]}" | median)
@@ -81,6 +113,13 @@ c_c=$(printf '%s\n' "${cc[@]}" | median)
 c_s=$(printf '%s\n' "${cs[@]}" | median)
 a_p=$(printf '%s\n' "${ap[@]}" | median)
 a_n=$(printf '%s\n' "${an[@]}" | median)
+l_v=$(printf '%s\n' "${lv[@]}" | median)
+l_p=$(printf '%s\n' "${lp[@]}" | median)
+d_c=$(printf '%s\n' "${dc[@]}" | median)
+d_p=$(printf '%s\n' "${dp[@]}" | median)
+d_u=$(printf '%s\n' "${du[@]}" | median)
+i_v=$(printf '%s\n' "${iv[@]}" | median)
+i_s=$(printf '%s\n' "${is[@]}" | median)
 
 # purge: 1,000,000 rows dated a year back (inserted by the owner, which
 # keeps the time it sends, as a restore does)
@@ -100,5 +139,11 @@ printf 'migration_checksum(), %d bytes x 20: %.3f s, sha256() %.3f s, ratio %.2f
 	"$bytes" "$c_c" "$c_s" "$(echo "$c_c / $c_s" | bc -l)"
 printf 'audit_logs INSERT, 2 x 20000: plystra.audit_logs %.3f s, plain table %.3f s, ratio %.3f (target <= 1.05)\n' \
 	"$a_p" "$a_n" "$(echo "$a_p / $a_n" | bc -l)"
+printf 'PK lookup, 50000: plystra.users %.3f s, plain table %.3f s, ratio %.3f (target <= 1.05)\n' \
+	"$l_v" "$l_p" "$(echo "$l_v / $l_p" | bc -l)"
+printf 'soft delete, 2000: DELETE (C trigger) %.3f s, UPDATE SET deleted_at %.3f s, ratio %.3f (target <= 1.10); PL/pgSQL trigger %.3f s, ratio %.3f\n' \
+	"$d_c" "$d_u" "$(echo "$d_c / $d_u" | bc -l)" "$d_p" "$(echo "$d_p / $d_u" | bc -l)"
+printf 'INSERT, 5000: through plystra.users %.3f s, into plystra_data.users %.3f s, ratio %.3f (target <= 1.1)\n' \
+	"$i_v" "$i_s" "$(echo "$i_v / $i_s" | bc -l)"
 printf 'audit_purge(): %d rows in %.0f ms, %.0f rows/s\n' \
 	"$purged" "$purge_ms" "$(echo "$purged / ($purge_ms / 1000)" | bc -l)"

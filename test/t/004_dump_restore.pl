@@ -34,6 +34,9 @@ $node->safe_psql('src', q{
 	SET search_path = app;
 	SELECT plystra.migrate('app', '0001_init', 'CREATE TABLE notes (id int PRIMARY KEY, body text)');
 	SELECT plystra.migrate('app', '0002_seed', 'INSERT INTO notes VALUES (1, ''kept'')');
+	CREATE TABLE ledger (id int PRIMARY KEY, amount int);
+	INSERT INTO ledger VALUES (1, 10), (2, -3);
+	SELECT plystra.make_append_only('app.ledger');
 	GRANT USAGE ON SCHEMA plystra TO app_reader;
 	GRANT SELECT ON plystra.users TO app_reader;
 	INSERT INTO plystra.users (email) VALUES ('late@acme.test');
@@ -126,6 +129,15 @@ foreach my $format ('plain', 'custom')
 		't', "$format: sequences continue after the restored rows");
 	is($node->safe_psql($db, q{SELECT plystra.migrate('app', '0002_seed', 'INSERT INTO notes VALUES (1, ''kept'')')}),
 		'already applied', "$format: restored migrations are not applied again");
+	is($node->safe_psql($db, q{
+		SELECT string_agg(tgname || '=' || tgenabled::text, ' ' ORDER BY tgname) FROM pg_trigger
+		 WHERE tgrelid = 'app.ledger'::regclass}),
+		'plystra_append_only=A plystra_append_only_truncate=A',
+		"$format: an append-only table of one's own keeps its guard");
+	my ($ret) = $node->psql($db, 'DELETE FROM app.ledger');
+	isnt($ret, 0, "$format: and its rows stay append-only");
+	is($node->safe_psql($db, q{SELECT count(*) FROM plystra.append_only_tables() WHERE relation = 'app.ledger'::regclass}),
+		'1', "$format: and it is registered");
 }
 
 # a dumped history row from another build is refused, not merged

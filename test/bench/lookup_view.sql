@@ -1,0 +1,2 @@
+\set id random(1, 1000000)
+SELECT id, email, display_name, status FROM plystra.users WHERE id = :id;
