@@ -59,7 +59,8 @@ REGRESS = \
 	audit_append_only \
 	audit_purge \
 	make_append_only \
-	other_extension
+	other_extension \
+	drift_doctor
 REGRESS_OPTS = --inputdir=$(srcdir) --encoding=UTF8 --no-locale
 
 # Isolation specs live in test/specs, their expected output in test/expected.

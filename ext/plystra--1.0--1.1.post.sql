@@ -7,4 +7,7 @@ CREATE TRIGGER plystra_live_parents BEFORE INSERT OR UPDATE ON plystra_data.user
 	FOR EACH ROW EXECUTE FUNCTION plystra.live_parent_check('user_id', 'plystra_data.users',
 															'group_id', 'plystra_data.groups');
 
+-- last: what version 1.1 defines, for drift_check()
+SELECT plystra._record_manifest('1.1');
+
 -- end of plystra--1.0--1.1.sql

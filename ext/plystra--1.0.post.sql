@@ -258,6 +258,365 @@ COMMENT ON FUNCTION plystra.password_hash(bigint) IS
 'The password hash of a live user, for the sign-in path only';
 
 /*
+ * Operations: the manifest of what this version defines, drift_check() and
+ * doctor().
+ *
+ * plystra._catalog_facts() describes every object of the extension's two
+ * schemas as (object_type, object, detail) rows: relations, columns with
+ * their types, defaults and nullability, constraints, indexes with their
+ * predicates, triggers with their enabled state, views with their
+ * definitions, functions with their full definition (volatility, security,
+ * settings), sequences, event triggers, extension members, dump
+ * registration, and what PUBLIC may do.  Privileges a DBA grants to named
+ * roles are not drift and are left out.  At the end of each version script
+ * the facts are recorded as that version's manifest; drift_check() compares
+ * the live facts with the manifest of the installed version.  Capturing the
+ * manifest on the server itself keeps it independent of how the server
+ * version deparses definitions; the upgrade matrix checks that every path
+ * to a version records the same manifest.
+ */
+CREATE FUNCTION plystra._catalog_facts(OUT object_type text, OUT object text, OUT detail text)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH nsp AS (
+	SELECT oid, nspname FROM pg_catalog.pg_namespace
+	 WHERE nspname IN ('plystra', 'plystra_data')
+), rel AS (
+	SELECT c.oid, c.relkind, pg_catalog.format('%I.%I', n.nspname, c.relname) AS qname
+	  FROM pg_catalog.pg_class c JOIN nsp n ON n.oid = c.relnamespace
+	 WHERE c.relkind <> 't'
+), fn AS (
+	SELECT p.oid FROM pg_catalog.pg_proc p JOIN nsp n ON n.oid = p.pronamespace
+)
+SELECT 'relation', r.qname,
+	   pg_catalog.concat_ws(' ', c.relkind::text, c.relpersistence::text,
+							CASE WHEN c.relrowsecurity THEN 'rls' END,
+							CASE WHEN c.relforcerowsecurity THEN 'force rls' END,
+							c.reloptions::text)
+  FROM rel r JOIN pg_catalog.pg_class c ON c.oid = r.oid
+UNION ALL
+SELECT 'column', r.qname || '.' || a.attname,
+	   pg_catalog.concat_ws(' ',
+		   pg_catalog.format_type(a.atttypid, a.atttypmod),
+		   CASE WHEN a.attnotnull THEN 'not null' END,
+		   'default ' || pg_catalog.pg_get_expr(d.adbin, d.adrelid),
+		   'identity ' || NULLIF(a.attidentity::text, ''),
+		   'generated ' || NULLIF(a.attgenerated::text, ''))
+  FROM rel r
+  JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid
+  LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+ WHERE a.attnum > 0 AND NOT a.attisdropped AND r.relkind IN ('r', 'v', 'p')
+UNION ALL
+SELECT 'constraint', r.qname || '.' || co.conname,
+	   co.contype::text || ' ' || pg_catalog.pg_get_constraintdef(co.oid)
+  FROM rel r JOIN pg_catalog.pg_constraint co ON co.conrelid = r.oid
+UNION ALL
+SELECT 'index', r.qname, pg_catalog.pg_get_indexdef(r.oid)
+  FROM rel r WHERE r.relkind IN ('i', 'I')
+UNION ALL
+SELECT 'trigger', r.qname || '.' || t.tgname,
+	   'enabled ' || t.tgenabled::text || ' ' || pg_catalog.pg_get_triggerdef(t.oid)
+  FROM rel r JOIN pg_catalog.pg_trigger t ON t.tgrelid = r.oid
+ WHERE NOT t.tgisinternal
+UNION ALL
+SELECT 'rule', r.qname || '.' || rw.rulename, pg_catalog.pg_get_ruledef(rw.oid)
+  FROM rel r JOIN pg_catalog.pg_rewrite rw ON rw.ev_class = r.oid
+ WHERE rw.rulename <> '_RETURN'
+UNION ALL
+SELECT 'view', r.qname, pg_catalog.pg_get_viewdef(r.oid)
+  FROM rel r WHERE r.relkind = 'v'
+UNION ALL
+SELECT 'sequence', r.qname,
+	   pg_catalog.concat_ws(' ', pg_catalog.format_type(s.seqtypid, NULL), s.seqstart,
+							s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle)
+  FROM rel r JOIN pg_catalog.pg_sequence s ON s.seqrelid = r.oid
+UNION ALL
+SELECT 'function', p.oid::pg_catalog.regprocedure::text, pg_catalog.pg_get_functiondef(p.oid)
+  FROM fn JOIN pg_catalog.pg_proc p ON p.oid = fn.oid
+UNION ALL
+SELECT 'event trigger', e.evtname,
+	   pg_catalog.concat_ws(' ', e.evtevent, 'enabled ' || e.evtenabled::text,
+							e.evtfoid::pg_catalog.regproc::text, e.evttags::text)
+  FROM pg_catalog.pg_event_trigger e
+ WHERE e.evtfoid IN (SELECT oid FROM fn)
+UNION ALL
+SELECT 'member', pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), ''
+  FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension x ON x.oid = d.refobjid
+ WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
+   AND x.extname = 'plystra' AND d.deptype = 'e'
+UNION ALL
+SELECT 'dump registration', c.cfg::pg_catalog.regclass::text, coalesce(c.cond, '')
+  FROM pg_catalog.pg_extension x,
+	   LATERAL ROWS FROM (pg_catalog.unnest(x.extconfig), pg_catalog.unnest(x.extcondition)) AS c(cfg, cond)
+ WHERE x.extname = 'plystra'
+UNION ALL
+SELECT 'public privilege', r.qname,
+	   pg_catalog.string_agg(a.privilege_type, ',' ORDER BY a.privilege_type)
+  FROM rel r JOIN pg_catalog.pg_class c ON c.oid = r.oid,
+	   LATERAL pg_catalog.aclexplode(c.relacl) a
+ WHERE a.grantee = 0
+ GROUP BY r.qname
+UNION ALL
+SELECT 'public privilege', p.oid::pg_catalog.regprocedure::text,
+	   pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE')::text
+  FROM fn JOIN pg_catalog.pg_proc p ON p.oid = fn.oid
+UNION ALL
+SELECT 'public privilege', 'schema ' || n.nspname,
+	   pg_catalog.concat_ws(',',
+		   CASE WHEN pg_catalog.has_schema_privilege('public', n.oid, 'USAGE') THEN 'USAGE' END,
+		   CASE WHEN pg_catalog.has_schema_privilege('public', n.oid, 'CREATE') THEN 'CREATE' END)
+  FROM nsp n
+$$;
+REVOKE ALL ON FUNCTION plystra._catalog_facts() FROM PUBLIC;
+COMMENT ON FUNCTION plystra._catalog_facts() IS
+'Internal: every object of the extension''s schemas as (object_type, object, detail) facts';
+
+CREATE TABLE plystra_data.manifest (
+	version		text NOT NULL,
+	object_type	text NOT NULL,
+	object		text NOT NULL,
+	detail		text NOT NULL,
+	CONSTRAINT manifest_pkey PRIMARY KEY (version, object_type, object)
+);
+COMMENT ON TABLE plystra_data.manifest IS
+'What each installed version of the extension defines, recorded by its script; drift_check() compares the catalog with it. Not dumped: CREATE EXTENSION records it again';
+CREATE TRIGGER plystra_append_only
+	BEFORE UPDATE OR DELETE ON plystra_data.manifest
+	FOR EACH ROW EXECUTE FUNCTION plystra.append_only_guard(
+		'The manifest is what the extension version defines.');
+CREATE TRIGGER plystra_append_only_truncate
+	BEFORE TRUNCATE ON plystra_data.manifest
+	FOR EACH STATEMENT EXECUTE FUNCTION plystra.append_only_guard(
+		'The manifest is what the extension version defines.');
+ALTER TABLE plystra_data.manifest
+	ENABLE ALWAYS TRIGGER plystra_append_only,
+	ENABLE ALWAYS TRIGGER plystra_append_only_truncate;
+INSERT INTO plystra_data.append_only_relations (relation, builtin)
+	VALUES ('plystra_data.manifest', true);
+
+CREATE FUNCTION plystra._record_manifest(version text)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	INSERT INTO plystra_data.manifest (version, object_type, object, detail)
+	SELECT $1, f.object_type, f.object, f.detail FROM plystra._catalog_facts() f
+$$;
+REVOKE ALL ON FUNCTION plystra._record_manifest(text) FROM PUBLIC;
+COMMENT ON FUNCTION plystra._record_manifest(text) IS
+'Internal: records what a version defines, at the end of its script';
+
+CREATE FUNCTION plystra._library_version()
+RETURNS text
+LANGUAGE C IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_library_version_sql';
+COMMENT ON FUNCTION plystra._library_version() IS
+'The version of the loaded plystra library';
+
+CREATE FUNCTION plystra.drift_check()
+RETURNS TABLE (object_type text, object text, drift text, expected text, actual text)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH want AS (
+		SELECT m.object_type, m.object, m.detail
+		  FROM plystra_data.manifest m
+		 WHERE m.version = (SELECT extversion FROM pg_catalog.pg_extension
+							 WHERE extname = 'plystra')
+	), live AS (
+		SELECT f.object_type, f.object, f.detail FROM plystra._catalog_facts() f
+	)
+	SELECT coalesce(w.object_type, l.object_type),
+		   coalesce(w.object, l.object),
+		   CASE WHEN l.object IS NULL THEN 'missing'
+				WHEN w.object IS NULL THEN 'unexpected'
+				ELSE 'changed' END,
+		   w.detail, l.detail
+	  FROM want w
+	  FULL JOIN live l ON l.object_type = w.object_type AND l.object = w.object
+	 WHERE w.detail IS DISTINCT FROM l.detail
+	 ORDER BY 1, 2
+$$;
+REVOKE ALL ON FUNCTION plystra.drift_check() FROM PUBLIC;
+COMMENT ON FUNCTION plystra.drift_check() IS
+'Every difference between the catalog of the extension''s objects and what the installed version defines; no rows means no drift';
+
+CREATE FUNCTION plystra.doctor()
+RETURNS TABLE ("check" text, status text, detail text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	ext_version text := (SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'plystra');
+	lib_version text := plystra._library_version();
+	server_num int := current_setting('server_version_num')::int;
+	n bigint;
+	first_items text;
+	oldest timestamptz;
+	retention interval;
+BEGIN
+	"check" := 'server version';
+	IF server_num / 10000 = 15 THEN
+		status := 'ok';
+		detail := 'PostgreSQL ' || current_setting('server_version') || ', the version plystra is tested on';
+	ELSIF server_num >= 130000 THEN
+		status := 'warn';
+		detail := 'PostgreSQL ' || current_setting('server_version')
+				  || ' builds, but plystra is tested on 15 only. Hint: run the test suite on this version before relying on it.';
+	ELSE
+		status := 'fail';
+		detail := 'PostgreSQL ' || current_setting('server_version') || ' is older than 13. Hint: upgrade PostgreSQL.';
+	END IF;
+	RETURN NEXT;
+
+	"check" := 'extension and library';
+	IF ext_version = lib_version THEN
+		status := 'ok';
+		detail := 'extension ' || ext_version || ', library ' || lib_version;
+	ELSE
+		status := 'fail';
+		detail := 'extension ' || ext_version || ', library ' || lib_version || '. Hint: '
+				  || CASE WHEN string_to_array(ext_version, '.')::int[] < string_to_array(lib_version, '.')::int[]
+						  THEN 'run ALTER EXTENSION plystra UPDATE, then restart the application.'
+						  ELSE 'install the plystra library of version ' || ext_version || ' (make install from the matching source).'
+					 END;
+	END IF;
+	RETURN NEXT;
+
+	"check" := 'pending migrations';
+	SELECT count(*), string_agg(s.name, ', ' ORDER BY s.name) INTO n, first_items
+	  FROM plystra.migration_status('plystra') s WHERE s.state = 'pending';
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
+	detail := CASE WHEN n = 0 THEN 'none'
+				   ELSE n || ' shipped by the library but not applied: ' || first_items
+						|| '. Hint: run ALTER EXTENSION plystra UPDATE.' END;
+	RETURN NEXT;
+
+	"check" := 'migrate_verify';
+	SELECT count(*), string_agg(v.component || '/' || v.name || ' ' || v.problem, ', ')
+	  INTO n, first_items FROM plystra.migrate_verify() v;
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
+	detail := CASE WHEN n = 0 THEN 'the migration history is intact'
+				   ELSE n || CASE WHEN n = 1 THEN ' problem: ' ELSE ' problems: ' END || first_items
+						|| '. Hint: SELECT * FROM plystra.migrate_verify() says what each one means.' END;
+	RETURN NEXT;
+
+	"check" := 'drift_check';
+	SELECT count(*), string_agg(d.object_type || ' ' || d.object || ' ' || d.drift, '; ')
+	  INTO n, first_items
+	  FROM (SELECT * FROM plystra.drift_check() LIMIT 3) d;
+	IF n > 0 THEN
+		SELECT count(*) INTO n FROM plystra.drift_check();
+	END IF;
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
+	detail := CASE WHEN n = 0 THEN 'the catalog matches what version ' || ext_version || ' defines'
+				   ELSE n || ' differences, first: ' || first_items
+						|| '. Hint: SELECT * FROM plystra.drift_check() lists them with expected and actual definitions.' END;
+	RETURN NEXT;
+
+	"check" := 'guard triggers';
+	SELECT count(*), string_agg(g.what, ', ') INTO n, first_items
+	  FROM (SELECT r.relation::text || '.' || t.name
+				   || CASE WHEN tg.oid IS NULL THEN ' missing' ELSE ' enabled ' || tg.tgenabled::text END AS what
+			  FROM plystra_data.append_only_relations r
+			  CROSS JOIN (VALUES ('plystra_append_only'), ('plystra_append_only_truncate')) AS t(name)
+			  LEFT JOIN pg_catalog.pg_trigger tg
+				ON tg.tgrelid = r.relation AND tg.tgname = t.name
+			 WHERE tg.oid IS NULL OR tg.tgenabled <> 'A'
+			UNION ALL
+			SELECT 'plystra_data.audit_logs.plystra_created_at'
+				   || CASE WHEN tg.oid IS NULL THEN ' missing' ELSE ' enabled ' || tg.tgenabled::text END
+			  FROM (SELECT 1) one
+			  LEFT JOIN pg_catalog.pg_trigger tg
+				ON tg.tgrelid = 'plystra_data.audit_logs'::regclass AND tg.tgname = 'plystra_created_at'
+			 WHERE tg.oid IS NULL OR tg.tgenabled <> 'A') g;
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
+	detail := CASE WHEN n = 0
+				   THEN (SELECT count(*) FROM plystra_data.append_only_relations)
+						|| ' append-only tables, every guard trigger present and ENABLE ALWAYS'
+				   ELSE 'not guarding: ' || first_items
+						|| '. Hint: the guard was switched off below SQL''s reach (catalog edit); restore the trigger with ALTER TABLE ... ENABLE ALWAYS TRIGGER and find out who did it.' END;
+	RETURN NEXT;
+
+	"check" := 'event triggers';
+	SELECT count(*), string_agg(x.name || coalesce(' enabled ' || e.evtenabled::text, ' missing'), ', ')
+	  INTO n, first_items
+	  FROM (VALUES ('plystra_ddl_guard'), ('plystra_ddl_guard_end'), ('plystra_drop_guard')) AS x(name)
+	  LEFT JOIN pg_catalog.pg_event_trigger e ON e.evtname = x.name
+	 WHERE e.oid IS NULL OR e.evtenabled <> 'A';
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
+	detail := CASE WHEN n = 0 THEN 'plystra_ddl_guard, plystra_ddl_guard_end, plystra_drop_guard present and ENABLE ALWAYS'
+				   ELSE 'not guarding DDL: ' || first_items
+						|| '. Hint: ALTER EVENT TRIGGER <name> ENABLE ALWAYS, and find out who disabled it (event triggers do not fire for ALTER EVENT TRIGGER).' END;
+	RETURN NEXT;
+
+	"check" := 'dump registration';
+	SELECT count(*), string_agg(c.oid::regclass::text, ', ') INTO n, first_items
+	  FROM pg_catalog.pg_class c
+	 WHERE c.relnamespace = 'plystra_data'::regnamespace AND c.relkind IN ('r', 'S')
+	   AND c.oid <> 'plystra_data.manifest'::regclass
+	   AND c.oid NOT IN (SELECT unnest(extconfig) FROM pg_catalog.pg_extension WHERE extname = 'plystra');
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
+	detail := CASE WHEN n = 0 THEN 'every table and sequence of plystra_data is dumped by pg_dump'
+				   ELSE n || ' not dumped: ' || first_items
+						|| '. Hint: their rows would be lost by a dump and restore; reinstall the extension scripts of this version.' END;
+	RETURN NEXT;
+
+	"check" := 'session_replication_role';
+	status := CASE WHEN current_setting('session_replication_role') = 'origin' THEN 'ok' ELSE 'warn' END;
+	detail := CASE WHEN status = 'ok' THEN 'origin'
+				   ELSE current_setting('session_replication_role')
+						|| ': the guards still fire, but foreign keys, updated_at and soft delete audit triggers do not. Hint: SET session_replication_role = origin outside replication and restores.' END;
+	RETURN NEXT;
+
+	"check" := 'storage privileges';
+	SELECT count(*), string_agg(DISTINCT r.rolname, ', ') INTO n, first_items
+	  FROM pg_catalog.pg_roles r
+	 WHERE NOT r.rolsuper
+	   AND r.rolname !~ '^pg_'
+	   AND pg_catalog.has_schema_privilege(r.oid, 'plystra_data'::regnamespace, 'USAGE');
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'warn' END;
+	detail := CASE WHEN n = 0 THEN 'no role but superusers can reach plystra_data'
+				   ELSE 'roles with USAGE on plystra_data: ' || first_items
+						|| '. Hint: applications are granted schema plystra only: REVOKE ALL ON SCHEMA plystra_data FROM <role>.' END;
+	RETURN NEXT;
+
+	"check" := 'function privileges';
+	SELECT count(*), string_agg(p.oid::regprocedure::text, ', ') INTO n, first_items
+	  FROM pg_catalog.pg_proc p
+	 WHERE p.pronamespace = 'plystra'::regnamespace
+	   AND p.proname NOT IN ('migration_checksum', 'append_only_tables', '_builtin_migrations',
+							 '_library_version')
+	   AND pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE');
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
+	detail := CASE WHEN n = 0 THEN 'PUBLIC can execute no privileged function'
+				   ELSE 'PUBLIC can execute: ' || first_items
+						|| '. Hint: REVOKE EXECUTE ON FUNCTION ... FROM PUBLIC and grant it to the roles that need it.' END;
+	RETURN NEXT;
+
+	"check" := 'audit log';
+	SELECT min(a.created_at) INTO oldest FROM plystra_data.audit_logs a;
+	retention := make_interval(secs => (SELECT setting::double precision FROM pg_catalog.pg_settings
+										 WHERE name = 'plystra.audit_min_retention'));
+	status := 'ok';
+	detail := pg_catalog.pg_size_pretty(pg_catalog.pg_total_relation_size('plystra_data.audit_logs'))
+			  || CASE WHEN oldest IS NULL THEN ', no rows'
+					  ELSE ', oldest row from ' || oldest::date || ' ('
+						   || date_part('day', now() - oldest)::int || ' days ago)' END
+			  || '; minimum retention ' || current_setting('plystra.audit_min_retention')
+			  || CASE WHEN oldest < now() - retention
+					  THEN '; rows older than that may be removed with plystra.audit_purge()' ELSE '' END;
+	RETURN NEXT;
+END
+$$;
+REVOKE ALL ON FUNCTION plystra.doctor() FROM PUBLIC;
+COMMENT ON FUNCTION plystra.doctor() IS
+'Checks a DBA runs before restarting the application: versions, migrations, drift, guards, dump registration, privileges, audit log';
+
+/*
  * Seed rows stay as shipped: pg_dump leaves them out (CREATE EXTENSION
  * writes them again on restore), so nobody may change, delete or add
  * built-in rows.
@@ -398,5 +757,8 @@ $$;
 REVOKE ALL ON FUNCTION plystra.migrate_verify() FROM PUBLIC;
 COMMENT ON FUNCTION plystra.migrate_verify() IS
 'Problems of the migration history, one row each; no rows means the history is intact';
+
+-- last: what version 1.0 defines, for drift_check()
+SELECT plystra._record_manifest('1.0');
 
 -- end of plystra--1.0.sql

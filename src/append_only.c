@@ -357,7 +357,8 @@ plystra_check_dropped_objects(void)
 /*
  * DROP EXTENSION plystra, DROP SCHEMA plystra, or DROP OWNED of its owner:
  * refused while plystra_data holds rows of users (seed rows and the
- * extension's own history do not count), unless plystra.allow_drop_data.
+ * extension's own history and manifest do not count), unless
+ * plystra.allow_drop_data.
  */
 void
 plystra_check_drop_data(const char *command)
@@ -385,6 +386,7 @@ plystra_check_drop_data(const char *command)
 					  "  FROM pg_catalog.pg_class c"
 					  " WHERE c.relnamespace OPERATOR(pg_catalog.=) 'plystra_data'::pg_catalog.regnamespace"
 					  "   AND c.relkind OPERATOR(pg_catalog.=) 'r'"
+					  "   AND c.relname OPERATOR(pg_catalog.<>) 'manifest'"
 					  " ORDER BY 2",
 					  true, 0);
 	if (ret != SPI_OK_SELECT)

@@ -149,3 +149,15 @@ plystra_migrate_builtin(PG_FUNCTION_ARGS)
 	SPI_finish();
 	PG_RETURN_VOID();
 }
+
+/*
+ * plystra._library_version() returns text: the version of the loaded
+ * library, for doctor() to compare with the installed extension.
+ */
+PG_FUNCTION_INFO_V1(plystra_library_version_sql);
+
+Datum
+plystra_library_version_sql(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(PLYSTRA_LIBRARY_VERSION));
+}

@@ -37,7 +37,7 @@ sub fingerprints
 		SELECT c.relname FROM pg_class c
 		  JOIN pg_namespace n ON n.oid = c.relnamespace
 		 WHERE n.nspname = 'plystra_data' AND c.relkind = 'r'
-		   AND c.relname NOT IN ('schema_migrations', 'user_allowed_groups')
+		   AND c.relname NOT IN ('schema_migrations', 'user_allowed_groups', 'manifest')
 		 ORDER BY 1});
 	my %fp;
 	foreach my $t (@tables)
@@ -93,6 +93,26 @@ is($node->safe_psql('filled', q{
 	SELECT string_agg(user_id || ':' || group_id, ' ' ORDER BY user_id || ':' || group_id)
 	  FROM plystra_data.user_allowed_groups}),
 	$arrays, 'allowed_groups became user_allowed_groups rows');
+
+# on every path: no drift, an intact history, a clean doctor
+foreach my $db (qw(fresh updated filled))
+{
+	is($node->safe_psql($db, 'SELECT count(*) FROM plystra.drift_check()'), '0',
+		"$db: drift_check is clean");
+	is($node->safe_psql($db, 'SELECT count(*) FROM plystra.migrate_verify()'), '0',
+		"$db: migrate_verify is clean");
+	is($node->safe_psql($db,
+		q{SELECT string_agg("check", ', ') FROM plystra.doctor() WHERE status <> 'ok'}),
+		'', "$db: doctor is clean");
+}
+# every path records the same manifest of what each version defines
+my $manifest = q{SELECT md5(string_agg(version || object_type || object || detail, ','
+							  ORDER BY version, object_type, object))
+				   FROM plystra_data.manifest};
+is($node->safe_psql('updated', $manifest), $node->safe_psql('fresh', $manifest),
+	'1.0 -> 1.1 records the manifest a fresh 1.1 records');
+is($node->safe_psql('filled', $manifest), $node->safe_psql('fresh', $manifest),
+	'and so does 1.0 -> 1.1 with data');
 
 # the comparison can fail: one changed default is seen
 $node->safe_psql('control', 'CREATE EXTENSION plystra');

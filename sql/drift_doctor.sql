@@ -1,0 +1,78 @@
+--
+-- drift_check() and doctor(), in a database of their own: clean on a fresh
+-- install, then every kind of drift introduced by hand is reported, and
+-- each warn and fail of doctor() is set off.
+--
+SELECT current_database() AS regress_db \gset
+CREATE DATABASE plystra_regress_drift;
+\c plystra_regress_drift
+SET client_min_messages = warning;
+CREATE EXTENSION plystra;
+SELECT count(*) AS drift FROM plystra.drift_check();
+SELECT "check", status FROM plystra.doctor();
+
+-- each drift, reported with its row
+DROP INDEX plystra_data.users_email_key;
+CREATE INDEX users_display_name_idx ON plystra_data.users (display_name);
+ALTER TABLE plystra_data.users ALTER COLUMN display_name SET DEFAULT 'anonymous';
+ALTER TABLE plystra_data.members ALTER COLUMN display_name DROP NOT NULL;
+ALTER TABLE plystra_data.users DISABLE TRIGGER plystra_updated_at;
+CREATE OR REPLACE VIEW plystra.spaces AS
+	SELECT id, slug, name, description, created_at, updated_at, deleted_at
+	  FROM plystra_data.spaces;
+GRANT SELECT ON plystra.users TO PUBLIC;
+ALTER TABLE plystra_data.users ADD COLUMN nickname text;
+SELECT object_type, object, drift,
+	   left(expected, 60) AS expected, left(actual, 60) AS actual
+  FROM plystra.drift_check();
+-- a function replaced, or its search_path removed: the DDL guard refuses,
+-- so a superuser disables the event trigger first (doctor sees that too)
+CREATE OR REPLACE FUNCTION plystra.password_hash(user_id bigint) RETURNS text
+	LANGUAGE sql AS $$SELECT 'leaked'$$;
+ALTER EVENT TRIGGER plystra_ddl_guard_end DISABLE;
+CREATE OR REPLACE FUNCTION plystra.migration_checksum(script text) RETURNS text
+	LANGUAGE sql IMMUTABLE AS $$SELECT 'sha256:' || encode(sha256(convert_to(script, 'UTF8')), 'hex')$$;
+ALTER FUNCTION plystra.append_only_tables() RESET search_path;
+SELECT object_type, object, drift FROM plystra.drift_check()
+ WHERE object_type IN ('function', 'event trigger') ORDER BY 1, 2;
+SELECT "check", status, detail FROM plystra.doctor()
+ WHERE "check" IN ('drift_check', 'event triggers');
+ALTER EVENT TRIGGER plystra_ddl_guard_end ENABLE ALWAYS;
+
+-- doctor's other warn and fail paths
+UPDATE pg_trigger SET tgenabled = 'D'
+ WHERE tgrelid = 'plystra_data.audit_logs'::regclass AND tgname = 'plystra_append_only';
+SET session_replication_role = replica;
+CREATE ROLE plystra_regress_nosy;
+GRANT USAGE ON SCHEMA plystra_data TO plystra_regress_nosy;
+GRANT EXECUTE ON FUNCTION plystra.audit_purge(timestamptz) TO PUBLIC;
+INSERT INTO plystra.audit_logs (event_type) VALUES ('user.locked');
+SELECT "check", status, detail FROM plystra.doctor() WHERE status <> 'ok';
+RESET session_replication_role;
+UPDATE pg_trigger SET tgenabled = 'A'
+ WHERE tgrelid = 'plystra_data.audit_logs'::regclass AND tgname = 'plystra_append_only';
+REVOKE ALL ON SCHEMA plystra_data FROM plystra_regress_nosy;
+DROP ROLE plystra_regress_nosy;
+SELECT "check", status FROM plystra.doctor() WHERE "check" IN ('guard triggers', 'session_replication_role', 'storage privileges', 'audit log');
+
+-- a 1.0 database with the 1.1 library: pending migration, versions differ,
+-- but no drift against what 1.0 defines
+SET plystra.allow_drop_data = on;
+DROP EXTENSION plystra;
+RESET plystra.allow_drop_data;
+-- an empty install drops cleanly: nothing but the (empty) schema plystra,
+-- which PostgreSQL creates for the control file, is left
+SELECT count(*) AS objects_left FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname IN ('plystra', 'plystra_data');
+SELECT count(*) AS event_triggers_left FROM pg_event_trigger;
+CREATE EXTENSION plystra VERSION '1.0';
+SELECT count(*) AS drift FROM plystra.drift_check();
+SELECT "check", status, detail FROM plystra.doctor() WHERE status <> 'ok';
+ALTER EXTENSION plystra UPDATE;
+SELECT "check", status FROM plystra.doctor() WHERE status <> 'ok';
+DROP EXTENSION plystra;
+SELECT count(*) AS objects_left FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname IN ('plystra', 'plystra_data');
+
+\c :regress_db
+DROP DATABASE plystra_regress_drift;
