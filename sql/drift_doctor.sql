@@ -55,6 +55,14 @@ REVOKE ALL ON SCHEMA plystra_data FROM plystra_regress_nosy;
 DROP ROLE plystra_regress_nosy;
 SELECT "check", status FROM plystra.doctor() WHERE "check" IN ('guard triggers', 'session_replication_role', 'storage privileges', 'audit log');
 
+-- replica mode does not open the way to dropping the data
+INSERT INTO plystra.audit_logs (event_type) VALUES ('user.locked');
+SET session_replication_role = replica;
+DROP EXTENSION plystra;
+DROP SCHEMA plystra CASCADE;
+DROP SCHEMA plystra_data CASCADE;
+RESET session_replication_role;
+
 -- a 1.0 database with the 1.1 library: pending migration, versions differ,
 -- but no drift against what 1.0 defines
 SET plystra.allow_drop_data = on;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test/quickstart.sh - the main job: install what is missing, build and
 # install plystra, start a throwaway cluster, create the extension at 1.0,
-# update it, and print its state.  Safe to run again: the previous
+# update it, and print its state and doctor's report.  Safe to run again: the previous
 # throwaway cluster is stopped and replaced.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,7 +29,11 @@ psql_q -d plystra -c "CREATE EXTENSION plystra VERSION '1.0'" \
 	-c "ALTER EXTENSION plystra UPDATE"
 psql_q -d plystra -P pager=off \
 	-c "SELECT extname, extversion, n.nspname AS schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE extname = 'plystra'" \
-	-c "SELECT name, extension_version, checksum, applied_at, applied_by, execution_time FROM plystra.schema_migrations WHERE component = 'plystra' ORDER BY name"
+	-c "SELECT name, extension_version, checksum, applied_at, applied_by, execution_time FROM plystra.schema_migrations WHERE component = 'plystra' ORDER BY name" \
+	-c "SELECT * FROM plystra.migrate_verify()" \
+	-c "SELECT count(*) AS drift FROM plystra.drift_check()"
+say "doctor"
+psql_q -d plystra -P pager=off -c "SELECT * FROM plystra.doctor()"
 
 say "the cluster keeps running; connect with: psql -h $DIR -p $PORT -U postgres plystra"
 say "stop it with: runuser -u postgres -- $PGBIN/pg_ctl -D $DIR/data stop"

@@ -19,6 +19,7 @@
 #             vs the same INSTEAD OF trigger in PL/pgSQL; 2,000 per round,
 #             each row deleted once (soft_delete_setup.sql)
 #   insert:   INSERT through plystra.users vs into plystra_data.users
+#   ops:      drift_check() and doctor() with 1M audit rows and 1M users
 #
 # Usage: bash test/bench/run.sh [rounds]   (default 5)
 set -euo pipefail
@@ -35,9 +36,10 @@ chmod 755 "$work"
 [ "$(id -u)" -eq 0 ] && chown postgres: "$work"
 copy_tree "$work/src"
 trap 'stop_cluster "$work"' EXIT
-# every table of the benchmarks fits in shared buffers: the runs compare
-# executor paths, not which table the page cache happens to hold
-start_cluster "$work" "$PORT" "-c shared_buffers=2GB"
+# every table of the benchmarks fits in shared buffers, and commits do not
+# wait for the disk: the runs compare executor paths, not which table the
+# page cache happens to hold or how long an fsync takes
+start_cluster "$work" "$PORT" "-c shared_buffers=2GB -c synchronous_commit=off"
 
 pg() {
 	as_pg env PGHOST="$work" PGPORT="$PORT" PGUSER=postgres "$@"
@@ -127,6 +129,19 @@ pg psql -X -q -v ON_ERROR_STOP=1 -d bench -c "INSERT INTO plystra_data.audit_log
 	SELECT 'user.login.failed', now() - interval '1 year' - i * interval '1 second', '{}'
 	  FROM generate_series(1, 1000000) i"
 pg psql -X -q -d bench -c 'VACUUM ANALYZE plystra_data.audit_logs'
+
+# drift_check() and doctor() on 1M audit rows and 1M users: 5 runs each
+ms_of() {
+	pg psql -X -At -d bench -c '\timing on' -c "$1" |
+		sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n 1
+}
+declare -a dt dr
+for i in 1 2 3 4 5; do
+	dt+=("$(ms_of 'SELECT count(*) FROM plystra.drift_check()')")
+	dr+=("$(ms_of 'SELECT count(*) FROM plystra.doctor()')")
+done
+drift_ms=$(printf '%s\n' "${dt[@]}" | median)
+doctor_ms=$(printf '%s\n' "${dr[@]}" | median)
 purge_out=$(pg psql -X -At -d bench -c '\timing on' -c "SELECT plystra.audit_purge(now() - interval '180 days')")
 purged=$(echo "$purge_out" | grep -E '^[0-9]+$' | head -n 1)
 purge_ms=$(echo "$purge_out" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p')
@@ -145,5 +160,7 @@ printf 'soft delete, 2000: DELETE (C trigger) %.3f s, UPDATE SET deleted_at %.3f
 	"$d_c" "$d_u" "$(echo "$d_c / $d_u" | bc -l)" "$d_p" "$(echo "$d_p / $d_u" | bc -l)"
 printf 'INSERT, 5000: through plystra.users %.3f s, into plystra_data.users %.3f s, ratio %.3f (target <= 1.1)\n' \
 	"$i_v" "$i_s" "$(echo "$i_v / $i_s" | bc -l)"
+printf 'drift_check(): %.1f ms, doctor(): %.1f ms, with 1M audit rows and 1M users (target < 100 ms each)\n' \
+	"$drift_ms" "$doctor_ms"
 printf 'audit_purge(): %d rows in %.0f ms, %.0f rows/s\n' \
 	"$purged" "$purge_ms" "$(echo "$purged / ($purge_ms / 1000)" | bc -l)"
