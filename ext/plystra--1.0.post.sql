@@ -36,7 +36,6 @@ ALTER TABLE plystra_data.append_only_relations
 CREATE FUNCTION plystra.created_at_trigger()
 RETURNS trigger
 LANGUAGE C
-SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'plystra_created_at_trigger';
 REVOKE ALL ON FUNCTION plystra.created_at_trigger() FROM PUBLIC;
 COMMENT ON FUNCTION plystra.created_at_trigger() IS
@@ -141,7 +140,6 @@ ALTER EVENT TRIGGER plystra_drop_guard ENABLE ALWAYS;
 CREATE FUNCTION plystra.soft_delete_trigger()
 RETURNS trigger
 LANGUAGE C
-SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'plystra_soft_delete_trigger';
 REVOKE ALL ON FUNCTION plystra.soft_delete_trigger() FROM PUBLIC;
 COMMENT ON FUNCTION plystra.soft_delete_trigger() IS
@@ -150,7 +148,6 @@ COMMENT ON FUNCTION plystra.soft_delete_trigger() IS
 CREATE FUNCTION plystra.deleted_at_audit()
 RETURNS trigger
 LANGUAGE C
-SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'plystra_deleted_at_audit';
 REVOKE ALL ON FUNCTION plystra.deleted_at_audit() FROM PUBLIC;
 COMMENT ON FUNCTION plystra.deleted_at_audit() IS
@@ -159,7 +156,6 @@ COMMENT ON FUNCTION plystra.deleted_at_audit() IS
 CREATE FUNCTION plystra.live_parent_check()
 RETURNS trigger
 LANGUAGE C
-SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'plystra_live_parent_check';
 REVOKE ALL ON FUNCTION plystra.live_parent_check() FROM PUBLIC;
 COMMENT ON FUNCTION plystra.live_parent_check() IS
@@ -624,7 +620,6 @@ COMMENT ON FUNCTION plystra.doctor() IS
 CREATE FUNCTION plystra.builtin_row_guard()
 RETURNS trigger
 LANGUAGE C
-SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'plystra_builtin_row_guard';
 REVOKE ALL ON FUNCTION plystra.builtin_row_guard() FROM PUBLIC;
 COMMENT ON FUNCTION plystra.builtin_row_guard() IS

@@ -70,7 +70,6 @@ COMMENT ON TABLE plystra_data.schema_migrations IS
 CREATE FUNCTION plystra.append_only_guard()
 RETURNS trigger
 LANGUAGE C
-SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'plystra_append_only_guard';
 REVOKE ALL ON FUNCTION plystra.append_only_guard() FROM PUBLIC;
 COMMENT ON FUNCTION plystra.append_only_guard() IS
@@ -79,7 +78,6 @@ COMMENT ON FUNCTION plystra.append_only_guard() IS
 CREATE FUNCTION plystra.history_insert_guard()
 RETURNS trigger
 LANGUAGE C
-SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'plystra_history_insert_guard';
 REVOKE ALL ON FUNCTION plystra.history_insert_guard() FROM PUBLIC;
 COMMENT ON FUNCTION plystra.history_insert_guard() IS
@@ -125,10 +123,12 @@ REVOKE ALL ON FUNCTION plystra._migrate_builtin(text, text) FROM PUBLIC;
 COMMENT ON FUNCTION plystra._migrate_builtin(text, text) IS
 'Internal: applies and records one of the extension''s own migrations; callable only from plystra''s scripts';
 
+-- C trigger functions pin no search_path: they resolve no names (their
+-- queries are schema-qualified), and a SET clause would make every row they
+-- fire for pay for saving and restoring the setting
 CREATE FUNCTION plystra.updated_at_trigger()
 RETURNS trigger
 LANGUAGE C
-SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'plystra_updated_at_trigger';
 REVOKE ALL ON FUNCTION plystra.updated_at_trigger() FROM PUBLIC;
 COMMENT ON FUNCTION plystra.updated_at_trigger() IS

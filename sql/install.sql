@@ -39,11 +39,14 @@ SELECT p.oid::regprocedure AS function,
  WHERE n.nspname = 'plystra' ORDER BY p.proname;
 
 -- every function pins its search_path, but migrate(), which runs the
--- caller's script with the caller's search_path and privileges
+-- caller's script with the caller's search_path and privileges, the DDL
+-- guard, which resolves names as the command does, and the C trigger
+-- functions, which resolve no names and fire for every row
 SELECT p.oid::regprocedure AS function_without_search_path, p.prosecdef
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE n.nspname IN ('plystra', 'plystra_data')
-   AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false);
+   AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)
+ ORDER BY p.proname;
 -- SECURITY DEFINER functions are few, and none is open to PUBLIC
 SELECT p.oid::regprocedure AS security_definer,
 	   has_function_privilege('public', p.oid, 'EXECUTE') AS public_execute

@@ -32,35 +32,39 @@
 #include "plystra.h"
 
 PG_FUNCTION_INFO_V1(plystra_updated_at_trigger);
+PG_FUNCTION_INFO_V1(plystra_created_at_trigger);
 
-Datum
-plystra_updated_at_trigger(PG_FUNCTION_ARGS)
+/*
+ * Check how a stamping trigger was called and find its column: the one
+ * named by its argument, or default_column; it must be timestamptz.
+ */
+static int
+stamp_column(FunctionCallInfo fcinfo, const char *fname, bool by_insert,
+			 const char *default_column)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	Relation	rel;
 	TupleDesc	tupdesc;
-	const char *colname = "updated_at";
+	const char *colname = default_column;
 	int			attnum;
-	Datum		value;
-	bool		isnull = false;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" was not called by trigger manager",
-						"updated_at_trigger")));
+				 errmsg("function \"%s\" was not called by trigger manager", fname)));
 	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		(by_insert ? !TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) :
+		 !TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event)))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" must be fired BEFORE UPDATE FOR EACH ROW",
-						"updated_at_trigger")));
+				 errmsg("function \"%s\" must be fired BEFORE %s FOR EACH ROW",
+						fname, by_insert ? "INSERT" : "UPDATE")));
 	if (trigdata->tg_trigger->tgnargs > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function \"%s\" takes at most one argument, the column name",
-						"updated_at_trigger")));
+						fname)));
 	if (trigdata->tg_trigger->tgnargs == 1)
 		colname = trigdata->tg_trigger->tgargs[0];
 
@@ -77,12 +81,27 @@ plystra_updated_at_trigger(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("column \"%s\" of relation \"%s\" must be of type timestamp with time zone",
 						colname, RelationGetRelationName(rel))));
+	return attnum;
+}
 
-	value = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+static Datum
+stamped(HeapTuple tuple, TupleDesc tupdesc, int attnum, TimestampTz when)
+{
+	Datum		value = TimestampTzGetDatum(when);
+	bool		isnull = false;
 
-	return PointerGetDatum(heap_modify_tuple_by_cols(trigdata->tg_newtuple,
-													 tupdesc, 1, &attnum,
+	return PointerGetDatum(heap_modify_tuple_by_cols(tuple, tupdesc, 1, &attnum,
 													 &value, &isnull));
+}
+
+Datum
+plystra_updated_at_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	int			attnum = stamp_column(fcinfo, "updated_at_trigger", false, "updated_at");
+
+	return stamped(trigdata->tg_newtuple, RelationGetDescr(trigdata->tg_relation),
+				   attnum, GetCurrentTransactionStartTimestamp());
 }
 
 /*
@@ -96,65 +115,22 @@ plystra_updated_at_trigger(PG_FUNCTION_ARGS)
  * time they were first written.  A row such a role sends without a time
  * gets the column default, now().
  */
-PG_FUNCTION_INFO_V1(plystra_created_at_trigger);
-
 Datum
 plystra_created_at_trigger(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	Relation	rel;
-	TupleDesc	tupdesc;
-	const char *colname = "created_at";
-	int			attnum;
-	Datum		value;
-	bool		isnull = false;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" was not called by trigger manager",
-						"created_at_trigger")));
-	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" must be fired BEFORE INSERT FOR EACH ROW",
-						"created_at_trigger")));
-	if (trigdata->tg_trigger->tgnargs > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" takes at most one argument, the column name",
-						"created_at_trigger")));
-	if (trigdata->tg_trigger->tgnargs == 1)
-		colname = trigdata->tg_trigger->tgargs[0];
-
-	rel = trigdata->tg_relation;
-	tupdesc = RelationGetDescr(rel);
-	attnum = SPI_fnumber(tupdesc, colname);
-	if (attnum <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column \"%s\" of relation \"%s\" does not exist",
-						colname, RelationGetRelationName(rel))));
-	if (TupleDescAttr(tupdesc, attnum - 1)->atttypid != TIMESTAMPTZOID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("column \"%s\" of relation \"%s\" must be of type timestamp with time zone",
-						colname, RelationGetRelationName(rel))));
+	int			attnum = stamp_column(fcinfo, "created_at_trigger", true, "created_at");
+	Relation	rel = trigdata->tg_relation;
 
 	if (superuser() || GetUserId() == rel->rd_rel->relowner)
 	{
 		bool		given_null;
 
-		(void) heap_getattr(trigdata->tg_trigtuple, attnum, tupdesc, &given_null);
+		(void) heap_getattr(trigdata->tg_trigtuple, attnum,
+							RelationGetDescr(rel), &given_null);
 		if (!given_null)
 			return PointerGetDatum(trigdata->tg_trigtuple);
 	}
-
-	value = TimestampTzGetDatum(GetCurrentTimestamp());
-
-	return PointerGetDatum(heap_modify_tuple_by_cols(trigdata->tg_trigtuple,
-													 tupdesc, 1, &attnum,
-													 &value, &isnull));
+	return stamped(trigdata->tg_trigtuple, RelationGetDescr(rel), attnum,
+				   GetCurrentTimestamp());
 }
