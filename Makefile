@@ -23,6 +23,7 @@ OBJS = \
 	src/history.o \
 	src/install.o \
 	src/migrate.o \
+	src/registry.o \
 	src/script.o \
 	src/soft_delete.o \
 	src/storage.o \
