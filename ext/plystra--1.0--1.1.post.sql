@@ -1,4 +1,7 @@
--- migration 015 rebuilt plystra.users: its soft delete trigger comes back
+-- migration 015 rebuilt plystra.users: it is a security barrier again, and
+-- its soft delete trigger comes back; the new relationship view is one too
+ALTER VIEW plystra.users SET (security_barrier = true);
+ALTER VIEW plystra.user_allowed_groups SET (security_barrier = true);
 CREATE TRIGGER plystra_soft_delete INSTEAD OF DELETE ON plystra.users
 	FOR EACH ROW EXECUTE FUNCTION plystra.soft_delete_trigger('plystra_data.users');
 

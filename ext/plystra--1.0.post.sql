@@ -132,6 +132,28 @@ ALTER EVENT TRIGGER plystra_ddl_guard_end ENABLE ALWAYS;
 ALTER EVENT TRIGGER plystra_drop_guard ENABLE ALWAYS;
 
 /*
+ * The interface views that filter rows are security barriers: a function
+ * or operator in a caller's query must not see the rows they hide (soft-
+ * deleted entities, relationships of deleted parents) before the filter
+ * has run.  They stay simply updatable; leakproof comparisons such as an
+ * id lookup are still pushed down to the indexes.
+ */
+ALTER VIEW plystra.users SET (security_barrier = true);
+ALTER VIEW plystra.members SET (security_barrier = true);
+ALTER VIEW plystra.spaces SET (security_barrier = true);
+ALTER VIEW plystra.groups SET (security_barrier = true);
+ALTER VIEW plystra.roles SET (security_barrier = true);
+ALTER VIEW plystra.resources SET (security_barrier = true);
+ALTER VIEW plystra.user_members SET (security_barrier = true);
+ALTER VIEW plystra.role_permissions SET (security_barrier = true);
+ALTER VIEW plystra.member_roles SET (security_barrier = true);
+ALTER VIEW plystra.resource_mappings SET (security_barrier = true);
+ALTER VIEW plystra.plugin_settings_values SET (security_barrier = true);
+ALTER VIEW plystra.template_installations SET (security_barrier = true);
+ALTER VIEW plystra.sessions SET (security_barrier = true);
+ALTER VIEW plystra.admin_grants SET (security_barrier = true);
+
+/*
  * Soft delete.  DELETE through the interface of a soft-deletable entity
  * sets deleted_at (C, INSTEAD OF DELETE); every change of deleted_at, by
  * DELETE, by UPDATE ... SET deleted_at as ORMs send, or by restore(), is
@@ -152,6 +174,51 @@ AS 'MODULE_PATHNAME', 'plystra_deleted_at_audit';
 REVOKE ALL ON FUNCTION plystra.deleted_at_audit() FROM PUBLIC;
 COMMENT ON FUNCTION plystra.deleted_at_audit() IS
 'AFTER UPDATE row trigger: audits entity.deleted or entity.restored when deleted_at changes between null and not null';
+
+CREATE FUNCTION plystra.deleted_at_guard()
+RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'plystra_deleted_at_guard';
+REVOKE ALL ON FUNCTION plystra.deleted_at_guard() FROM PUBLIC;
+COMMENT ON FUNCTION plystra.deleted_at_guard() IS
+'BEFORE INSERT or UPDATE row trigger: the server dates soft deletes; a new row cannot be born deleted';
+
+CREATE TRIGGER plystra_deleted_at_insert BEFORE INSERT ON plystra_data.spaces
+	FOR EACH ROW WHEN (NEW.deleted_at IS NOT NULL)
+	EXECUTE FUNCTION plystra.deleted_at_guard();
+CREATE TRIGGER plystra_deleted_at_update BEFORE UPDATE OF deleted_at ON plystra_data.spaces
+	FOR EACH ROW WHEN (OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL)
+	EXECUTE FUNCTION plystra.deleted_at_guard();
+CREATE TRIGGER plystra_deleted_at_insert BEFORE INSERT ON plystra_data.groups
+	FOR EACH ROW WHEN (NEW.deleted_at IS NOT NULL)
+	EXECUTE FUNCTION plystra.deleted_at_guard();
+CREATE TRIGGER plystra_deleted_at_update BEFORE UPDATE OF deleted_at ON plystra_data.groups
+	FOR EACH ROW WHEN (OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL)
+	EXECUTE FUNCTION plystra.deleted_at_guard();
+CREATE TRIGGER plystra_deleted_at_insert BEFORE INSERT ON plystra_data.users
+	FOR EACH ROW WHEN (NEW.deleted_at IS NOT NULL)
+	EXECUTE FUNCTION plystra.deleted_at_guard();
+CREATE TRIGGER plystra_deleted_at_update BEFORE UPDATE OF deleted_at ON plystra_data.users
+	FOR EACH ROW WHEN (OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL)
+	EXECUTE FUNCTION plystra.deleted_at_guard();
+CREATE TRIGGER plystra_deleted_at_insert BEFORE INSERT ON plystra_data.members
+	FOR EACH ROW WHEN (NEW.deleted_at IS NOT NULL)
+	EXECUTE FUNCTION plystra.deleted_at_guard();
+CREATE TRIGGER plystra_deleted_at_update BEFORE UPDATE OF deleted_at ON plystra_data.members
+	FOR EACH ROW WHEN (OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL)
+	EXECUTE FUNCTION plystra.deleted_at_guard();
+CREATE TRIGGER plystra_deleted_at_insert BEFORE INSERT ON plystra_data.roles
+	FOR EACH ROW WHEN (NEW.deleted_at IS NOT NULL)
+	EXECUTE FUNCTION plystra.deleted_at_guard();
+CREATE TRIGGER plystra_deleted_at_update BEFORE UPDATE OF deleted_at ON plystra_data.roles
+	FOR EACH ROW WHEN (OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL)
+	EXECUTE FUNCTION plystra.deleted_at_guard();
+CREATE TRIGGER plystra_deleted_at_insert BEFORE INSERT ON plystra_data.resources
+	FOR EACH ROW WHEN (NEW.deleted_at IS NOT NULL)
+	EXECUTE FUNCTION plystra.deleted_at_guard();
+CREATE TRIGGER plystra_deleted_at_update BEFORE UPDATE OF deleted_at ON plystra_data.resources
+	FOR EACH ROW WHEN (OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL)
+	EXECUTE FUNCTION plystra.deleted_at_guard();
 
 CREATE FUNCTION plystra.live_parent_check()
 RETURNS trigger
@@ -290,8 +357,17 @@ SELECT 'relation', r.qname,
 	   pg_catalog.concat_ws(' ', c.relkind::text, c.relpersistence::text,
 							CASE WHEN c.relrowsecurity THEN 'rls' END,
 							CASE WHEN c.relforcerowsecurity THEN 'force rls' END,
-							c.reloptions::text)
-  FROM rel r JOIN pg_catalog.pg_class c ON c.oid = r.oid
+							CASE WHEN c.relowner <> x.extowner THEN 'not owned by the extension owner' END,
+							CASE WHEN c.relkind = 'v' THEN c.reloptions::text END)
+  FROM rel r JOIN pg_catalog.pg_class c ON c.oid = r.oid,
+	   pg_catalog.pg_extension x
+ WHERE x.extname = 'plystra'
+UNION ALL
+SELECT 'schema', n.nspname,
+	   CASE WHEN s.nspowner <> x.extowner THEN 'not owned by the extension owner' ELSE '' END
+  FROM nsp n JOIN pg_catalog.pg_namespace s ON s.oid = n.oid,
+	   pg_catalog.pg_extension x
+ WHERE x.extname = 'plystra'
 UNION ALL
 SELECT 'column', r.qname || '.' || a.attname,
 	   pg_catalog.concat_ws(' ',
@@ -309,7 +385,9 @@ SELECT 'constraint', r.qname || '.' || co.conname,
 	   co.contype::text || ' ' || pg_catalog.pg_get_constraintdef(co.oid)
   FROM rel r JOIN pg_catalog.pg_constraint co ON co.conrelid = r.oid
 UNION ALL
-SELECT 'index', r.qname, pg_catalog.pg_get_indexdef(r.oid)
+SELECT 'index', r.qname,
+	   -- storage parameters (fillfactor) are tuning, not definition
+	   pg_catalog.regexp_replace(pg_catalog.pg_get_indexdef(r.oid), ' WITH \([^)]*\)', '')
   FROM rel r WHERE r.relkind IN ('i', 'I')
 UNION ALL
 SELECT 'trigger', r.qname || '.' || t.tgname,
@@ -329,8 +407,12 @@ SELECT 'sequence', r.qname,
 							s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle)
   FROM rel r JOIN pg_catalog.pg_sequence s ON s.seqrelid = r.oid
 UNION ALL
-SELECT 'function', p.oid::pg_catalog.regprocedure::text, pg_catalog.pg_get_functiondef(p.oid)
-  FROM fn JOIN pg_catalog.pg_proc p ON p.oid = fn.oid
+SELECT 'function', p.oid::pg_catalog.regprocedure::text,
+	   pg_catalog.pg_get_functiondef(p.oid)
+	   || CASE WHEN p.proowner <> x.extowner THEN ' not owned by the extension owner' ELSE '' END
+  FROM fn JOIN pg_catalog.pg_proc p ON p.oid = fn.oid,
+	   pg_catalog.pg_extension x
+ WHERE x.extname = 'plystra'
 UNION ALL
 SELECT 'event trigger', e.evtname,
 	   pg_catalog.concat_ws(' ', e.evtevent, 'enabled ' || e.evtenabled::text,

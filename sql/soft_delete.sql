@@ -21,6 +21,7 @@ DECLARE
 	made_id bigint;
 BEGIN
 	INSERT INTO plystra.users (email) VALUES ('sd-user@example.test') RETURNING id INTO made_id;
+	INSERT INTO plystra.users (email) VALUES ('sd2@example.test');
 	INSERT INTO made VALUES ('users', made_id);
 	INSERT INTO plystra.members (space_id, display_name) VALUES (sp, 'sd') RETURNING id INTO made_id;
 	INSERT INTO made VALUES ('members', made_id);
@@ -136,6 +137,28 @@ SELECT count(*) AS shown FROM plystra.user_allowed_groups;
 -- relationship rows are hard-deleted
 DELETE FROM plystra.user_allowed_groups RETURNING group_id IS NOT NULL AS removed;
 SELECT count(*) AS stored FROM plystra_data.user_allowed_groups;
+
+-- the views are security barriers: a caller's function never sees the
+-- rows they hide
+INSERT INTO plystra.sessions (user_id, token_hash, expires_at)
+	SELECT id, sha256('hidden-token'), now() + interval '1 day'
+	  FROM plystra.users WHERE email = 'sd2@example.test';
+SET ROLE plystra_regress_app;
+CREATE FUNCTION pg_temp.peek(bigint, bytea) RETURNS boolean LANGUAGE plpgsql COST 0.0000001
+	AS $$BEGIN RAISE NOTICE 'saw session of user %', $1; RETURN true; END$$;
+DELETE FROM plystra.users WHERE email = 'sd2@example.test';
+SELECT count(*) AS shown FROM plystra.sessions WHERE pg_temp.peek(user_id, token_hash);
+SELECT count(*) AS shown FROM plystra.users WHERE email = 'sd2@example.test'
+   AND pg_temp.peek(id, NULL);
+-- the server dates soft deletes, and rows are not born deleted
+INSERT INTO plystra.users (email, deleted_at) VALUES ('born-dead@example.test', '1970-01-01');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+INSERT INTO plystra.users (email) VALUES ('backdated@example.test');
+UPDATE plystra.users SET deleted_at = '-infinity' WHERE email = 'backdated@example.test';
+RESET ROLE;
+DROP FUNCTION pg_temp.peek(bigint, bytea);
+SELECT deleted_at > now() - interval '1 minute' AS dated_by_server
+  FROM plystra_data.users WHERE email = 'backdated@example.test';
 
 -- the interface uses the indexes
 SET enable_seqscan = off;

@@ -44,11 +44,20 @@ SELECT plystra.purge_deleted('plystra.users', '1 hour');
 SELECT plystra.purge_deleted('plystra.users', '0');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT count(*) = :users_deleted AS nothing_purged FROM plystra_data.users WHERE deleted_at IS NOT NULL;
--- once the admin grant is gone, the purge goes through, with the relationship rows
+-- once the admin grant is gone, the purge goes through, with the relationship rows;
+-- grants the purged user made to others stay, naming no granter
+INSERT INTO plystra.roles (key, name) VALUES ('adm_role', 'Adm');
+INSERT INTO plystra.members (space_id, display_name)
+	SELECT id, 'm-keep' FROM plystra.spaces WHERE slug = 'adm';
+INSERT INTO plystra_data.member_roles (member_id, role_id, granted_by)
+	SELECT m.id, r.id, u.id FROM plystra.members m, plystra.roles r, plystra_data.users u
+	 WHERE m.display_name = 'm-keep' AND r.key = 'adm_role' AND u.email = 'keep@example.test';
 DELETE FROM plystra_data.admin_grants;
 SELECT plystra.purge_deleted('plystra.users', '0') = :users_deleted AS purged_all;
 SELECT count(*) AS deleted_users_left FROM plystra_data.users WHERE deleted_at IS NOT NULL;
 SELECT count(*) AS user_members_left FROM plystra_data.user_members;
+SELECT count(*) AS grants_kept, count(granted_by) AS naming_a_granter
+  FROM plystra.member_roles mr JOIN plystra.roles r ON r.id = mr.role_id WHERE r.key = 'adm_role';
 SELECT count(*) AS live_users_kept FROM plystra.users;
 SELECT event_type, target_type, details->>'rows' = :'users_deleted' AS rows_recorded
   FROM plystra.audit_logs WHERE event_type = 'entity.purged' ORDER BY id DESC LIMIT 1;

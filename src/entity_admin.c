@@ -10,9 +10,11 @@
  * entity.purged row.  EXECUTE on both is revoked from PUBLIC.
  *
  * purge_deleted() removes rows soft-deleted longer ago than the interval.
- * Relationship rows that reference them (user_members, member_roles,
- * role_permissions, user_allowed_groups, resource_mappings, sessions) are
- * removed with them: they mean nothing without the entity.  Any other row
+ * Relationship rows that belong to them (user_members, member_roles,
+ * role_permissions, user_allowed_groups, resource_mappings, sessions, by
+ * the columns listed below) are removed with them: they mean nothing
+ * without the entity.  Nullable references that only name the entity (who
+ * granted, updated or installed something) are set to null.  Any other row
  * that references one of them (a live child entity, an admin grant) makes
  * it refuse, naming the table, and remove nothing.  Audit rows name users
  * by id without a foreign key and stay.
@@ -43,20 +45,34 @@
 PG_FUNCTION_INFO_V1(plystra_restore);
 PG_FUNCTION_INFO_V1(plystra_purge_deleted);
 
-/* tables of pure associations, removed with the entities they reference */
-static const char *const relationship_tables[] = {
-	"user_members", "member_roles", "role_permissions", "user_allowed_groups",
-	"resource_mappings", "sessions"
+/*
+ * The columns by which a relationship row belongs to an entity: the row is
+ * removed with the entity.  Other references (who granted, who updated)
+ * only name the entity: they are set to null when it is purged.
+ */
+static const struct
+{
+	const char *table;
+	const char *column;
+}			owning_columns[] = {
+	{"user_members", "user_id"}, {"user_members", "member_id"},
+	{"member_roles", "member_id"}, {"member_roles", "role_id"},
+	{"member_roles", "scope_anchor_group_id"},
+	{"role_permissions", "role_id"},
+	{"user_allowed_groups", "user_id"}, {"user_allowed_groups", "group_id"},
+	{"resource_mappings", "resource_id"},
+	{"sessions", "user_id"}
 };
 
 static bool
-is_relationship_table(const char *relname)
+is_owning_column(const char *table, const char *column)
 {
 	int			i;
 
-	for (i = 0; i < lengthof(relationship_tables); i++)
+	for (i = 0; i < lengthof(owning_columns); i++)
 	{
-		if (strcmp(relationship_tables[i], relname) == 0)
+		if (strcmp(owning_columns[i].table, table) == 0 &&
+			strcmp(owning_columns[i].column, column) == 0)
 			return true;
 	}
 	return false;
@@ -229,7 +245,9 @@ plystra_purge_deleted(PG_FUNCTION_ARGS)
 	ret = SPI_execute_with_args("SELECT c.conrelid::pg_catalog.regclass::pg_catalog.text,"
 								"       pg_catalog.quote_ident(a.attname),"
 								"       cr.relname,"
-								"       c.conrelid OPERATOR(pg_catalog.=) c.confrelid"
+								"       c.conrelid OPERATOR(pg_catalog.=) c.confrelid,"
+								"       a.attname,"
+								"       a.attnotnull"
 								"  FROM pg_catalog.pg_constraint c"
 								"  JOIN pg_catalog.pg_class cr ON cr.oid OPERATOR(pg_catalog.=) c.conrelid"
 								"  JOIN pg_catalog.pg_attribute a"
@@ -251,10 +269,12 @@ plystra_purge_deleted(PG_FUNCTION_ARGS)
 		char	   *column = SPI_getvalue(keys->vals[i], keys->tupdesc, 2);
 		char	   *relname = SPI_getvalue(keys->vals[i], keys->tupdesc, 3);
 		bool		self = strcmp(SPI_getvalue(keys->vals[i], keys->tupdesc, 4), "t") == 0;
+		char	   *attname = SPI_getvalue(keys->vals[i], keys->tupdesc, 5);
+		bool		notnull = strcmp(SPI_getvalue(keys->vals[i], keys->tupdesc, 6), "t") == 0;
 		bool		isnull;
 		int64		n;
 
-		if (is_relationship_table(relname))
+		if (is_owning_column(relname, attname) || (!notnull && !self))
 			continue;
 		ret = SPI_execute_with_args(psprintf("SELECT pg_catalog.count(*) FROM %s r"
 											 " WHERE r.%s IN (SELECT id FROM %s"
@@ -279,15 +299,28 @@ plystra_purge_deleted(PG_FUNCTION_ARGS)
 		char	   *table = SPI_getvalue(keys->vals[i], keys->tupdesc, 1);
 		char	   *column = SPI_getvalue(keys->vals[i], keys->tupdesc, 2);
 		char	   *relname = SPI_getvalue(keys->vals[i], keys->tupdesc, 3);
+		bool		self = strcmp(SPI_getvalue(keys->vals[i], keys->tupdesc, 4), "t") == 0;
+		char	   *attname = SPI_getvalue(keys->vals[i], keys->tupdesc, 5);
+		bool		notnull = strcmp(SPI_getvalue(keys->vals[i], keys->tupdesc, 6), "t") == 0;
 
-		if (!is_relationship_table(relname))
-			continue;
-		ret = SPI_execute_with_args(psprintf("DELETE FROM %s WHERE %s IN (SELECT id FROM %s"
-											 " WHERE deleted_at OPERATOR(pg_catalog.<) $1)",
-											 table, column, storage_name),
-									1, argtypes, values, NULL, false, 0);
-		if (ret != SPI_OK_DELETE)
-			elog(ERROR, "could not remove the relationship rows of %s", table);
+		if (is_owning_column(relname, attname))
+		{
+			ret = SPI_execute_with_args(psprintf("DELETE FROM %s WHERE %s IN (SELECT id FROM %s"
+												 " WHERE deleted_at OPERATOR(pg_catalog.<) $1)",
+												 table, column, storage_name),
+										1, argtypes, values, NULL, false, 0);
+			if (ret != SPI_OK_DELETE)
+				elog(ERROR, "could not remove the relationship rows of %s", table);
+		}
+		else if (!notnull && !self)
+		{
+			ret = SPI_execute_with_args(psprintf("UPDATE %s SET %s = NULL WHERE %s IN (SELECT id FROM %s"
+												 " WHERE deleted_at OPERATOR(pg_catalog.<) $1)",
+												 table, column, column, storage_name),
+										1, argtypes, values, NULL, false, 0);
+			if (ret != SPI_OK_UPDATE)
+				elog(ERROR, "could not clear the references of %s", table);
+		}
 	}
 
 	ret = SPI_execute_with_args(psprintf("DELETE FROM %s WHERE deleted_at OPERATOR(pg_catalog.<) $1",

@@ -55,6 +55,8 @@
 #include "utils/memutils.h"
 #include "utils/regproc.h"
 #include "utils/rel.h"
+#include "utils/timestamp.h"
+#include "access/xact.h"
 #include "utils/varlena.h"
 
 #include "plystra.h"
@@ -125,6 +127,7 @@ plan_entry(Oid relid, Oid trigoid)
 	{
 		entry->valid = false;
 		entry->nplans = 0;
+		memset(entry->plans, 0, sizeof(entry->plans));
 	}
 	else if (!entry->valid)
 	{
@@ -134,6 +137,7 @@ plan_entry(Oid relid, Oid trigoid)
 		{
 			if (entry->plans[i] != NULL)
 				SPI_freeplan(entry->plans[i]);
+			entry->plans[i] = NULL;
 		}
 		entry->nplans = 0;
 	}
@@ -395,16 +399,17 @@ plystra_live_parent_check(PG_FUNCTION_ARGS)
 			connected = true;
 		}
 		plystra_become_storage_owner(&ctx);
-		if (!entry->valid || entry->nplans <= i || entry->plans[i] == NULL)
+		if (!entry->valid)
+		{
+			/* plan_entry() freed the invalid plans and set nplans to 0 */
+			memset(entry->plans, 0, sizeof(entry->plans));
+			entry->nplans = trigger->tgnargs / 2;
+			entry->valid = true;
+		}
+		if (entry->plans[i] == NULL)
 		{
 			Oid			parentid = storage_table(parent, trigger->tgname);
 
-			if (!entry->valid)
-			{
-				memset(entry->plans, 0, sizeof(entry->plans));
-				entry->nplans = trigger->tgnargs / 2;
-				entry->valid = true;
-			}
 			entry->plans[i] = prepare_kept_plan(psprintf("SELECT deleted_at IS NULL FROM %s"
 														 " WHERE id OPERATOR(pg_catalog.=) $1"
 														 " FOR SHARE",
@@ -433,4 +438,72 @@ plystra_live_parent_check(PG_FUNCTION_ARGS)
 		SPI_finish();
 
 	return PointerGetDatum(newtuple);
+}
+
+/*
+ * plystra.deleted_at_guard() returns trigger
+ *	BEFORE INSERT ... WHEN (NEW.deleted_at IS NOT NULL), and
+ *	BEFORE UPDATE OF deleted_at ... WHEN (OLD.deleted_at IS NULL AND
+ *	NEW.deleted_at IS NOT NULL), on plystra_data.<entity>
+ *
+ * The server dates soft deletes: whoever sets deleted_at of a live row
+ * gets now(), so that nobody back-dates a deletion past purge_deleted()'s
+ * retention; and a row cannot be inserted already deleted, which would
+ * skip the audit.  The storage owner (and so a superuser), who restores
+ * dumps, is exempt.
+ */
+PG_FUNCTION_INFO_V1(plystra_deleted_at_guard);
+
+Datum
+plystra_deleted_at_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	int			attnum;
+	Datum		value;
+	bool		isnull = false;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by trigger manager",
+						"deleted_at_guard")));
+	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ||
+		TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" must be fired BEFORE INSERT OR UPDATE FOR EACH ROW",
+						"deleted_at_guard")));
+
+	rel = trigdata->tg_relation;
+	if (superuser() || GetUserId() == rel->rd_rel->relowner)
+		return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
+							   trigdata->tg_newtuple : trigdata->tg_trigtuple);
+
+	attnum = SPI_fnumber(RelationGetDescr(rel), "deleted_at");
+	if (attnum <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("relation \"%s\" has no column \"deleted_at\"",
+						RelationGetRelationName(rel))));
+
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+	{
+		(void) heap_getattr(trigdata->tg_trigtuple, attnum, RelationGetDescr(rel), &isnull);
+		if (!isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a new row of \"%s\" cannot be deleted already",
+							RelationGetRelationName(rel)),
+					 errhint("Insert it, then delete it.")));
+		return PointerGetDatum(trigdata->tg_trigtuple);
+	}
+
+	value = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	isnull = false;
+	return PointerGetDatum(heap_modify_tuple_by_cols(trigdata->tg_newtuple,
+													 RelationGetDescr(rel), 1, &attnum,
+													 &value, &isnull));
 }
