@@ -177,6 +177,26 @@ storage_table(const char *name, const char *trigger)
 	return relid;
 }
 
+/* The checks of a BEFORE INSERT OR UPDATE FOR EACH ROW trigger function. */
+static void
+check_before_insert_or_update(FunctionCallInfo fcinfo, const char *fname)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by trigger manager", fname)));
+	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ||
+		TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" must be fired BEFORE INSERT OR UPDATE FOR EACH ROW",
+						fname)));
+}
+
 /*
  * plystra.soft_delete_trigger() returns trigger
  *	INSTEAD OF DELETE ON plystra.<entity> FOR EACH ROW
@@ -333,19 +353,7 @@ plystra_live_parent_check(PG_FUNCTION_ARGS)
 	int			i;
 	bool		connected = false;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" was not called by trigger manager",
-						"live_parent_check")));
-	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ||
-		TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" must be fired BEFORE INSERT OR UPDATE FOR EACH ROW",
-						"live_parent_check")));
+	check_before_insert_or_update(fcinfo, "live_parent_check");
 	trigger = trigdata->tg_trigger;
 	if (trigger->tgnargs == 0 || trigger->tgnargs % 2 != 0 ||
 		trigger->tgnargs / 2 > MAX_PARENTS)
@@ -463,19 +471,7 @@ plystra_deleted_at_guard(PG_FUNCTION_ARGS)
 	Datum		value;
 	bool		isnull = false;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" was not called by trigger manager",
-						"deleted_at_guard")));
-	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ||
-		TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" must be fired BEFORE INSERT OR UPDATE FOR EACH ROW",
-						"deleted_at_guard")));
+	check_before_insert_or_update(fcinfo, "deleted_at_guard");
 
 	rel = trigdata->tg_relation;
 	if (superuser() || GetUserId() == rel->rd_rel->relowner)
