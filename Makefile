@@ -24,6 +24,7 @@ OBJS = \
 	src/install.o \
 	src/migrate.o \
 	src/registry.o \
+	src/row_identity.o \
 	src/script.o \
 	src/soft_delete.o \
 	src/storage.o \

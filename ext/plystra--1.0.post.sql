@@ -695,6 +695,63 @@ COMMENT ON FUNCTION plystra.doctor() IS
 'Checks a DBA runs before restarting the application: versions, migrations, drift, guards, dump registration, privileges, audit log';
 
 /*
+ * The id of a row never changes: audit rows and relationships name rows by
+ * id (audit_logs is append-only anyway).
+ */
+CREATE FUNCTION plystra.id_guard()
+RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'plystra_id_guard';
+REVOKE ALL ON FUNCTION plystra.id_guard() FROM PUBLIC;
+COMMENT ON FUNCTION plystra.id_guard() IS
+'BEFORE UPDATE OF id row trigger: refuses changing a row''s id, but for the storage owner';
+
+CREATE TRIGGER plystra_id_guard BEFORE UPDATE OF id ON plystra_data.spaces
+	FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION plystra.id_guard();
+CREATE TRIGGER plystra_id_guard BEFORE UPDATE OF id ON plystra_data.groups
+	FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION plystra.id_guard();
+CREATE TRIGGER plystra_id_guard BEFORE UPDATE OF id ON plystra_data.users
+	FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION plystra.id_guard();
+CREATE TRIGGER plystra_id_guard BEFORE UPDATE OF id ON plystra_data.members
+	FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION plystra.id_guard();
+CREATE TRIGGER plystra_id_guard BEFORE UPDATE OF id ON plystra_data.user_members
+	FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION plystra.id_guard();
+CREATE TRIGGER plystra_id_guard BEFORE UPDATE OF id ON plystra_data.roles
+	FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION plystra.id_guard();
+CREATE TRIGGER plystra_id_guard BEFORE UPDATE OF id ON plystra_data.permissions
+	FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION plystra.id_guard();
+CREATE TRIGGER plystra_id_guard BEFORE UPDATE OF id ON plystra_data.role_permissions
+	FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION plystra.id_guard();
+CREATE TRIGGER plystra_id_guard BEFORE UPDATE OF id ON plystra_data.member_roles
+	FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION plystra.id_guard();
+CREATE TRIGGER plystra_id_guard BEFORE UPDATE OF id ON plystra_data.resource_types
+	FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION plystra.id_guard();
+CREATE TRIGGER plystra_id_guard BEFORE UPDATE OF id ON plystra_data.resource_actions
+	FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION plystra.id_guard();
+CREATE TRIGGER plystra_id_guard BEFORE UPDATE OF id ON plystra_data.resources
+	FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION plystra.id_guard();
+CREATE TRIGGER plystra_id_guard BEFORE UPDATE OF id ON plystra_data.resource_mappings
+	FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION plystra.id_guard();
+CREATE TRIGGER plystra_id_guard BEFORE UPDATE OF id ON plystra_data.plugins
+	FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION plystra.id_guard();
+CREATE TRIGGER plystra_id_guard BEFORE UPDATE OF id ON plystra_data.plugin_settings_definitions
+	FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION plystra.id_guard();
+CREATE TRIGGER plystra_id_guard BEFORE UPDATE OF id ON plystra_data.plugin_settings_values
+	FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION plystra.id_guard();
+CREATE TRIGGER plystra_id_guard BEFORE UPDATE OF id ON plystra_data.audit_event_types
+	FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION plystra.id_guard();
+CREATE TRIGGER plystra_id_guard BEFORE UPDATE OF id ON plystra_data.background_jobs
+	FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION plystra.id_guard();
+CREATE TRIGGER plystra_id_guard BEFORE UPDATE OF id ON plystra_data.plugin_admin_menus
+	FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION plystra.id_guard();
+CREATE TRIGGER plystra_id_guard BEFORE UPDATE OF id ON plystra_data.template_installations
+	FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION plystra.id_guard();
+CREATE TRIGGER plystra_id_guard BEFORE UPDATE OF id ON plystra_data.sessions
+	FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION plystra.id_guard();
+CREATE TRIGGER plystra_id_guard BEFORE UPDATE OF id ON plystra_data.admin_grants
+	FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION plystra.id_guard();
+
+/*
  * Seed rows stay as shipped: pg_dump leaves them out (CREATE EXTENSION
  * writes them again on restore), so nobody may change, delete or add
  * built-in rows.

@@ -155,6 +155,9 @@ INSERT INTO plystra.users (email, deleted_at) VALUES ('born-dead@example.test', 
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 INSERT INTO plystra.users (email) VALUES ('backdated@example.test');
 UPDATE plystra.users SET deleted_at = '-infinity' WHERE email = 'backdated@example.test';
+-- nor can an application renumber a row
+UPDATE plystra.users SET id = id + 100000 WHERE email = 'orm@example.test';
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 RESET ROLE;
 DROP FUNCTION pg_temp.peek(bigint, bytea);
 SELECT deleted_at > now() - interval '1 minute' AS dated_by_server
