@@ -95,24 +95,13 @@ through_door(Relation rel, HeapTuple tuple)
 Datum
 plystra_append_only_guard(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TriggerData *trigdata;
 	Relation	rel;
 	const char *what;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" was not called by trigger manager",
-						"append_only_guard")));
-	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
-		(TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event) ?
-		 !TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) :
-		 !TRIGGER_FIRED_FOR_ROW(trigdata->tg_event)))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" must be fired BEFORE UPDATE OR DELETE FOR EACH ROW or BEFORE TRUNCATE FOR EACH STATEMENT",
-						"append_only_guard")));
+	trigdata = plystra_trigger_call(fcinfo, "append_only_guard", TRIGGER_EVENT_BEFORE,
+									PLYSTRA_ON_UPDATE | PLYSTRA_ON_DELETE | PLYSTRA_ON_TRUNCATE,
+									"BEFORE UPDATE OR DELETE FOR EACH ROW or BEFORE TRUNCATE FOR EACH STATEMENT");
 
 	rel = trigdata->tg_relation;
 

@@ -45,26 +45,16 @@ is_builtin(HeapTuple tuple, TupleDesc tupdesc, int attnum)
 Datum
 plystra_builtin_row_guard(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TriggerData *trigdata;
 	Relation	rel;
 	TupleDesc	tupdesc;
 	int			attnum;
 	const char *relname;
 	HeapTuple	result;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" was not called by trigger manager",
-						"builtin_row_guard")));
-	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		(TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event) ?
-		 !TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) :
-		 !TRIGGER_FIRED_FOR_ROW(trigdata->tg_event)))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" must be fired BEFORE INSERT OR UPDATE OR DELETE FOR EACH ROW or BEFORE TRUNCATE FOR EACH STATEMENT",
-						"builtin_row_guard")));
+	trigdata = plystra_trigger_call(fcinfo, "builtin_row_guard", TRIGGER_EVENT_BEFORE,
+									PLYSTRA_ON_INSERT | PLYSTRA_ON_UPDATE | PLYSTRA_ON_DELETE | PLYSTRA_ON_TRUNCATE,
+									"BEFORE INSERT OR UPDATE OR DELETE FOR EACH ROW or BEFORE TRUNCATE FOR EACH STATEMENT");
 
 	rel = trigdata->tg_relation;
 	relname = RelationGetRelationName(rel);

@@ -220,7 +220,7 @@ PG_FUNCTION_INFO_V1(plystra_history_insert_guard);
 Datum
 plystra_history_insert_guard(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TriggerData *trigdata;
 	TupleDesc	tupdesc;
 	HeapTuple	tuple;
 	char	   *component;
@@ -228,18 +228,9 @@ plystra_history_insert_guard(PG_FUNCTION_ARGS)
 	char	   *checksum;
 	char	   *recorded;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" was not called by trigger manager",
-						"history_insert_guard")));
-	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" must be fired BEFORE INSERT FOR EACH ROW",
-						"history_insert_guard")));
+	trigdata = plystra_trigger_call(fcinfo, "history_insert_guard", TRIGGER_EVENT_BEFORE,
+									PLYSTRA_ON_INSERT,
+									"BEFORE INSERT FOR EACH ROW");
 
 	if (plystra_migration_running())
 		ereport(ERROR,

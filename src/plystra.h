@@ -55,6 +55,20 @@ typedef struct BuiltinMigration
 	const char *checksum;		/* "sha256:<hex>" of the shipped bytes */
 } BuiltinMigration;
 
+/* plystra.c */
+struct FunctionCallInfoBaseData;
+struct TriggerData;
+
+/* operations a trigger function is written for (plystra_trigger_call) */
+#define PLYSTRA_ON_INSERT		(1 << 0)
+#define PLYSTRA_ON_UPDATE		(1 << 1)
+#define PLYSTRA_ON_DELETE		(1 << 2)
+#define PLYSTRA_ON_TRUNCATE		(1 << 3)
+
+extern struct TriggerData *plystra_trigger_call(struct FunctionCallInfoBaseData *fcinfo,
+												const char *fname, uint32 timing,
+												int ops, const char *expected);
+
 /* storage.c */
 struct _SPI_plan;
 typedef struct StorageOwnerContext

@@ -31,21 +31,12 @@ PG_FUNCTION_INFO_V1(plystra_id_guard);
 Datum
 plystra_id_guard(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TriggerData *trigdata;
 	Relation	rel;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" was not called by trigger manager",
-						"id_guard")));
-	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" must be fired BEFORE UPDATE FOR EACH ROW",
-						"id_guard")));
+	trigdata = plystra_trigger_call(fcinfo, "id_guard", TRIGGER_EVENT_BEFORE,
+									PLYSTRA_ON_UPDATE,
+									"BEFORE UPDATE FOR EACH ROW");
 
 	rel = trigdata->tg_relation;
 	if (superuser() || GetUserId() == rel->rd_rel->relowner)

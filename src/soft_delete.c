@@ -177,26 +177,6 @@ storage_table(const char *name, const char *trigger)
 	return relid;
 }
 
-/* The checks of a BEFORE INSERT OR UPDATE FOR EACH ROW trigger function. */
-static void
-check_before_insert_or_update(FunctionCallInfo fcinfo, const char *fname)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" was not called by trigger manager", fname)));
-	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ||
-		TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" must be fired BEFORE INSERT OR UPDATE FOR EACH ROW",
-						fname)));
-}
-
 /*
  * plystra.soft_delete_trigger() returns trigger
  *	INSTEAD OF DELETE ON plystra.<entity> FOR EACH ROW
@@ -205,7 +185,7 @@ check_before_insert_or_update(FunctionCallInfo fcinfo, const char *fname)
 Datum
 plystra_soft_delete_trigger(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TriggerData *trigdata;
 	Trigger    *trigger;
 	Relation	view;
 	PlanEntry  *entry;
@@ -217,18 +197,9 @@ plystra_soft_delete_trigger(PG_FUNCTION_ARGS)
 	int			ret;
 	uint64		deleted;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" was not called by trigger manager",
-						"soft_delete_trigger")));
-	if (!TRIGGER_FIRED_INSTEAD(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		!TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" must be fired INSTEAD OF DELETE FOR EACH ROW",
-						"soft_delete_trigger")));
+	trigdata = plystra_trigger_call(fcinfo, "soft_delete_trigger", TRIGGER_EVENT_INSTEAD,
+									PLYSTRA_ON_DELETE,
+									"INSTEAD OF DELETE FOR EACH ROW");
 	trigger = trigdata->tg_trigger;
 	if (trigger->tgnargs != 1)
 		ereport(ERROR,
@@ -285,7 +256,7 @@ plystra_soft_delete_trigger(PG_FUNCTION_ARGS)
 Datum
 plystra_deleted_at_audit(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TriggerData *trigdata;
 	Relation	rel;
 	TupleDesc	tupdesc;
 	int			delnum;
@@ -296,18 +267,9 @@ plystra_deleted_at_audit(PG_FUNCTION_ARGS)
 	char	   *id;
 	const char *event;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" was not called by trigger manager",
-						"deleted_at_audit")));
-	if (!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" must be fired AFTER UPDATE FOR EACH ROW",
-						"deleted_at_audit")));
+	trigdata = plystra_trigger_call(fcinfo, "deleted_at_audit", TRIGGER_EVENT_AFTER,
+									PLYSTRA_ON_UPDATE,
+									"AFTER UPDATE FOR EACH ROW");
 
 	rel = trigdata->tg_relation;
 	tupdesc = RelationGetDescr(rel);
@@ -343,7 +305,7 @@ plystra_deleted_at_audit(PG_FUNCTION_ARGS)
 Datum
 plystra_live_parent_check(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TriggerData *trigdata;
 	Trigger    *trigger;
 	Relation	rel;
 	TupleDesc	tupdesc;
@@ -353,7 +315,9 @@ plystra_live_parent_check(PG_FUNCTION_ARGS)
 	int			i;
 	bool		connected = false;
 
-	check_before_insert_or_update(fcinfo, "live_parent_check");
+	trigdata = plystra_trigger_call(fcinfo, "live_parent_check", TRIGGER_EVENT_BEFORE,
+									PLYSTRA_ON_INSERT | PLYSTRA_ON_UPDATE,
+									"BEFORE INSERT OR UPDATE FOR EACH ROW");
 	trigger = trigdata->tg_trigger;
 	if (trigger->tgnargs == 0 || trigger->tgnargs % 2 != 0 ||
 		trigger->tgnargs / 2 > MAX_PARENTS)
@@ -465,13 +429,15 @@ PG_FUNCTION_INFO_V1(plystra_deleted_at_guard);
 Datum
 plystra_deleted_at_guard(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TriggerData *trigdata;
 	Relation	rel;
 	int			attnum;
 	Datum		value;
 	bool		isnull = false;
 
-	check_before_insert_or_update(fcinfo, "deleted_at_guard");
+	trigdata = plystra_trigger_call(fcinfo, "deleted_at_guard", TRIGGER_EVENT_BEFORE,
+									PLYSTRA_ON_INSERT | PLYSTRA_ON_UPDATE,
+									"BEFORE INSERT OR UPDATE FOR EACH ROW");
 
 	rel = trigdata->tg_relation;
 	if (superuser() || GetUserId() == rel->rd_rel->relowner)

@@ -42,24 +42,16 @@ static int
 stamp_column(FunctionCallInfo fcinfo, const char *fname, bool by_insert,
 			 const char *default_column)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TriggerData *trigdata;
 	Relation	rel;
 	TupleDesc	tupdesc;
 	const char *colname = default_column;
 	int			attnum;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" was not called by trigger manager", fname)));
-	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		(by_insert ? !TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) :
-		 !TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event)))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" must be fired BEFORE %s FOR EACH ROW",
-						fname, by_insert ? "INSERT" : "UPDATE")));
+	trigdata = plystra_trigger_call(fcinfo, fname, TRIGGER_EVENT_BEFORE,
+									by_insert ? PLYSTRA_ON_INSERT : PLYSTRA_ON_UPDATE,
+									by_insert ? "BEFORE INSERT FOR EACH ROW" :
+									"BEFORE UPDATE FOR EACH ROW");
 	if (trigdata->tg_trigger->tgnargs > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
