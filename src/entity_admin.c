@@ -202,6 +202,23 @@ plystra_restore(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(restored > 0);
 }
 
+/* what purge_deleted() does with the rows that reference a purged row */
+typedef enum PurgeAction
+{
+	PURGE_REFUSE,				/* the purge fails when any row references one */
+	PURGE_REMOVE_ROWS,			/* relationship rows go with the rows they belong to */
+	PURGE_CLEAR_REFERENCE		/* a nullable reference is set to null */
+} PurgeAction;
+
+/* one single-column foreign key that references the purged entity */
+typedef struct PurgeReference
+{
+	char	   *table;			/* referencing table, qualified as needed */
+	char	   *column;			/* referencing column, quoted */
+	bool		self;			/* the entity references itself */
+	PurgeAction action;
+} PurgeReference;
+
 /*
  * plystra.purge_deleted(rel regclass, older_than interval) returns bigint
  */
@@ -215,8 +232,8 @@ plystra_purge_deleted(PG_FUNCTION_ARGS)
 	Oid			argtypes[2] = {TIMESTAMPTZOID, OIDOID};
 	Datum		values[2];
 	StorageOwnerContext ctx;
-	SPITupleTable *keys;
-	uint64		nkeys;
+	PurgeReference *refs;
+	uint64		nrefs;
 	uint64		i;
 	uint64		purged;
 	int			ret;
@@ -259,28 +276,42 @@ plystra_purge_deleted(PG_FUNCTION_ARGS)
 								2, argtypes, values, NULL, true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read the foreign keys of %s", storage_name);
-	keys = SPI_tuptable;
-	nkeys = SPI_processed;
+	nrefs = SPI_processed;
+	refs = palloc0(nrefs * sizeof(PurgeReference));
+	for (i = 0; i < nrefs; i++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		TupleDesc	tupdesc = SPI_tuptable->tupdesc;
+		char	   *relname = SPI_getvalue(tuple, tupdesc, 3);
+		char	   *attname = SPI_getvalue(tuple, tupdesc, 5);
+		bool		notnull = strcmp(SPI_getvalue(tuple, tupdesc, 6), "t") == 0;
+
+		refs[i].table = SPI_getvalue(tuple, tupdesc, 1);
+		refs[i].column = SPI_getvalue(tuple, tupdesc, 2);
+		refs[i].self = strcmp(SPI_getvalue(tuple, tupdesc, 4), "t") == 0;
+		if (is_owning_column(relname, attname))
+			refs[i].action = PURGE_REMOVE_ROWS;
+		else if (!notnull && !refs[i].self)
+			refs[i].action = PURGE_CLEAR_REFERENCE;
+		else
+			refs[i].action = PURGE_REFUSE;
+	}
 
 	/* first refuse, then remove: nothing is removed when anything refuses */
-	for (i = 0; i < nkeys; i++)
+	for (i = 0; i < nrefs; i++)
 	{
-		char	   *table = SPI_getvalue(keys->vals[i], keys->tupdesc, 1);
-		char	   *column = SPI_getvalue(keys->vals[i], keys->tupdesc, 2);
-		char	   *relname = SPI_getvalue(keys->vals[i], keys->tupdesc, 3);
-		bool		self = strcmp(SPI_getvalue(keys->vals[i], keys->tupdesc, 4), "t") == 0;
-		char	   *attname = SPI_getvalue(keys->vals[i], keys->tupdesc, 5);
-		bool		notnull = strcmp(SPI_getvalue(keys->vals[i], keys->tupdesc, 6), "t") == 0;
+		const char *table = refs[i].table;
+		const char *column = refs[i].column;
 		bool		isnull;
 		int64		n;
 
-		if (is_owning_column(relname, attname) || (!notnull && !self))
+		if (refs[i].action != PURGE_REFUSE)
 			continue;
 		ret = SPI_execute_with_args(psprintf("SELECT pg_catalog.count(*) FROM %s r"
 											 " WHERE r.%s IN (SELECT id FROM %s"
 											 "                 WHERE deleted_at OPERATOR(pg_catalog.<) $1)%s",
 											 table, column, storage_name,
-											 self ? " AND NOT coalesce(r.deleted_at OPERATOR(pg_catalog.<) $1, false)" : ""),
+											 refs[i].self ? " AND NOT coalesce(r.deleted_at OPERATOR(pg_catalog.<) $1, false)" : ""),
 									1, argtypes, values, NULL, true, 1);
 		if (ret != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "could not count the references from %s", table);
@@ -294,16 +325,12 @@ plystra_purge_deleted(PG_FUNCTION_ARGS)
 					 errhint("Delete or move the rows of %s that reference them (column %s) first.",
 							 table, column)));
 	}
-	for (i = 0; i < nkeys; i++)
+	for (i = 0; i < nrefs; i++)
 	{
-		char	   *table = SPI_getvalue(keys->vals[i], keys->tupdesc, 1);
-		char	   *column = SPI_getvalue(keys->vals[i], keys->tupdesc, 2);
-		char	   *relname = SPI_getvalue(keys->vals[i], keys->tupdesc, 3);
-		bool		self = strcmp(SPI_getvalue(keys->vals[i], keys->tupdesc, 4), "t") == 0;
-		char	   *attname = SPI_getvalue(keys->vals[i], keys->tupdesc, 5);
-		bool		notnull = strcmp(SPI_getvalue(keys->vals[i], keys->tupdesc, 6), "t") == 0;
+		const char *table = refs[i].table;
+		const char *column = refs[i].column;
 
-		if (is_owning_column(relname, attname))
+		if (refs[i].action == PURGE_REMOVE_ROWS)
 		{
 			ret = SPI_execute_with_args(psprintf("DELETE FROM %s WHERE %s IN (SELECT id FROM %s"
 												 " WHERE deleted_at OPERATOR(pg_catalog.<) $1)",
@@ -312,7 +339,7 @@ plystra_purge_deleted(PG_FUNCTION_ARGS)
 			if (ret != SPI_OK_DELETE)
 				elog(ERROR, "could not remove the relationship rows of %s", table);
 		}
-		else if (!notnull && !self)
+		else if (refs[i].action == PURGE_CLEAR_REFERENCE)
 		{
 			ret = SPI_execute_with_args(psprintf("UPDATE %s SET %s = NULL WHERE %s IN (SELECT id FROM %s"
 												 " WHERE deleted_at OPERATOR(pg_catalog.<) $1)",
