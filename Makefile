@@ -18,8 +18,10 @@ OBJS = \
 	src/builtin_rows.o \
 	src/append_only.o \
 	src/audit.o \
+	src/audit_rows.o \
 	src/entity_admin.o \
 	src/passwords.o \
+	src/privileges.o \
 	src/history.o \
 	src/install.o \
 	src/migrate.o \
@@ -29,16 +31,22 @@ OBJS = \
 	src/soft_delete.o \
 	src/storage.o \
 	src/ddl_guard.o \
+	src/ddl_commands.o \
+	src/door.o \
 	src/interface.o \
 	src/timestamps.o
 PGFILEDESC = "plystra - Plystra Core schema with database-enforced guarantees"
 
-# Every released version: an install script for the first one, then one
-# upgrade script per step.  Each is assembled from ext/ and migrations/ by
-# ext/assemble.sh; the assembled files are build products.
+# Every version: an install script for the first one, one upgrade script per
+# step, and a full install script of the current version.  Each is
+# assembled from ext/ and migrations/ by ext/assemble.sh; the assembled
+# files are build products.  1.0 and 1.1 are released: their scripts come
+# out of every build byte for byte as released.
 DATA_built = \
 	plystra--1.0.sql \
-	plystra--1.0--1.1.sql
+	plystra--1.0--1.1.sql \
+	plystra--1.1--1.2.sql \
+	plystra--1.2.sql
 
 PG_CPPFLAGS = -I$(srcdir)/src
 SHLIB_LINK =
@@ -91,6 +99,17 @@ plystra--1.0.sql: ext/plystra--1.0.pre.sql ext/plystra--1.0.post.sql \
 plystra--1.0--1.1.sql: ext/plystra--1.0--1.1.pre.sql ext/plystra--1.0--1.1.post.sql \
 		migrations/migrations.lst $(MIGRATIONS) ext/assemble.sh
 	$(ASSEMBLE) script 1.0 1.1 > $@.tmp && mv $@.tmp $@
+
+plystra--1.1--1.2.sql: ext/plystra--1.1--1.2.pre.sql ext/plystra--1.1--1.2.post.sql \
+		migrations/migrations.lst $(MIGRATIONS) ext/assemble.sh
+	$(ASSEMBLE) script 1.1 1.2 > $@.tmp && mv $@.tmp $@
+
+# the full script of the current version: the chain from 1.0, in one
+plystra--1.2.sql: ext/plystra--1.0.pre.sql ext/plystra--1.0.post.sql \
+		ext/plystra--1.0--1.1.pre.sql ext/plystra--1.0--1.1.post.sql \
+		ext/plystra--1.1--1.2.pre.sql ext/plystra--1.1--1.2.post.sql \
+		migrations/migrations.lst $(MIGRATIONS) ext/assemble.sh
+	$(ASSEMBLE) full 1.0 1.1 1.2 > $@.tmp && mv $@.tmp $@
 
 src/migrations_list.h: migrations/migrations.lst $(MIGRATIONS) ext/assemble.sh \
 		$(EXTENSION).control

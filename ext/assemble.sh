@@ -5,13 +5,17 @@
 #   assemble.sh SRCDIR header LIBVERSION    C header for src/builtin_migrations.c
 #   assemble.sh SRCDIR script V             install script plystra--V.sql
 #   assemble.sh SRCDIR script V1 V2         upgrade script plystra--V1--V2.sql
+#   assemble.sh SRCDIR full V0 V1 ... Vn    full install script plystra--Vn.sql
 #
 # A version script is ext/<script>.pre.sql, then every migration that the
 # list assigns to the target version, each handed byte for byte to
 # plystra._migrate_builtin() as a dollar-quoted literal, then
-# ext/<script>.post.sql.  Before it writes anything it checks every
-# migration file against the checksum pinned in the list, so an edited
-# released migration stops the build.
+# ext/<script>.post.sql.  A full script of a later version is the install
+# script of V0 followed by every upgrade step to Vn, each without its
+# psql guard line, so that a fresh install runs exactly what an update
+# runs.  Before it writes anything it checks every migration file against
+# the checksum pinned in the list, so an edited released migration stops
+# the build.
 set -eu
 
 srcdir=$1
@@ -72,6 +76,17 @@ emit_migrations() {
 	done
 }
 
+# ext/<base>.pre.sql, the migrations of version $2, ext/<base>.post.sql
+emit_script() {
+	[ -f "$srcdir/ext/$1.pre.sql" ] || die "no $srcdir/ext/$1.pre.sql"
+	cat "$srcdir/ext/$1.pre.sql"
+	emit_migrations "$2"
+	if [ -f "$srcdir/ext/$1.post.sql" ]; then
+		echo
+		cat "$srcdir/ext/$1.post.sql"
+	fi
+}
+
 check_all
 
 case $mode in
@@ -87,19 +102,29 @@ header)
 	;;
 script)
 	if [ $# -eq 1 ]; then
-		base=plystra--$1
-		target=$1
+		emit_script plystra--$1 "$1"
 	else
-		base=plystra--$1--$2
-		target=$2
+		emit_script plystra--$1--$2 "$2"
 	fi
-	[ -f "$srcdir/ext/$base.pre.sql" ] || die "no $srcdir/ext/$base.pre.sql"
-	cat "$srcdir/ext/$base.pre.sql"
-	emit_migrations "$target"
-	if [ -f "$srcdir/ext/$base.post.sql" ]; then
-		echo
-		cat "$srcdir/ext/$base.post.sql"
-	fi
+	;;
+full)
+	[ $# -ge 2 ] || die "full needs the chain of versions"
+	eval "last=\${$#}"
+	printf '/*\n * plystra--%s.sql\n' "$last"
+	printf ' *\t  Install script of plystra %s: the install script of %s followed by\n' "$last" "$1"
+	printf ' *\t  every update to %s, so that a fresh install runs what an update runs.\n' "$last"
+	printf ' *\n * Assembled by ext/assemble.sh from ext/ and migrations/.  Edit those, never\n'
+	printf ' * the assembled file.\n */\n\n'
+	printf -- '-- complain if script is sourced in psql, rather than via CREATE EXTENSION\n'
+	printf '\\echo Use "CREATE EXTENSION plystra" to load this file. \\quit\n'
+	prev=$1
+	emit_script plystra--$1 "$1" | sed '/^\\echo Use /d'
+	shift
+	for v in "$@"; do
+		printf '\n-- update from %s to %s\n' "$prev" "$v"
+		emit_script plystra--$prev--$v "$v" | sed '/^\\echo Use /d'
+		prev=$v
+	done
 	;;
 *)
 	die "unknown mode $mode"

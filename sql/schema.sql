@@ -44,7 +44,8 @@ SELECT c.relname AS unexpected_table
    AND c.relname NOT IN (SELECT name FROM entity
 						 UNION ALL SELECT 'schema_migrations'
 						 UNION ALL SELECT 'append_only_relations'
-						 UNION ALL SELECT 'manifest');
+						 UNION ALL SELECT 'manifest'
+						 UNION ALL SELECT 'reference_policies');
 
 -- every interface view can be read (and is simply updatable, for now)
 DO $$
@@ -85,7 +86,8 @@ SELECT c.relname AS table_without_pkey
 SELECT c.relname AS table_without_created_at
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = 'plystra_data' AND c.relkind = 'r'
-   AND c.relname NOT IN ('schema_migrations', 'append_only_relations', 'manifest')
+   AND c.relname NOT IN ('schema_migrations', 'append_only_relations', 'manifest',
+						 'reference_policies')
    AND NOT EXISTS (SELECT 1 FROM pg_attribute
 					WHERE attrelid = c.oid AND attname = 'created_at' AND attnotnull);
 SELECT c.relname, a.attname, a.atttypid::regtype, a.attidentity
@@ -134,10 +136,12 @@ SELECT c.conrelid::regclass AS fk_table, c.conname AS fk_without_index
 					  AND (i.indkey::int2[])[0:array_length(c.conkey, 1) - 1] = c.conkey);
 
 -- every table and sequence of plystra_data is registered for pg_dump, but
--- the manifest, which CREATE EXTENSION writes again
+-- the manifest and the policies of references, which CREATE EXTENSION
+-- writes again
 SELECT c.oid::regclass AS not_dumped
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE n.nspname = 'plystra_data' AND c.relkind IN ('r', 'S') AND c.relname <> 'manifest'
+ WHERE n.nspname = 'plystra_data' AND c.relkind IN ('r', 'S')
+   AND c.relname NOT IN ('manifest', 'reference_policies')
    AND c.oid NOT IN (SELECT unnest(extconfig) FROM pg_extension WHERE extname = 'plystra');
 SELECT cfg::regclass AS seeded_table, cond
   FROM pg_extension, unnest(extconfig, extcondition) AS u(cfg, cond)

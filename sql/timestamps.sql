@@ -46,11 +46,11 @@ INSERT INTO ts_misuse VALUES (1, NULL, NULL);
 UPDATE ts_misuse SET id = 2;
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 DROP TRIGGER t_after ON ts_misuse;
-CREATE TRIGGER t_insert BEFORE INSERT ON ts_misuse
+CREATE TRIGGER t_delete BEFORE DELETE ON ts_misuse
 	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
-INSERT INTO ts_misuse VALUES (2, NULL, NULL);
+DELETE FROM ts_misuse;
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
-DROP TRIGGER t_insert ON ts_misuse;
+DROP TRIGGER t_delete ON ts_misuse;
 CREATE TRIGGER t_stmt BEFORE UPDATE ON ts_misuse
 	FOR EACH STATEMENT EXECUTE FUNCTION plystra.updated_at_trigger();
 UPDATE ts_misuse SET id = 3;

@@ -14,9 +14,8 @@
  *
  * The sanctioned maintenance functions (removing a migration record,
  * purging old audit rows) open the door for one relation around their own
- * statement with plystra_door_open()/plystra_door_close(); the guard lets
- * that statement's rows through and nothing else.  The extension's own
- * migrations pass as well.
+ * statement (door.c); the guard lets that statement's rows through and
+ * nothing else.  The extension's own migrations pass as well.
  *
  * Copyright (c) 2026, Plystra developers
  *
@@ -51,45 +50,23 @@
 
 PG_FUNCTION_INFO_V1(plystra_append_only_guard);
 
-/*
- * The relation whose door is open, if any, and the time before which a
- * row's created_at must lie for it to pass (DT_NOEND: any row).  The cutoff
- * keeps deletes nested in the sanctioned one (a trigger it sets off) from
- * removing anything the sanctioned DELETE itself would not.
- */
-static Oid	door_relid = InvalidOid;
-static TimestampTz door_cutoff = DT_NOEND;
-
-void
-plystra_door_open(Oid relid, TimestampTz cutoff)
-{
-	door_relid = relid;
-	door_cutoff = cutoff;
-}
-
-void
-plystra_door_close(void)
-{
-	door_relid = InvalidOid;
-	door_cutoff = DT_NOEND;
-}
-
+/* Is this row of rel let through by the door of a sanctioned function? */
 static bool
 through_door(Relation rel, HeapTuple tuple)
 {
 	int			attnum;
-	bool		isnull;
-	Datum		created;
+	bool		isnull = true;
+	Datum		created = (Datum) 0;
 
-	if (!OidIsValid(door_relid) || door_relid != RelationGetRelid(rel))
-		return false;
-	if (door_cutoff == DT_NOEND)
-		return true;
-	attnum = SPI_fnumber(RelationGetDescr(rel), "created_at");
-	if (attnum <= 0)
-		return false;
-	created = heap_getattr(tuple, attnum, RelationGetDescr(rel), &isnull);
-	return !isnull && DatumGetTimestampTz(created) < door_cutoff;
+	if (plystra_door_has_cutoff())
+	{
+		attnum = SPI_fnumber(RelationGetDescr(rel), "created_at");
+		if (attnum > 0)
+			created = heap_getattr(tuple, attnum, RelationGetDescr(rel), &isnull);
+	}
+	return plystra_door_lets_through(RelationGetRelid(rel),
+									 isnull ? 0 : DatumGetTimestampTz(created),
+									 isnull);
 }
 
 Datum

@@ -49,6 +49,7 @@ plystra_audit(const char *event_type, const char *actor_role,
 	Oid			argtypes[5] = {TEXTOID, NAMEOID, TEXTOID, TEXTOID, TEXTOID};
 	Datum		values[5];
 	int			ret;
+	bool		saved;
 
 	if (actor_role == NULL)
 		actor_role = GetUserNameFromId(plystra_acting_user(), false);
@@ -58,11 +59,20 @@ plystra_audit(const char *event_type, const char *actor_role,
 	values[3] = CStringGetTextDatum(target_id);
 	values[4] = CStringGetTextDatum(details);
 
-	ret = plystra_execute_as_owner(&audit_plan,
-								   "INSERT INTO plystra_data.audit_logs"
-								   " (event_type, actor_role, target_type, target_id, details)"
-								   " VALUES ($1, $2, $3, $4, $5::pg_catalog.jsonb)",
-								   5, argtypes, values, false, 0);
+	saved = plystra_own_write_begin();
+	PG_TRY();
+	{
+		ret = plystra_execute_as_owner(&audit_plan,
+									   "INSERT INTO plystra_data.audit_logs"
+									   " (event_type, actor_role, target_type, target_id, details)"
+									   " VALUES ($1, $2, $3, $4, $5::pg_catalog.jsonb)",
+									   5, argtypes, values, false, 0);
+	}
+	PG_FINALLY();
+	{
+		plystra_own_write_end(saved);
+	}
+	PG_END_TRY();
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not write the audit row: %s", SPI_result_code_string(ret));
 }
@@ -78,6 +88,9 @@ plystra_audit(const char *event_type, const char *actor_role,
 PG_FUNCTION_INFO_V1(plystra_audit_purge);
 
 static SPIPlanPtr purge_plan = NULL;
+
+/* plystra.audit_min_retention, in seconds */
+int			plystra_audit_min_retention = 90 * 24 * 3600;
 
 /* plystra.audit_min_retention in words, e.g. "90 days" */
 static char *
@@ -98,6 +111,7 @@ plystra_audit_purge(PG_FUNCTION_ARGS)
 	Datum		values[1];
 	uint64		purged = 0;
 	int			ret;
+	PlystraDoor saved;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -130,7 +144,7 @@ plystra_audit_purge(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 
 	values[0] = TimestampTzGetDatum(older_than);
-	plystra_door_open(relid, older_than);
+	saved = plystra_door_open(relid, older_than);
 	PG_TRY();
 	{
 		ret = plystra_execute_as_owner(&purge_plan,
@@ -143,7 +157,7 @@ plystra_audit_purge(PG_FUNCTION_ARGS)
 	}
 	PG_FINALLY();
 	{
-		plystra_door_close();
+		plystra_door_restore(saved);
 	}
 	PG_END_TRY();
 

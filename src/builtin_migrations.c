@@ -34,30 +34,11 @@
 
 PG_FUNCTION_INFO_V1(plystra_migrate_builtin);
 
-/* true while one of the extension's own migrations is applied and recorded */
-static bool builtin_running = false;
-
-/*
- * The row guards let the extension's own migrations through, and nothing
- * else: not other code that happens to run while plystra's script does.
- */
-bool
-plystra_in_builtin_migration(void)
-{
-	return builtin_running && plystra_in_own_script();
-}
-
 const BuiltinMigration *
 plystra_builtin_migrations(int *count)
 {
 	*count = lengthof(builtin_migrations);
 	return builtin_migrations;
-}
-
-const char *
-plystra_library_version(void)
-{
-	return PLYSTRA_LIBRARY_VERSION;
 }
 
 static const BuiltinMigration *
@@ -86,6 +67,7 @@ plystra_migrate_builtin(PG_FUNCTION_ARGS)
 	TimestampTz started;
 	TimestampTz finished;
 	char	   *latest;
+	bool		saved;
 
 	if (!plystra_in_own_script())
 		ereport(ERROR,
@@ -130,7 +112,7 @@ plystra_migrate_builtin(PG_FUNCTION_ARGS)
 				 errhint("The extension's history is damaged; compare plystra.migration_status('plystra') with the shipped migrations.")));
 
 	started = GetCurrentTimestamp();
-	builtin_running = true;
+	saved = plystra_builtin_begin();
 	PG_TRY();
 	{
 		(void) plystra_run_script(psprintf("plystra migration %s", name),
@@ -142,7 +124,7 @@ plystra_migrate_builtin(PG_FUNCTION_ARGS)
 	}
 	PG_FINALLY();
 	{
-		builtin_running = false;
+		plystra_builtin_end(saved);
 	}
 	PG_END_TRY();
 

@@ -10,22 +10,22 @@
  * session, so no library preload is needed; they are created ENABLE ALWAYS
  * so that session_replication_role = replica does not silence them.
  *
- * plystra.ddl_guard() (ddl_command_start) reads the parse tree and refuses,
- * on an append-only relation: disabling or re-enabling triggers or rules,
- * dropping or creating triggers and rules (but the guard's own), changing
- * column types, dropping columns, renaming the table or its columns,
- * triggers and rules, moving it to another schema, SET UNLOGGED, partition
- * and inheritance changes, giving it to a non-superuser, and dropping it or
- * its schema.  It also refuses ALTER EXTENSION plystra ADD/DROP, and
- * dropping the extension (directly, with its schema, or with DROP OWNED)
- * while plystra_data holds rows, unless plystra.allow_drop_data is on.
- *
- * plystra.ddl_guard_end() (ddl_command_end) refuses foreign keys of an
- * append-only table that would cascade, set null or set a default in its
- * rows, and any CREATE OR REPLACE / ALTER of the extension's functions.
+ * plystra.ddl_guard() (ddl_command_start) reads the parse tree and refuses
+ * early what is certainly refused, before a long command runs: on an
+ * append-only relation, every ALTER TABLE subcommand outside a short,
+ * reviewed list (plystra_refused_subcommand()), renaming it, SET SCHEMA,
+ * triggers but the guard's own, rules and policies, and dropping it or its
+ * schema.  It refuses ALTER EXTENSION plystra ADD/DROP, and dropping the
+ * extension (directly, with its schema, or with DROP OWNED) while
+ * plystra_data holds rows, unless plystra.allow_drop_data is on, and always
+ * while tables of one's own are append-only.  Names are resolved here
+ * before the command locks anything, so this is not where the guard is
+ * decided: plystra.ddl_guard_end() (ddl_command_end, ddl_commands.c)
+ * judges again by OID what the command really did.
  *
  * plystra.drop_guard() (sql_drop) refuses drops that reach an append-only
- * relation, or a column of one, by cascade from another object.
+ * relation, a column or trigger of one, or a trigger of the extension, by
+ * cascade from another object.
  *
  * The extension's own scripts pass: creating_extension alone is true during
  * any extension's script, so the extension being created must be plystra.
@@ -45,6 +45,8 @@
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
@@ -65,8 +67,6 @@ PG_FUNCTION_INFO_V1(plystra_ddl_guard);
 PG_FUNCTION_INFO_V1(plystra_ddl_guard_end);
 PG_FUNCTION_INFO_V1(plystra_drop_guard);
 
-bool		plystra_allow_drop_data = false;
-
 static void
 refuse(Oid relid, const char *what)
 {
@@ -77,6 +77,111 @@ refuse(Oid relid, const char *what)
 					get_rel_name(relid)),
 			 errdetail("The table is append-only: its guard triggers and its shape stay as they are, for every role."),
 			 errhint("Append-only protection cannot be removed with SQL; see the plystra README on what it does and does not stop.")));
+}
+
+/*
+ * The ALTER TABLE subcommands allowed on an append-only table: what adds
+ * to it (columns, constraints, indexes), maintenance and settings that
+ * change no stored value.  Everything else is refused, subcommands of
+ * later PostgreSQL versions included; the result names it for the error.
+ * OWNER TO is allowed here and checked by the caller (superusers only).
+ */
+const char *
+plystra_refused_subcommand(AlterTableCmd *cmd)
+{
+	switch (cmd->subtype)
+	{
+		case AT_AddColumn:
+#if PG_VERSION_NUM < 160000
+		case AT_AddColumnRecurse:
+#endif
+		case AT_ColumnDefault:
+		case AT_CookedColumnDefault:
+		case AT_SetNotNull:
+		case AT_DropNotNull:
+		case AT_SetStatistics:
+		case AT_SetOptions:
+		case AT_ResetOptions:
+		case AT_SetStorage:
+#if PG_VERSION_NUM >= 140000
+		case AT_SetCompression:
+#endif
+		case AT_AddIndex:
+		case AT_AddConstraint:
+#if PG_VERSION_NUM < 160000
+		case AT_AddConstraintRecurse:
+		case AT_ValidateConstraintRecurse:
+		case AT_DropConstraintRecurse:
+#endif
+		case AT_AlterConstraint:
+		case AT_ValidateConstraint:
+		case AT_AddIndexConstraint:
+		case AT_DropConstraint:
+		case AT_ClusterOn:
+		case AT_DropCluster:
+		case AT_SetLogged:
+		case AT_DropOids:
+		case AT_SetTableSpace:
+		case AT_SetRelOptions:
+		case AT_ResetRelOptions:
+		case AT_ReplicaIdentity:
+		case AT_DisableRowSecurity:
+		case AT_NoForceRowSecurity:
+		case AT_EnableAlwaysTrig:	/* only makes a trigger fire in more sessions */
+		case AT_ChangeOwner:
+			return NULL;
+
+		case AT_EnableTrig:
+		case AT_EnableReplicaTrig:
+		case AT_EnableTrigAll:
+		case AT_EnableTrigUser:
+			return "ENABLE TRIGGER";
+		case AT_DisableTrig:
+		case AT_DisableTrigAll:
+		case AT_DisableTrigUser:
+			return "DISABLE TRIGGER";
+		case AT_EnableRule:
+		case AT_EnableAlwaysRule:
+		case AT_EnableReplicaRule:
+		case AT_DisableRule:
+			return "ENABLE or DISABLE RULE";
+		case AT_EnableRowSecurity:
+		case AT_ForceRowSecurity:
+			return "ROW LEVEL SECURITY";
+		case AT_AlterColumnType:
+			return "ALTER COLUMN TYPE";
+		case AT_DropColumn:
+#if PG_VERSION_NUM < 160000
+		case AT_DropColumnRecurse:
+#endif
+			return "DROP COLUMN";
+		case AT_DropExpression:
+			return "ALTER COLUMN DROP EXPRESSION";
+#if PG_VERSION_NUM >= 170000
+		case AT_SetExpression:
+			return "ALTER COLUMN SET EXPRESSION";
+#endif
+		case AT_SetUnLogged:
+			return "SET UNLOGGED";
+		case AT_SetAccessMethod:
+			return "SET ACCESS METHOD";
+		case AT_AddInherit:
+		case AT_DropInherit:
+		case AT_AddOf:
+		case AT_DropOf:
+			return "changing inheritance";
+		case AT_AttachPartition:
+			return "ATTACH PARTITION";
+		case AT_DetachPartition:
+		case AT_DetachPartitionFinalize:
+			return "DETACH PARTITION";
+		case AT_AddIdentity:
+		case AT_SetIdentity:
+		case AT_DropIdentity:
+			return "changing the identity of a column";
+		default:
+			return "this ALTER TABLE subcommand";
+	}
 }
 
 /* The relation a RangeVar names, if it exists and is append-only. */
@@ -123,6 +228,7 @@ check_alter_table(AlterTableStmt *stmt)
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+		const char *reason;
 
 		/* partitions are named by the command, not by the statement */
 		if (cmd->subtype == AT_AttachPartition || cmd->subtype == AT_DetachPartition)
@@ -132,67 +238,30 @@ check_alter_table(AlterTableStmt *stmt)
 			if (OidIsValid(part))
 				refuse(part, cmd->subtype == AT_AttachPartition ?
 					   "ATTACH PARTITION" : "DETACH PARTITION");
-			if (OidIsValid(relid))
-				refuse(relid, cmd->subtype == AT_AttachPartition ?
-					   "ATTACH PARTITION" : "DETACH PARTITION");
-			continue;
 		}
 		if (!OidIsValid(relid))
 			continue;
-
-		switch (cmd->subtype)
-		{
-			case AT_EnableAlwaysTrig:
-				/* makes a trigger fire in more sessions; pg_restore needs it */
-				break;
-			case AT_EnableTrig:
-			case AT_EnableReplicaTrig:
-			case AT_EnableTrigAll:
-			case AT_EnableTrigUser:
-				refuse(relid, "ENABLE TRIGGER");
-				break;
-			case AT_EnableRowSecurity:
-			case AT_ForceRowSecurity:
-				refuse(relid, "ROW LEVEL SECURITY");
-				break;
-			case AT_DisableTrig:
-			case AT_DisableTrigAll:
-			case AT_DisableTrigUser:
-				refuse(relid, "DISABLE TRIGGER");
-				break;
-			case AT_EnableRule:
-			case AT_EnableAlwaysRule:
-			case AT_EnableReplicaRule:
-			case AT_DisableRule:
-				refuse(relid, "ENABLE or DISABLE RULE");
-				break;
-			case AT_AlterColumnType:
-				refuse(relid, "ALTER COLUMN TYPE");
-				break;
-			case AT_DropColumn:
-				refuse(relid, "DROP COLUMN");
-				break;
-			case AT_SetUnLogged:
-				refuse(relid, "SET UNLOGGED");
-				break;
-			case AT_AddInherit:
-			case AT_DropInherit:
-			case AT_AddOf:
-			case AT_DropOf:
-				refuse(relid, "changing inheritance");
-				break;
-			case AT_ChangeOwner:
-				{
-					Oid			newowner = get_rolespec_oid(cmd->newowner, false);
-
-					if (!superuser_arg(newowner))
-						refuse(relid, "OWNER TO a role that is not a superuser");
-					break;
-				}
-			default:
-				break;
-		}
+		if ((reason = plystra_refused_subcommand(cmd)) != NULL)
+			refuse(relid, reason);
+		if (cmd->subtype == AT_ChangeOwner &&
+			!superuser_arg(get_rolespec_oid(cmd->newowner, false)))
+			refuse(relid, "OWNER TO a role that is not a superuser");
 	}
+}
+
+/* Does the current role own the object (superusers own everything)? */
+static bool
+owns(Oid classid, Oid objid)
+{
+	if (superuser())
+		return true;
+#if PG_VERSION_NUM >= 160000
+	return object_ownercheck(classid, objid, GetUserId());
+#else
+	if (classid == ExtensionRelationId)
+		return pg_extension_ownercheck(objid, GetUserId());
+	return pg_namespace_ownercheck(objid, GetUserId());
+#endif
 }
 
 static void
@@ -231,7 +300,13 @@ check_drop(DropStmt *stmt)
 					Oid			nspoid = get_namespace_oid(nspname, true);
 
 					if (OidIsValid(nspoid) && plystra_is_extension_schema(nspoid))
+					{
+						/* PostgreSQL refuses a role that may not drop it */
+						if (!owns(NamespaceRelationId, nspoid))
+							break;
+						plystra_check_user_append_only(psprintf("DROP SCHEMA %s", nspname));
 						plystra_check_drop_data(psprintf("DROP SCHEMA %s", nspname));
+					}
 					else if (schema_holds_protected(nspname))
 						ereport(ERROR,
 								(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
@@ -242,7 +317,15 @@ check_drop(DropStmt *stmt)
 				}
 			case OBJECT_EXTENSION:
 				if (strcmp(strVal(object), PLYSTRA_EXTENSION_NAME) == 0)
+				{
+					Oid			extoid = get_extension_oid(PLYSTRA_EXTENSION_NAME, true);
+
+					/* PostgreSQL refuses a role that may not drop it */
+					if (!OidIsValid(extoid) || !owns(ExtensionRelationId, extoid))
+						break;
+					plystra_check_user_append_only("DROP EXTENSION plystra");
 					plystra_check_drop_data("DROP EXTENSION plystra");
+				}
 				break;
 			default:
 				break;
@@ -280,6 +363,9 @@ check_drop_owned(DropOwnedStmt *stmt)
 	{
 		Oid			roleid = lfirst_oid(lc);
 
+		/* PostgreSQL refuses a role without the privileges of roleid */
+		if (!has_privs_of_role(GetUserId(), roleid))
+			continue;
 		if (plystra_role_owns_append_only(roleid))
 			ereport(ERROR,
 					(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
@@ -287,7 +373,10 @@ check_drop_owned(DropOwnedStmt *stmt)
 							GetUserNameFromId(roleid, false)),
 					 errhint("Give the role's other objects away with REASSIGN OWNED, or drop them one by one.")));
 		if (plystra_role_owns_extension(roleid))
+		{
+			plystra_check_user_append_only("DROP OWNED");
 			plystra_check_drop_data("DROP OWNED");
+		}
 	}
 }
 
@@ -440,23 +529,7 @@ plystra_ddl_guard_end(PG_FUNCTION_ARGS)
 	if (plystra_in_own_script() || !plystra_storage_present())
 		PG_RETURN_VOID();
 
-	switch (trigdata->tag)
-	{
-		case CMDTAG_CREATE_TABLE:
-		case CMDTAG_ALTER_TABLE:
-		case CMDTAG_CREATE_TABLE_AS:
-			plystra_check_cascading_keys();
-			break;
-		case CMDTAG_CREATE_FUNCTION:
-		case CMDTAG_ALTER_FUNCTION:
-		case CMDTAG_CREATE_PROCEDURE:
-		case CMDTAG_ALTER_PROCEDURE:
-		case CMDTAG_ALTER_ROUTINE:
-			plystra_check_member_functions();
-			break;
-		default:
-			break;
-	}
+	plystra_check_ddl_commands();
 	PG_RETURN_VOID();
 }
 

@@ -10,14 +10,23 @@
  * entity.purged row.  EXECUTE on both is revoked from PUBLIC.
  *
  * purge_deleted() removes rows soft-deleted longer ago than the interval.
- * Relationship rows that belong to them (user_members, member_roles,
- * role_permissions, user_allowed_groups, resource_mappings, sessions, by
- * the columns listed below) are removed with them: they mean nothing
- * without the entity.  Nullable references that only name the entity (who
- * granted, updated or installed something) are set to null.  Any other row
- * that references one of them (a live child entity, an admin grant) makes
- * it refuse, naming the table, and remove nothing.  Audit rows name users
- * by id without a foreign key and stay.
+ * What happens to the rows that reference them is declared, per
+ * referencing column, in plystra_data.reference_policies, a registry the
+ * migration that creates a table writes:
+ *
+ * - 'delete': relationship rows that belong to the entity (user_members,
+ *	 member_roles, ...) go with it; they mean nothing without it;
+ * - 'clear': a reference that only says who did something (granted_by,
+ *	 updated_by, installed_by) is set to null;
+ * - 'restrict', and any reference the registry does not list: the purge
+ *	 refuses while such a row exists, naming the table, and removes
+ *	 nothing.  A scope (a role's or a setting's space) is never cleared: a
+ *	 tenant's role would become global.
+ *
+ * Audit rows name users by id without a foreign key and stay.  The purge
+ * runs as the storage owner without a security-restricted context, since
+ * deleting rows of a table with deferrable self-references queues deferred
+ * foreign key checks, which such a context may not.
  *
  * Copyright (c) 2026, Plystra developers
  *
@@ -44,39 +53,6 @@
 
 PG_FUNCTION_INFO_V1(plystra_restore);
 PG_FUNCTION_INFO_V1(plystra_purge_deleted);
-
-/*
- * The columns by which a relationship row belongs to an entity: the row is
- * removed with the entity.  Other references (who granted, who updated)
- * only name the entity: they are set to null when it is purged.
- */
-static const struct
-{
-	const char *table;
-	const char *column;
-}			owning_columns[] = {
-	{"user_members", "user_id"}, {"user_members", "member_id"},
-	{"member_roles", "member_id"}, {"member_roles", "role_id"},
-	{"member_roles", "scope_anchor_group_id"},
-	{"role_permissions", "role_id"},
-	{"user_allowed_groups", "user_id"}, {"user_allowed_groups", "group_id"},
-	{"resource_mappings", "resource_id"},
-	{"sessions", "user_id"}
-};
-
-static bool
-is_owning_column(const char *table, const char *column)
-{
-	int			i;
-
-	for (i = 0; i < lengthof(owning_columns); i++)
-	{
-		if (strcmp(owning_columns[i].table, table) == 0 &&
-			strcmp(owning_columns[i].column, column) == 0)
-			return true;
-	}
-	return false;
-}
 
 /*
  * The storage table of a soft-deletable entity given as plystra.<name> or
@@ -256,20 +232,27 @@ plystra_purge_deleted(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	plystra_become_storage_owner(&ctx);
+	plystra_become_storage_owner_unrestricted(&ctx);
 
-	/* the single-column foreign keys that reference the entity */
+	/*
+	 * The foreign keys that reference the entity, with the policy of their
+	 * column; a key of several columns, or of a table outside plystra_data,
+	 * restricts.
+	 */
 	ret = SPI_execute_with_args("SELECT c.conrelid::pg_catalog.regclass::pg_catalog.text,"
 								"       pg_catalog.quote_ident(a.attname),"
-								"       cr.relname,"
 								"       c.conrelid OPERATOR(pg_catalog.=) c.confrelid,"
-								"       a.attname,"
-								"       a.attnotnull"
+								"       CASE WHEN pg_catalog.cardinality(c.conkey) OPERATOR(pg_catalog.=) 1"
+								"            THEN p.policy END"
 								"  FROM pg_catalog.pg_constraint c"
 								"  JOIN pg_catalog.pg_class cr ON cr.oid OPERATOR(pg_catalog.=) c.conrelid"
 								"  JOIN pg_catalog.pg_attribute a"
 								"    ON a.attrelid OPERATOR(pg_catalog.=) c.conrelid"
 								"   AND a.attnum OPERATOR(pg_catalog.=) c.conkey[1]"
+								"  LEFT JOIN plystra_data.reference_policies p"
+								"    ON cr.relnamespace OPERATOR(pg_catalog.=) 'plystra_data'::pg_catalog.regnamespace"
+								"   AND p.table_name OPERATOR(pg_catalog.=) cr.relname"
+								"   AND p.column_name OPERATOR(pg_catalog.=) a.attname"
 								" WHERE c.contype OPERATOR(pg_catalog.=) 'f'"
 								"   AND c.confrelid OPERATOR(pg_catalog.=) $2"
 								" ORDER BY 1, 2",
@@ -282,16 +265,14 @@ plystra_purge_deleted(PG_FUNCTION_ARGS)
 	{
 		HeapTuple	tuple = SPI_tuptable->vals[i];
 		TupleDesc	tupdesc = SPI_tuptable->tupdesc;
-		char	   *relname = SPI_getvalue(tuple, tupdesc, 3);
-		char	   *attname = SPI_getvalue(tuple, tupdesc, 5);
-		bool		notnull = strcmp(SPI_getvalue(tuple, tupdesc, 6), "t") == 0;
+		char	   *policy = SPI_getvalue(tuple, tupdesc, 4);
 
 		refs[i].table = SPI_getvalue(tuple, tupdesc, 1);
 		refs[i].column = SPI_getvalue(tuple, tupdesc, 2);
-		refs[i].self = strcmp(SPI_getvalue(tuple, tupdesc, 4), "t") == 0;
-		if (is_owning_column(relname, attname))
+		refs[i].self = strcmp(SPI_getvalue(tuple, tupdesc, 3), "t") == 0;
+		if (policy != NULL && strcmp(policy, "delete") == 0 && !refs[i].self)
 			refs[i].action = PURGE_REMOVE_ROWS;
-		else if (!notnull && !refs[i].self)
+		else if (policy != NULL && strcmp(policy, "clear") == 0 && !refs[i].self)
 			refs[i].action = PURGE_CLEAR_REFERENCE;
 		else
 			refs[i].action = PURGE_REFUSE;
@@ -321,7 +302,7 @@ plystra_purge_deleted(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 					 errmsg("cannot purge deleted rows of %s: " INT64_FORMAT " rows of %s still reference them",
 							storage_name, n, table),
-					 errdetail("Only relationship rows are removed with the entities they reference."),
+					 errdetail("Only relationship rows are removed with the entities they belong to, and only references that say who did something are cleared (plystra_data.reference_policies)."),
 					 errhint("Delete or move the rows of %s that reference them (column %s) first.",
 							 table, column)));
 	}

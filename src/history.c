@@ -130,6 +130,7 @@ plystra_history_record(const char *component, const char *name,
 	Datum		values[7];
 	Interval   *duration;
 	int			ret;
+	bool		saved;
 
 	duration = (Interval *) palloc0(sizeof(Interval));
 	duration->time = Max(finished - started, 0);
@@ -142,12 +143,21 @@ plystra_history_record(const char *component, const char *name,
 	values[5] = IntervalPGetDatum(duration);
 	values[6] = CStringGetTextDatum(version);
 
-	ret = plystra_execute_as_owner(&insert_plan,
-						   "INSERT INTO plystra_data.schema_migrations"
-						   " (component, name, checksum, applied_at,"
-						   "  applied_by, execution_time, extension_version)"
-						   " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-						   7, argtypes, values, false, 0);
+	saved = plystra_own_write_begin();
+	PG_TRY();
+	{
+		ret = plystra_execute_as_owner(&insert_plan,
+									   "INSERT INTO plystra_data.schema_migrations"
+									   " (component, name, checksum, applied_at,"
+									   "  applied_by, execution_time, extension_version)"
+									   " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+									   7, argtypes, values, false, 0);
+	}
+	PG_FINALLY();
+	{
+		plystra_own_write_end(saved);
+	}
+	PG_END_TRY();
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not record migration \"%s\": %s",
 			 name, SPI_result_code_string(ret));
@@ -200,13 +210,17 @@ plystra_history_relid(void)
 
 /*
  * plystra.history_insert_guard(): BEFORE INSERT FOR EACH ROW on the history
- * table.
+ * table, ENABLE ALWAYS.
  *
- * A migration script must not write history rows of its own: while one
- * runs, every INSERT into the history is refused, whoever runs it and
- * however it is reached (dynamic SQL, functions, triggers).  Outside of
- * migrations only the table's owner can insert, which is what restoring a
- * dump does.
+ * History rows are written by plystra.migrate() and the extension's own
+ * scripts.  Nothing a migration runs may write one: while a migration
+ * script runs, and for the rest of its transaction (a deferred constraint
+ * trigger it planted fires at COMMIT), every other INSERT into the history
+ * is refused, whoever runs it and however it is reached (dynamic SQL,
+ * functions, triggers).  Otherwise only the table's owner (and so a
+ * superuser) can insert, which is what restoring a dump does; the
+ * interface view is read-only, and migrate_verify() reports an
+ * application's row that no migration.applied audit row accounts for.
  *
  * Restoring a dump runs CREATE EXTENSION first, which records the
  * extension's own migrations anew, and then copies the dumped history in.
@@ -232,16 +246,16 @@ plystra_history_insert_guard(PG_FUNCTION_ARGS)
 									PLYSTRA_ON_INSERT,
 									"BEFORE INSERT FOR EACH ROW");
 
-	if (plystra_migration_running())
+	tuple = trigdata->tg_trigtuple;
+	if (plystra_own_write() || plystra_in_builtin_migration())
+		return PointerGetDatum(tuple);
+
+	if (plystra_migration_running() || plystra_migration_in_xact())
 		ereport(ERROR,
 				(errcode(ERRCODE_PLYSTRA_MIGRATION_HISTORY),
 				 errmsg("a migration cannot change the migration history"),
-				 errdetail("plystra.schema_migrations is written by plystra.migrate() alone."),
+				 errdetail("plystra.schema_migrations is written by plystra.migrate() alone, also by code a migration left to run at commit."),
 				 errhint("To make a migration run again, remove its record with plystra.migration_forget().")));
-
-	tuple = trigdata->tg_trigtuple;
-	if (plystra_in_builtin_migration())
-		return PointerGetDatum(tuple);
 
 	tupdesc = RelationGetDescr(trigdata->tg_relation);
 	component = SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "component"));
@@ -258,6 +272,8 @@ plystra_history_insert_guard(PG_FUNCTION_ARGS)
 	recorded = plystra_history_checksum(PLYSTRA_COMPONENT, name);
 	if (recorded != NULL)
 	{
+		PlystraDoor saved;
+
 		if (strcmp(recorded, checksum) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_PLYSTRA_CHECKSUM_MISMATCH),
@@ -265,14 +281,14 @@ plystra_history_insert_guard(PG_FUNCTION_ARGS)
 							name, checksum, recorded),
 					 errdetail("The row comes from a database whose plystra scripts were another build."),
 					 errhint("Restore into a database where the same version of plystra, from the same build, is installed.")));
-		plystra_door_open(plystra_history_relid(), DT_NOEND);
+		saved = plystra_door_open(plystra_history_relid(), DT_NOEND);
 		PG_TRY();
 		{
 			(void) plystra_history_forget(PLYSTRA_COMPONENT, name);
 		}
 		PG_FINALLY();
 		{
-			plystra_door_close();
+			plystra_door_restore(saved);
 		}
 		PG_END_TRY();
 	}

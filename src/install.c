@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * install.c
- *	  Safety checks run by the extension's own scripts.
+ *	  Safety checks run by the extension's own scripts, and the guard of the
+ *	  rows only those scripts write.
  *
  * CREATE EXTENSION plystra must not adopt a schema that somebody else
  * controls: whoever owns such a schema, or may create objects in it, could
@@ -9,6 +10,9 @@
  * PostgreSQL creates the control file's schema itself when it does not
  * exist and silently reuses it when it does, so the install script asks
  * here whether the schema is new or safe, and whether plystra_data is free.
+ *
+ * Tables that state what a version defines (the manifest, the policies of
+ * references) get plystra.script_only_guard(): only the scripts add rows.
  *
  * Copyright (c) 2026, Plystra developers
  *
@@ -25,9 +29,12 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/syscache.h"
 
 #include "plystra.h"
@@ -126,8 +133,7 @@ Datum
 plystra_check_install(PG_FUNCTION_ARGS)
 {
 	Oid			nspoid;
-	HeapTuple	tuple;
-	TransactionId xmin;
+	char	   *reason;
 
 	if (!plystra_in_own_script())
 		ereport(ERROR,
@@ -135,28 +141,24 @@ plystra_check_install(PG_FUNCTION_ARGS)
 				 errmsg("%s may only be called by the plystra extension's scripts",
 						"plystra._check_install()")));
 
+	/*
+	 * Every schema is inspected, also one CREATE EXTENSION made just now: a
+	 * schema renamed, given away or stripped of a grant in the same
+	 * transaction looks new to its catalog row, yet may hold what its
+	 * previous owner planted.  A schema the command made itself is empty,
+	 * owned by the installing superuser and passes.
+	 */
 	nspoid = get_namespace_oid(PLYSTRA_SCHEMA, false);
-	tuple = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspoid));
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for schema %u", nspoid);
-	xmin = HeapTupleHeaderGetXmin(tuple->t_data);
-	ReleaseSysCache(tuple);
-
-	/* a schema CREATE EXTENSION made just now needs no inspection */
-	if (!TransactionIdIsCurrentTransactionId(xmin))
-	{
-		char	   *reason = unsafe_schema_reason(nspoid,
-												  get_extension_oid(PLYSTRA_EXTENSION_NAME, false));
-
-		if (reason != NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_DUPLICATE_SCHEMA),
-					 errmsg("schema \"%s\" already exists and cannot be used by the extension",
-							PLYSTRA_SCHEMA),
-					 errdetail("The schema existed before CREATE EXTENSION plystra and %s.", reason),
-					 errhint("CREATE EXTENSION plystra creates its schema itself, or takes over an empty one owned by a superuser in which no other role can create objects.  Drop or rename the existing schema \"%s\".",
-							 PLYSTRA_SCHEMA)));
-	}
+	reason = unsafe_schema_reason(nspoid,
+								  get_extension_oid(PLYSTRA_EXTENSION_NAME, false));
+	if (reason != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_SCHEMA),
+				 errmsg("schema \"%s\" already exists and cannot be used by the extension",
+						PLYSTRA_SCHEMA),
+				 errdetail("The schema existed before CREATE EXTENSION plystra and %s.", reason),
+				 errhint("CREATE EXTENSION plystra creates its schema itself, or takes over an empty one owned by a superuser in which no other role can create objects.  Drop or rename the existing schema \"%s\".",
+						 PLYSTRA_SCHEMA)));
 
 	if (OidIsValid(get_namespace_oid(PLYSTRA_DATA_SCHEMA, true)))
 		ereport(ERROR,
@@ -168,4 +170,34 @@ plystra_check_install(PG_FUNCTION_ARGS)
 						 PLYSTRA_DATA_SCHEMA)));
 
 	PG_RETURN_VOID();
+}
+
+/*
+ * plystra.script_only_guard() returns trigger
+ *	BEFORE INSERT ON plystra_data.<table> FOR EACH ROW, ENABLE ALWAYS
+ *
+ * Rows that state what a version of the extension defines (the drift
+ * manifest, the policies of references) are written by the extension's own
+ * scripts and by nobody else, superusers included: a row added by hand
+ * would make drift_check() accept what it should report.
+ */
+PG_FUNCTION_INFO_V1(plystra_script_only_guard);
+
+Datum
+plystra_script_only_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata;
+
+	trigdata = plystra_trigger_call(fcinfo, "script_only_guard", TRIGGER_EVENT_BEFORE,
+									PLYSTRA_ON_INSERT,
+									"BEFORE INSERT FOR EACH ROW");
+	if (plystra_in_own_script())
+		return PointerGetDatum(trigdata->tg_trigtuple);
+	ereport(ERROR,
+			(errcode(ERRCODE_PLYSTRA_EXTENSION_OBJECT),
+			 errmsg("rows of \"%s.%s\" are written by the extension's scripts only",
+					get_namespace_name(RelationGetNamespace(trigdata->tg_relation)),
+					RelationGetRelationName(trigdata->tg_relation)),
+			 errdetail("The table states what the installed version of plystra defines.")));
+	PG_RETURN_NULL();			/* keep compiler quiet */
 }

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * interface.c
- *	  Upgrade support for the interface views of schema plystra.
+ *	  The interface views of schema plystra: replacing one during an
+ *	  update, and keeping a read-only one read-only.
  *
  * A migration that removes or retypes a column must drop and recreate the
  * interface view over it, since CREATE OR REPLACE VIEW can only append
@@ -22,15 +23,19 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "nodes/pg_list.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 
 #include "plystra.h"
 
@@ -190,5 +195,89 @@ plystra_replace_view(PG_FUNCTION_ARGS)
 		removeExtObjInitPriv(newoid, RelationRelationId);
 
 	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * plystra.read_only_view() returns trigger
+ *	INSTEAD OF INSERT OR UPDATE OR DELETE ON plystra.<view> FOR EACH ROW,
+ *	ENABLE ALWAYS
+ *
+ * An interface view whose rows only the extension writes (the migration
+ * history) is read-only for every role, whatever was granted on it: a
+ * simple view would otherwise pass writes through to its table.
+ */
+PG_FUNCTION_INFO_V1(plystra_read_only_view);
+
+Datum
+plystra_read_only_view(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata;
+	const char *what;
+
+	trigdata = plystra_trigger_call(fcinfo, "read_only_view", TRIGGER_EVENT_INSTEAD,
+									PLYSTRA_ON_INSERT | PLYSTRA_ON_UPDATE | PLYSTRA_ON_DELETE,
+									"INSTEAD OF INSERT OR UPDATE OR DELETE FOR EACH ROW");
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		what = "INSERT into";
+	else if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		what = "UPDATE of";
+	else
+		what = "DELETE from";
+	ereport(ERROR,
+			(errcode(ERRCODE_PLYSTRA_MIGRATION_HISTORY),
+			 errmsg("%s \"%s.%s\" is not allowed", what,
+					get_namespace_name(RelationGetNamespace(trigdata->tg_relation)),
+					RelationGetRelationName(trigdata->tg_relation)),
+			 errdetail("The view is read-only: its rows are written by the extension alone."),
+			 errhint("Migrations are recorded by plystra.migrate(); a record is removed with plystra.migration_forget().")));
+	PG_RETURN_NULL();			/* keep compiler quiet */
+}
+
+/*
+ * plystra._enable_always_trigger(rel regclass, trigger name) returns void
+ *
+ * Makes a trigger of an interface view fire in every session, also with
+ * session_replication_role = replica, as ENABLE ALWAYS does for a table's
+ * trigger (ALTER TABLE refuses that subcommand on views).  Otherwise a
+ * DELETE through a view in replica mode would skip its INSTEAD OF trigger,
+ * report the rows deleted and change nothing.  Scripts of plystra only.
+ */
+PG_FUNCTION_INFO_V1(plystra_enable_always_trigger);
+
+Datum
+plystra_enable_always_trigger(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	char	   *tgname;
+	Relation	rel;
+
+	if (!plystra_in_own_script())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s may only be called by the plystra extension's scripts",
+						"plystra._enable_always_trigger()")));
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("relation and trigger must not be null")));
+	relid = PG_GETARG_OID(0);
+	tgname = NameStr(*PG_GETARG_NAME(1));
+
+	rel = table_open(relid, ShareRowExclusiveLock);
+	if (rel->rd_rel->relkind != RELKIND_VIEW ||
+		strcmp(get_namespace_name(RelationGetNamespace(rel)), PLYSTRA_SCHEMA) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not an interface view of plystra",
+						RelationGetRelationName(rel))));
+#if PG_VERSION_NUM >= 160000
+	EnableDisableTrigger(rel, tgname, InvalidOid, TRIGGER_FIRES_ALWAYS, false,
+						 false, ShareRowExclusiveLock);
+#else
+	EnableDisableTrigger(rel, tgname, TRIGGER_FIRES_ALWAYS, false,
+						 ShareRowExclusiveLock);
+#endif
+	table_close(rel, NoLock);
 	PG_RETURN_VOID();
 }

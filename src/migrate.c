@@ -227,6 +227,8 @@ plystra_migrate(PG_FUNCTION_ARGS)
 
 	/* the role applying it, before the script can SET ROLE */
 	applied_by = GetUserNameFromId(GetUserId(), false);
+	/* what the script leaves to run at commit may not write history either */
+	plystra_note_migration_in_xact();
 	started = GetCurrentTimestamp();
 	nstatements = plystra_run_script(psprintf("migration %s/%s", component, name), sql);
 	finished = GetCurrentTimestamp();
@@ -265,6 +267,7 @@ plystra_migration_forget(PG_FUNCTION_ARGS)
 	char	   *name;
 	char	   *reason;
 	char	   *checksum;
+	PlystraDoor saved;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		ereport(ERROR,
@@ -294,14 +297,14 @@ plystra_migration_forget(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	plystra_door_open(plystra_history_relid(), DT_NOEND);
+	saved = plystra_door_open(plystra_history_relid(), DT_NOEND);
 	PG_TRY();
 	{
 		checksum = plystra_history_forget(component, name);
 	}
 	PG_FINALLY();
 	{
-		plystra_door_close();
+		plystra_door_restore(saved);
 	}
 	PG_END_TRY();
 

@@ -28,20 +28,28 @@ PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
-int			plystra_audit_min_retention = 90 * 24 * 3600;
-
 /*
- * Module load: the extension's settings.  The prefix is reserved so that a
- * misspelt plystra.* setting is reported instead of silently accepted.
- * Both settings are superuser-only: an application role must not be able
- * to shorten the audit retention or unlock dropping the data.
+ * An error while acting as the storage owner leaves no acting user behind,
+ * and nothing the guards let through outlives its transaction.
  */
-/* an error while acting as the storage owner leaves no acting user behind */
 static void
 plystra_xact_callback(XactEvent event, void *arg)
 {
-	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-		plystra_reset_acting_user();
+	switch (event)
+	{
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			plystra_reset_acting_user();
+			plystra_door_reset();
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PREPARE:
+			plystra_door_reset();
+			break;
+		default:
+			break;
+	}
 }
 
 static void
@@ -52,6 +60,12 @@ plystra_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		plystra_reset_acting_user();
 }
 
+/*
+ * Module load: the extension's settings.  The prefix is reserved so that a
+ * misspelt plystra.* setting is reported instead of silently accepted.
+ * Both settings are superuser-only: an application role must not be able
+ * to shorten the audit retention or unlock dropping the data.
+ */
 void
 _PG_init(void)
 {

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * plystra.h
- *	  Declarations shared by the C files of the plystra extension.
+ *	  Declarations shared by the C files of the plystra extension, one
+ *	  section per file.
  *
  * Copyright (c) 2026, Plystra developers
  *
@@ -40,8 +41,9 @@
 #define ERRCODE_PLYSTRA_APPEND_ONLY			MAKE_SQLSTATE('P','Y','0','1','0')
 #define ERRCODE_PLYSTRA_BUILTIN_ROW			MAKE_SQLSTATE('P','Y','0','1','1')
 #define ERRCODE_PLYSTRA_RETENTION			MAKE_SQLSTATE('P','Y','0','1','2')
+#define ERRCODE_PLYSTRA_RESERVED_EVENT		MAKE_SQLSTATE('P','Y','0','1','3')
 #define ERRCODE_PLYSTRA_DROP_DATA			MAKE_SQLSTATE('P','Y','0','2','0')
-#define ERRCODE_PLYSTRA_DELETED_PARENT		MAKE_SQLSTATE('P','Y','0','3','0')
+#define ERRCODE_PLYSTRA_EXTENSION_OBJECT	MAKE_SQLSTATE('P','Y','0','2','1')
 #define ERRCODE_PLYSTRA_RESTORE_CONFLICT	MAKE_SQLSTATE('P','Y','0','3','1')
 
 /* Length of "sha256:" followed by 64 hex digits. */
@@ -55,11 +57,14 @@ typedef struct BuiltinMigration
 	const char *checksum;		/* "sha256:<hex>" of the shipped bytes */
 } BuiltinMigration;
 
-/* plystra.c */
 struct FunctionCallInfoBaseData;
 struct TriggerData;
+struct RelationData;
+struct HeapTupleData;
+struct _SPI_plan;
+struct AlterTableCmd;
 
-/* operations a trigger function is written for (plystra_trigger_call) */
+/* plystra.c: settings, and how a trigger function was called */
 #define PLYSTRA_ON_INSERT		(1 << 0)
 #define PLYSTRA_ON_UPDATE		(1 << 1)
 #define PLYSTRA_ON_DELETE		(1 << 2)
@@ -69,8 +74,29 @@ extern struct TriggerData *plystra_trigger_call(struct FunctionCallInfoBaseData 
 												const char *fname, uint32 timing,
 												int ops, const char *expected);
 
-/* storage.c */
-struct _SPI_plan;
+/* door.c: what the guards let through */
+typedef struct PlystraDoor
+{
+	Oid			relid;			/* relation whose door is open, or invalid */
+	TimestampTz cutoff;			/* rows created before it pass; DT_NOEND: all */
+} PlystraDoor;
+
+extern PlystraDoor plystra_door_open(Oid relid, TimestampTz cutoff);
+extern void plystra_door_restore(PlystraDoor saved);
+extern bool plystra_door_lets_through(Oid relid, TimestampTz created_at,
+									  bool created_isnull);
+extern bool plystra_door_has_cutoff(void);
+extern bool plystra_own_write_begin(void);
+extern void plystra_own_write_end(bool saved);
+extern bool plystra_own_write(void);
+extern bool plystra_builtin_begin(void);
+extern void plystra_builtin_end(bool saved);
+extern bool plystra_in_builtin_migration(void);
+extern void plystra_note_migration_in_xact(void);
+extern bool plystra_migration_in_xact(void);
+extern void plystra_door_reset(void);
+
+/* storage.c: acting as the owner of plystra_data */
 typedef struct StorageOwnerContext
 {
 	Oid			save_userid;
@@ -79,7 +105,9 @@ typedef struct StorageOwnerContext
 } StorageOwnerContext;
 
 extern bool plystra_storage_present(void);
+extern bool plystra_writer_owns(struct RelationData *rel);
 extern void plystra_become_storage_owner(StorageOwnerContext *ctx);
+extern void plystra_become_storage_owner_unrestricted(StorageOwnerContext *ctx);
 extern void plystra_restore_user(StorageOwnerContext *ctx);
 extern Oid	plystra_acting_user(void);
 extern void plystra_reset_acting_user(void);
@@ -91,14 +119,14 @@ extern int	plystra_execute_as_owner(struct _SPI_plan **plan, const char *query,
 extern void plystra_checksum(const char *data, size_t len,
 							 char result[PLYSTRA_CHECKSUM_LEN + 1]);
 
-/* install.c */
+/* install.c: checks run by the extension's own scripts */
 extern bool plystra_in_own_script(void);
 
-/* script.c */
+/* script.c: running a migration script */
 extern int	plystra_run_script(const char *what, const char *script);
 extern bool plystra_migration_running(void);
 
-/* history.c */
+/* history.c: the migration history */
 extern char *plystra_history_checksum(const char *component, const char *name);
 extern char *plystra_history_latest(const char *component);
 extern char *plystra_installed_version(void);
@@ -109,35 +137,38 @@ extern void plystra_history_record(const char *component, const char *name,
 extern char *plystra_history_forget(const char *component, const char *name);
 extern Oid	plystra_history_relid(void);
 
-/* audit.c */
+/* audit.c: the extension's own audit rows, audit_purge() */
+extern int	plystra_audit_min_retention;
 extern void plystra_audit(const char *event_type, const char *actor_role,
 						  const char *target_type, const char *target_id,
 						  const char *details);
 
-/* append_only.c */
-extern void plystra_door_open(Oid relid, TimestampTz cutoff);
-extern void plystra_door_close(void);
+/* row_identity.c: ids are the server's */
+extern void plystra_check_server_id(struct RelationData *rel,
+									struct HeapTupleData *tuple);
+
+/* registry.c: the append-only registry and the DDL guard's catalog queries */
+extern bool plystra_allow_drop_data;
 extern bool plystra_is_append_only(Oid relid);
 extern bool plystra_schema_has_append_only(Oid nspoid);
 extern bool plystra_role_owns_append_only(Oid roleid);
 extern bool plystra_role_owns_extension(Oid roleid);
-extern bool plystra_is_guard_function(List *funcname);
-extern void plystra_check_drop_data(const char *command);
-extern void plystra_check_cascading_keys(void);
-extern void plystra_check_member_functions(void);
-extern void plystra_check_dropped_objects(void);
 extern bool plystra_is_extension_schema(Oid nspoid);
+extern bool plystra_is_guard_function(List *funcname);
+extern bool plystra_type_used_by_append_only(Oid typoid);
+extern bool plystra_is_view_of_append_only(Oid viewoid);
+extern void plystra_check_drop_data(const char *command);
+extern void plystra_check_user_append_only(const char *command);
+extern void plystra_check_touched_relations(List *relids);
+extern void plystra_check_dropped_objects(void);
 
-/* ddl_guard.c */
-extern bool plystra_allow_drop_data;
+/* ddl_guard.c: the event triggers, and what they refuse by parse tree */
+extern const char *plystra_refused_subcommand(struct AlterTableCmd *cmd);
 
-/* plystra.c */
-extern int	plystra_audit_min_retention;
-
+/* ddl_commands.c: what they refuse, by OID, once a command has run */
+extern void plystra_check_ddl_commands(void);
 
 /* builtin_migrations.c */
 extern const BuiltinMigration *plystra_builtin_migrations(int *count);
-extern const char *plystra_library_version(void);
-extern bool plystra_in_builtin_migration(void);
 
 #endif							/* PLYSTRA_H */

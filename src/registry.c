@@ -28,10 +28,15 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "parser/parse_func.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 
 #include "plystra.h"
+
+/* plystra.allow_drop_data: DROP EXTENSION plystra may drop rows */
+bool		plystra_allow_drop_data = false;
 
 static SPIPlanPtr is_protected_plan = NULL;
 static SPIPlanPtr schema_plan = NULL;
@@ -140,109 +145,246 @@ plystra_is_guard_function(List *funcname)
 }
 
 /*
- * Run a query as the storage owner and raise its first row, if any.  These
- * run once per DDL command, not per row: they are not kept as plans.
+ * Is the type, or a type it is built from (element, base, attribute, range
+ * subtype), the type of a column of an append-only table?  Changing such a
+ * type (ALTER TYPE ... DROP ATTRIBUTE, RENAME VALUE) changes what every
+ * stored row says.
  */
-static void
-refuse_if_rows(const char *query, const char *message, const char *detail_prefix)
+bool
+plystra_type_used_by_append_only(Oid typoid)
+{
+	static SPIPlanPtr plan = NULL;
+
+	return exists_as_owner(&plan,
+						   "WITH RECURSIVE used(typ) AS ("
+						   "  SELECT a.atttypid FROM plystra_data.append_only_relations r"
+						   "    JOIN pg_catalog.pg_attribute a"
+						   "      ON a.attrelid OPERATOR(pg_catalog.=) r.relation::pg_catalog.oid"
+						   "   WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
+						   "  UNION"
+						   "  SELECT x.typ FROM used u"
+						   "    JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) u.typ,"
+						   "    LATERAL (SELECT t.typelem"
+						   "             UNION ALL SELECT t.typbasetype"
+						   "             UNION ALL SELECT a.atttypid FROM pg_catalog.pg_attribute a"
+						   "                        WHERE a.attrelid OPERATOR(pg_catalog.=) t.typrelid"
+						   "                          AND a.attnum OPERATOR(pg_catalog.>) 0"
+						   "                          AND NOT a.attisdropped"
+						   "             UNION ALL SELECT g.rngsubtype FROM pg_catalog.pg_range g"
+						   "                        WHERE g.rngtypid OPERATOR(pg_catalog.=) t.oid"
+#if PG_VERSION_NUM >= 140000
+						   "             UNION ALL SELECT g.rngtypid FROM pg_catalog.pg_range g"
+						   "                        WHERE g.rngmultitypid OPERATOR(pg_catalog.=) t.oid"
+#endif
+						   "            ) x(typ)"
+						   "   WHERE x.typ OPERATOR(pg_catalog.<>) 0"
+						   ") SELECT 1 FROM used WHERE typ OPERATOR(pg_catalog.=) $1",
+						   typoid);
+}
+
+/*
+ * Is viewoid a view of schema plystra over an append-only table?  Granting
+ * UPDATE, DELETE or TRUNCATE on it lets a role LOCK the table.
+ */
+bool
+plystra_is_view_of_append_only(Oid viewoid)
+{
+	static SPIPlanPtr plan = NULL;
+
+	return exists_as_owner(&plan,
+						   "SELECT 1 FROM pg_catalog.pg_rewrite w"
+						   "  JOIN pg_catalog.pg_depend d"
+						   "    ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+						   "   AND d.objid OPERATOR(pg_catalog.=) w.oid"
+						   "   AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+						   "  JOIN plystra_data.append_only_relations r"
+						   "    ON r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) d.refobjid"
+						   " WHERE w.ev_class OPERATOR(pg_catalog.=) $1",
+						   viewoid);
+}
+
+/*
+ * Run a query with one oid[] parameter as the storage owner; its first
+ * row's first column, or NULL.  These run once per DDL command, not per
+ * row: they are not kept as plans.
+ */
+static char *
+first_row_for(const char *query, List *relids)
 {
 	StorageOwnerContext ctx;
+	Oid			argtypes[1] = {OIDARRAYOID};
+	Datum		values[1];
+	Datum	   *oids;
+	int			n = list_length(relids);
+	int			i = 0;
+	ListCell   *lc;
 	int			ret;
+	char	   *result = NULL;
+
+	oids = palloc(sizeof(Datum) * Max(n, 1));
+	foreach(lc, relids)
+		oids[i++] = ObjectIdGetDatum(lfirst_oid(lc));
+	values[0] = PointerGetDatum(construct_array(oids, n, OIDOID, sizeof(Oid),
+												true, TYPALIGN_INT));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	plystra_become_storage_owner(&ctx);
 	/* not read-only: take a snapshot that sees the command's own changes */
+	ret = SPI_execute_with_args(query, 1, argtypes, values, NULL, false, 1);
+	plystra_restore_user(&ctx);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not run a guard query: %s", SPI_result_code_string(ret));
+	if (SPI_processed > 0)
+		result = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	if (result != NULL)
+		result = MemoryContextStrdup(CurTransactionContext, result);
+	SPI_finish();
+	return result;
+}
+
+/*
+ * ddl_command_end: what a command created or changed must leave every
+ * append-only table without parents, children and foreign keys that
+ * would cascade, set null or set a default in its rows, or that would run
+ * code inside the sanctioned purge.  Only the relations the command
+ * touched are examined, so a key planted some other way (doctor() lists
+ * it) does not make every later command fail.
+ */
+void
+plystra_check_touched_relations(List *relids)
+{
+	char	   *what;
+
+	if (relids == NIL || !registry_present())
+		return;
+	what = first_row_for("SELECT pg_catalog.format('%s inherits from %s', i.inhrelid::pg_catalog.regclass,"
+						 "                         i.inhparent::pg_catalog.regclass)"
+						 "  FROM pg_catalog.pg_inherits i"
+						 "  JOIN plystra_data.append_only_relations r"
+						 "    ON r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) i.inhparent"
+						 "    OR r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) i.inhrelid"
+						 " WHERE i.inhrelid OPERATOR(pg_catalog.=) ANY ($1)"
+						 "    OR i.inhparent OPERATOR(pg_catalog.=) ANY ($1)",
+						 relids);
+	if (what != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
+				 errmsg("an append-only table cannot have parents, children or partitions"),
+				 errdetail("Table %s.", what),
+				 errhint("Rows of a child are changed and deleted through its parent, and DDL on a parent reaches its children's rows.")));
+	what = first_row_for("SELECT pg_catalog.format('%s on %s', c.conname, c.conrelid::pg_catalog.regclass)"
+						 "  FROM pg_catalog.pg_constraint c"
+						 "  JOIN plystra_data.append_only_relations r"
+						 "    ON r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) c.conrelid"
+						 "    OR r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) c.confrelid"
+						 " WHERE c.contype OPERATOR(pg_catalog.=) 'f'"
+						 "   AND c.conrelid OPERATOR(pg_catalog.=) ANY ($1)"
+						 "   AND (c.confdeltype OPERATOR(pg_catalog.<>) ALL (ARRAY['a', 'r']::pg_catalog.\"char\"[])"
+						 "        OR c.confupdtype OPERATOR(pg_catalog.<>) ALL (ARRAY['a', 'r']::pg_catalog.\"char\"[]))",
+						 relids);
+	if (what != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
+				 errmsg("a foreign key of or onto an append-only table must not cascade, set null or set default"),
+				 errdetail("The foreign key is %s.", what),
+				 errhint("Use ON DELETE RESTRICT ON UPDATE RESTRICT (or NO ACTION).")));
+}
+
+/*
+ * sql_drop: nothing may drop an append-only relation, one of its columns
+ * or triggers by cascade from another object; and, unless the extension
+ * itself goes, no trigger of the extension (named plystra_*) on a relation
+ * of its schemas that stays.
+ */
+void
+plystra_check_dropped_objects(void)
+{
+	static const char *const query =
+	"SELECT d.object_identity"
+	"  FROM pg_catalog.pg_event_trigger_dropped_objects() d"
+	" WHERE d.classid IN ('pg_catalog.pg_class'::pg_catalog.regclass,"
+	"                     'pg_catalog.pg_trigger'::pg_catalog.regclass)"
+	"   AND (EXISTS (SELECT 1 FROM plystra_data.append_only_relations r"
+	"                 WHERE r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) d.objid"
+	"                    OR (d.object_type OPERATOR(pg_catalog.=) 'trigger'"
+	"                        AND d.address_names[3] NOT LIKE 'RI\\_ConstraintTrigger%'"
+	"                        AND r.relation::pg_catalog.oid OPERATOR(pg_catalog.=)"
+	"                            pg_catalog.to_regclass(pg_catalog.format('%I.%I',"
+	"                                d.address_names[1], d.address_names[2]))::pg_catalog.oid))"
+	"        OR (d.object_type OPERATOR(pg_catalog.=) 'trigger'"
+	"            AND d.address_names[1] IN ('plystra', 'plystra_data')"
+	"            AND d.address_names[3] LIKE 'plystra\\_%'"
+	"            AND pg_catalog.to_regclass(pg_catalog.format('%I.%I',"
+	"                    d.address_names[1], d.address_names[2])) IS NOT NULL"
+	"            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_dropped_objects() x"
+	"                             WHERE x.object_type OPERATOR(pg_catalog.=) 'extension'"
+	"                               AND x.object_identity OPERATOR(pg_catalog.=) 'plystra')))"
+	" LIMIT 1";
+	StorageOwnerContext ctx;
+	int			ret;
+
+	if (!registry_present())
+		return;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plystra_become_storage_owner(&ctx);
 	ret = SPI_execute(query, false, 0);
 	plystra_restore_user(&ctx);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not run a guard query: %s", SPI_result_code_string(ret));
 	if (SPI_processed > 0)
-	{
-		char	   *what = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-
 		ereport(ERROR,
 				(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
-				 errmsg("%s", message),
-				 errdetail("%s %s.", detail_prefix, what)));
-	}
+				 errmsg("the command would drop a guard of extension \"plystra\""),
+				 errdetail("It drops %s: an append-only table, one of its columns or triggers, or a trigger of the extension.",
+						   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1))));
 	SPI_finish();
 }
 
 /*
- * ddl_command_end of CREATE/ALTER TABLE: no foreign key of an append-only
- * table may cascade, set null or set a default (that would change or
- * remove its rows when the referenced row goes), and no foreign key onto
- * one may either (its actions would run code inside the sanctioned purge).
+ * DROP EXTENSION plystra, DROP SCHEMA plystra and the like would strip
+ * the guard triggers of append-only tables of one's own, which stay (they
+ * cannot be dropped): refused whatever plystra.allow_drop_data says.
  */
 void
-plystra_check_cascading_keys(void)
+plystra_check_user_append_only(const char *command)
 {
+	StorageOwnerContext ctx;
+	int			ret;
+
 	if (!registry_present())
 		return;
-	refuse_if_rows("SELECT pg_catalog.format('%s on %s', c.conname, c.conrelid::pg_catalog.regclass)"
-				   "  FROM pg_catalog.pg_constraint c"
-				   "  JOIN plystra_data.append_only_relations r"
-				   "    ON r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) c.conrelid"
-				   "    OR r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) c.confrelid"
-				   " WHERE c.contype OPERATOR(pg_catalog.=) 'f'"
-				   "   AND (c.confdeltype OPERATOR(pg_catalog.<>) ALL (ARRAY['a', 'r']::pg_catalog.\"char\"[])"
-				   "        OR c.confupdtype OPERATOR(pg_catalog.<>) ALL (ARRAY['a', 'r']::pg_catalog.\"char\"[]))"
-				   " LIMIT 1",
-				   "a foreign key of or onto an append-only table must not cascade, set null or set default",
-				   "The foreign key is");
-}
-
-/*
- * ddl_command_end of CREATE/ALTER FUNCTION: the extension's functions,
- * the guards among them, are replaced or altered only by its scripts.
- */
-void
-plystra_check_member_functions(void)
-{
-	refuse_if_rows("SELECT d.object_identity"
-				   "  FROM pg_catalog.pg_event_trigger_ddl_commands() d"
-				   "  JOIN pg_catalog.pg_depend e"
-				   "    ON e.classid OPERATOR(pg_catalog.=) d.classid"
-				   "   AND e.objid OPERATOR(pg_catalog.=) d.objid"
-				   "   AND e.deptype OPERATOR(pg_catalog.=) 'e'"
-				   "  JOIN pg_catalog.pg_extension x ON x.oid OPERATOR(pg_catalog.=) e.refobjid"
-				   " WHERE x.extname OPERATOR(pg_catalog.=) 'plystra'"
-				   " LIMIT 1",
-				   "functions of extension \"plystra\" cannot be replaced or altered",
-				   "The command changes");
-}
-
-/*
- * sql_drop: nothing may drop an append-only relation or one of its columns
- * by cascade from another object.
- */
-void
-plystra_check_dropped_objects(void)
-{
-	if (!registry_present())
-		return;
-	refuse_if_rows("SELECT d.object_identity"
-				   "  FROM pg_catalog.pg_event_trigger_dropped_objects() d"
-				   "  JOIN plystra_data.append_only_relations r"
-				   "    ON r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) d.objid"
-				   "    OR (d.object_type OPERATOR(pg_catalog.=) 'trigger'"
-				   "        AND d.address_names[3] NOT LIKE 'RI\\_ConstraintTrigger%'"
-				   "        AND r.relation::pg_catalog.oid OPERATOR(pg_catalog.=)"
-				   "            pg_catalog.to_regclass(pg_catalog.format('%I.%I',"
-				   "                d.address_names[1], d.address_names[2]))::pg_catalog.oid)"
-				   " WHERE d.classid IN ('pg_catalog.pg_class'::pg_catalog.regclass,"
-				   "                     'pg_catalog.pg_trigger'::pg_catalog.regclass)"
-				   " LIMIT 1",
-				   "the command would drop an append-only table, a column or a trigger of one",
-				   "It drops");
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plystra_become_storage_owner(&ctx);
+	ret = SPI_execute("SELECT pg_catalog.count(*),"
+					  "       pg_catalog.string_agg(c.oid::pg_catalog.regclass::pg_catalog.text, ', '"
+					  "                             ORDER BY c.oid::pg_catalog.regclass::pg_catalog.text)"
+					  "  FROM plystra_data.append_only_relations r"
+					  "  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.relation::pg_catalog.oid"
+					  " WHERE c.relnamespace OPERATOR(pg_catalog.<>) 'plystra_data'::pg_catalog.regnamespace"
+					  " HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0",
+					  true, 0);
+	plystra_restore_user(&ctx);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read the append-only registry: %s", SPI_result_code_string(ret));
+	if (SPI_processed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
+				 errmsg("%s would remove the append-only guard of %s tables of your own",
+						command, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
+				 errdetail("Protected: %s.  A table once made append-only stays so.",
+						   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2)),
+				 errhint("plystra.allow_drop_data does not change this.")));
+	SPI_finish();
 }
 
 /*
  * DROP EXTENSION plystra, DROP SCHEMA plystra, or DROP OWNED of its owner:
  * refused while plystra_data holds rows of users (seed rows and the
- * extension's own history and manifest do not count), unless
- * plystra.allow_drop_data.
+ * extension's own history, manifest and policies of references do not
+ * count), unless plystra.allow_drop_data.
  */
 void
 plystra_check_drop_data(const char *command)
@@ -270,7 +412,7 @@ plystra_check_drop_data(const char *command)
 					  "  FROM pg_catalog.pg_class c"
 					  " WHERE c.relnamespace OPERATOR(pg_catalog.=) 'plystra_data'::pg_catalog.regnamespace"
 					  "   AND c.relkind OPERATOR(pg_catalog.=) 'r'"
-					  "   AND c.relname OPERATOR(pg_catalog.<>) 'manifest'"
+					  "   AND c.relname OPERATOR(pg_catalog.<>) ALL (ARRAY['manifest', 'reference_policies'])"
 					  " ORDER BY 2",
 					  true, 0);
 	if (ret != SPI_OK_SELECT)

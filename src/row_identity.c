@@ -1,14 +1,24 @@
 /*-------------------------------------------------------------------------
  *
  * row_identity.c
- *	  The id of a row never changes.
+ *	  The id of a row is the server's: assigned by its sequence, never
+ *	  chosen by a client, never changed.
  *
  * Audit rows, sessions and relationships name rows by id.  If an
- * application could renumber a row (UPDATE plystra.users SET id = ...),
- * it could make a purged user's audit trail point at somebody else.
- * plystra.id_guard() runs BEFORE UPDATE OF id FOR EACH ROW WHEN (OLD.id
- * IS DISTINCT FROM NEW.id) on every table of plystra_data with an id, and
- * refuses, for every role but the storage owner (and so a superuser).
+ * application could choose or renumber ids, it could make a purged user's
+ * audit trail point at a new user (insert id 1 again after user 1 was
+ * purged), or take the ids the sequence will hand out next, so that every
+ * later insert, the extension's own audit rows among them, fails with a
+ * duplicate key.
+ *
+ * plystra.server_id_guard() runs BEFORE INSERT FOR EACH ROW on every table
+ * of plystra_data with an identity id: a row's id must be the value the
+ * identity default has just drawn from the column's sequence in this
+ * session (its currval), which is what every insert that leaves the id out
+ * gets.  A row that names an id of its own is refused.  plystra.id_guard()
+ * runs BEFORE UPDATE OF id FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM
+ * NEW.id) and refuses renumbering.  The storage owner (and so a superuser)
+ * keeps the ids it writes: that is how dumps are restored.
  *
  * Copyright (c) 2026, Plystra developers
  *
@@ -19,15 +29,176 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "catalog/dependency.h"
+#include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 
 #include "plystra.h"
 
 PG_FUNCTION_INFO_V1(plystra_id_guard);
+PG_FUNCTION_INFO_V1(plystra_server_id_guard);
 
+/* per table: the id column and the sequence of its identity */
+typedef struct IdentityEntry
+{
+	Oid			relid;
+	bool		valid;
+	AttrNumber	attnum;
+	Oid			seqid;
+} IdentityEntry;
+
+static HTAB *identity_cache = NULL;
+
+static void
+invalidate_identities(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS status;
+	IdentityEntry *entry;
+
+	hash_seq_init(&status, identity_cache);
+	while ((entry = (IdentityEntry *) hash_seq_search(&status)) != NULL)
+	{
+		if (relid == InvalidOid || entry->relid == relid)
+			entry->valid = false;
+	}
+}
+
+static IdentityEntry *
+identity_of(Relation rel)
+{
+	IdentityEntry *entry;
+	bool		found;
+	Oid			relid = RelationGetRelid(rel);
+
+	if (identity_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(IdentityEntry);
+		ctl.hcxt = TopMemoryContext;
+		identity_cache = hash_create("plystra identity columns", 32, &ctl,
+									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		CacheRegisterRelcacheCallback(invalidate_identities, (Datum) 0);
+	}
+	entry = (IdentityEntry *) hash_search(identity_cache, &relid, HASH_ENTER, &found);
+	if (!found || !entry->valid)
+	{
+		AttrNumber	attnum = SPI_fnumber(RelationGetDescr(rel), "id");
+
+		if (attnum <= 0 ||
+			TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attidentity == '\0')
+		{
+			entry->valid = false;
+			ereport(ERROR,
+					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+					 errmsg("relation \"%s\" has no identity column \"id\"",
+							RelationGetRelationName(rel))));
+		}
+#if PG_VERSION_NUM >= 170000
+		entry->seqid = getIdentitySequence(rel, attnum, false);
+#else
+		entry->seqid = getIdentitySequence(relid, attnum, false);
+#endif
+		entry->attnum = attnum;
+		entry->valid = true;
+	}
+	return entry;
+}
+
+static void
+refuse_client_id(Relation rel, Datum id)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_GENERATED_ALWAYS),
+			 errmsg("the id of a new row of \"%s\" is assigned by the server",
+					RelationGetRelationName(rel)),
+			 errdetail("The row names id " INT64_FORMAT ", which its sequence did not just assign.",
+					   DatumGetInt64(id)),
+			 errhint("Leave the id out of the INSERT and read it back with RETURNING id.")));
+}
+
+/*
+ * A new row's id must be the one the identity default has just drawn in
+ * this session: the column sequence's currval.  A sequence not used yet in
+ * this session has no currval, so the row cannot have its id from it.
+ * currval is read as the storage owner: the writing role has no privilege
+ * on the sequence (the identity default needs none).
+ */
+void
+plystra_check_server_id(Relation rel, HeapTuple tuple)
+{
+	IdentityEntry *entry = identity_of(rel);
+	bool		isnull;
+	Datum		id;
+	Datum		current = (Datum) 0;
+	bool		defined = true;
+	StorageOwnerContext ctx;
+	MemoryContext oldcontext = CurrentMemoryContext;
+
+	id = heap_getattr(tuple, entry->attnum, RelationGetDescr(rel), &isnull);
+	if (isnull)
+		return;					/* NOT NULL reports it */
+
+	plystra_become_storage_owner(&ctx);
+	PG_TRY();
+	{
+		current = DirectFunctionCall1(currval_oid, ObjectIdGetDatum(entry->seqid));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE)
+			PG_RE_THROW();
+		/* "currval is not yet defined": turned into our own error below */
+		FlushErrorState();
+		defined = false;
+	}
+	PG_END_TRY();
+	plystra_restore_user(&ctx);
+
+	if (!defined || DatumGetInt64(current) != DatumGetInt64(id))
+		refuse_client_id(rel, id);
+}
+
+/*
+ * plystra.server_id_guard() returns trigger
+ *	BEFORE INSERT ON plystra_data.<table> FOR EACH ROW
+ */
+Datum
+plystra_server_id_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata;
+	Relation	rel;
+
+	trigdata = plystra_trigger_call(fcinfo, "server_id_guard", TRIGGER_EVENT_BEFORE,
+									PLYSTRA_ON_INSERT,
+									"BEFORE INSERT FOR EACH ROW");
+	rel = trigdata->tg_relation;
+	if (!plystra_writer_owns(rel))
+		plystra_check_server_id(rel, trigdata->tg_trigtuple);
+	return PointerGetDatum(trigdata->tg_trigtuple);
+}
+
+/*
+ * plystra.id_guard() returns trigger
+ *	BEFORE UPDATE OF id ON plystra_data.<table> FOR EACH ROW
+ *	WHEN (OLD.id IS DISTINCT FROM NEW.id)
+ */
 Datum
 plystra_id_guard(PG_FUNCTION_ARGS)
 {
@@ -39,7 +210,7 @@ plystra_id_guard(PG_FUNCTION_ARGS)
 									"BEFORE UPDATE FOR EACH ROW");
 
 	rel = trigdata->tg_relation;
-	if (superuser() || GetUserId() == rel->rd_rel->relowner)
+	if (plystra_writer_owns(rel))
 		return PointerGetDatum(trigdata->tg_newtuple);
 
 	ereport(ERROR,

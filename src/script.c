@@ -378,6 +378,15 @@ plystra_run_script(const char *what, const char *script)
 					 errmsg("%s cannot run inside a migration", kind),
 					 errdetail("A migration runs inside a transaction block, and %s cannot.", kind),
 					 errhint("Run the statement outside the migration, e.g. with psql after it has been applied, and record it in a migration of its own that checks its effect.")));
+		if (IsA(raw->stmt, CopyStmt) &&
+			((CopyStmt *) raw->stmt)->filename == NULL &&
+			!((CopyStmt *) raw->stmt)->is_program)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("COPY %s cannot run inside a migration",
+							((CopyStmt *) raw->stmt)->is_from ? "FROM STDIN" : "TO STDOUT"),
+					 errdetail("A migration runs inside the server, where no client is connected to send or receive the data."),
+					 errhint("Write the rows as INSERT ... VALUES in the migration, or load them with psql's \\copy after it has been applied.")));
 		if (names_history(raw->stmt))
 			ereport(ERROR,
 					(errcode(ERRCODE_PLYSTRA_MIGRATION_HISTORY),

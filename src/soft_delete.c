@@ -24,7 +24,8 @@
  * plystra.live_parent_check(column, parent, ...) is a BEFORE INSERT OR
  * UPDATE row trigger on tables that reference soft-deletable entities: a
  * new or changed reference to a soft-deleted parent is refused (the foreign
- * key alone would accept it).  It locks the parent row FOR SHARE, which
+ * key alone would accept it), with the foreign key's own error, so that a
+ * deleted row cannot be told from a missing one.  It locks the parent row FOR SHARE, which
  * conflicts with the soft delete's UPDATE, so that a concurrent delete and
  * insert cannot leave a live reference to a deleted parent.  The owner of
  * the storage (and so a superuser) is exempt: restoring a dump brings back
@@ -58,6 +59,10 @@
 #include "utils/timestamp.h"
 #include "access/xact.h"
 #include "utils/varlena.h"
+#include "catalog/pg_constraint.h"
+#include "utils/acl.h"
+#include "utils/rls.h"
+#include "utils/syscache.h"
 
 #include "plystra.h"
 
@@ -83,7 +88,10 @@ typedef struct PlanEntry
 	bool		valid;
 	int			nplans;
 	SPIPlanPtr	plans[MAX_PARENTS];
-	int			attnums[MAX_PARENTS];	/* referencing columns, for checks */
+	/* live_parent_check: the foreign key of each reference, the parent */
+	char	   *connames[MAX_PARENTS];
+	bool		deferrable[MAX_PARENTS];
+	char	   *parentnames[MAX_PARENTS];
 } PlanEntry;
 
 static HTAB *plan_cache = NULL;
@@ -128,6 +136,8 @@ plan_entry(Oid relid, Oid trigoid)
 		entry->valid = false;
 		entry->nplans = 0;
 		memset(entry->plans, 0, sizeof(entry->plans));
+		memset(entry->connames, 0, sizeof(entry->connames));
+		memset(entry->parentnames, 0, sizeof(entry->parentnames));
 	}
 	else if (!entry->valid)
 	{
@@ -138,6 +148,12 @@ plan_entry(Oid relid, Oid trigoid)
 			if (entry->plans[i] != NULL)
 				SPI_freeplan(entry->plans[i]);
 			entry->plans[i] = NULL;
+			if (entry->connames[i] != NULL)
+				pfree(entry->connames[i]);
+			entry->connames[i] = NULL;
+			if (entry->parentnames[i] != NULL)
+				pfree(entry->parentnames[i]);
+			entry->parentnames[i] = NULL;
 		}
 		entry->nplans = 0;
 	}
@@ -208,6 +224,20 @@ plystra_soft_delete_trigger(PG_FUNCTION_ARGS)
 						"soft_delete_trigger")));
 
 	view = trigdata->tg_relation;
+
+	/*
+	 * The trigger is ENABLE ALWAYS: in replica mode the view would otherwise
+	 * report the row deleted and change nothing.  The soft delete itself is
+	 * refused there, since the audit trigger on the storage does not fire.
+	 */
+	if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("DELETE through \"%s\" is not allowed with session_replication_role = replica",
+						RelationGetRelationName(view)),
+				 errdetail("A soft delete is audited, and the audit trigger does not fire in replica mode."),
+				 errhint("SET session_replication_role = origin to delete rows.")));
+
 	idnum = SPI_fnumber(RelationGetDescr(view), "id");
 	if (idnum <= 0)
 		ereport(ERROR,
@@ -298,9 +328,81 @@ plystra_deleted_at_audit(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The foreign key of rel by which column attnum references parentid: its
+ * name (in TopMemoryContext) and whether it is deferrable.
+ */
+static char *
+reference_key(Relation rel, int attnum, Oid parentid, bool *deferrable)
+{
+	ListCell   *lc;
+
+	*deferrable = false;
+	foreach(lc, RelationGetFKeyList(rel))
+	{
+		ForeignKeyCacheInfo *fk = lfirst_node(ForeignKeyCacheInfo, lc);
+		HeapTuple	tuple;
+		char	   *name;
+
+		if (fk->nkeys != 1 || fk->conkey[0] != attnum || fk->confrelid != parentid)
+			continue;
+		tuple = SearchSysCache1(CONSTROID, ObjectIdGetDatum(fk->conoid));
+		if (!HeapTupleIsValid(tuple))
+			elog(ERROR, "cache lookup failed for constraint %u", fk->conoid);
+		*deferrable = ((Form_pg_constraint) GETSTRUCT(tuple))->condeferrable;
+		name = MemoryContextStrdup(TopMemoryContext,
+								   NameStr(((Form_pg_constraint) GETSTRUCT(tuple))->conname));
+		ReleaseSysCache(tuple);
+		return name;
+	}
+	return NULL;
+}
+
+/*
+ * A reference to a parent that is not there for the caller: missing, or
+ * soft-deleted.  Both are reported exactly as PostgreSQL's foreign key
+ * check reports a missing row (message, SQLSTATE 23503, and the key's value
+ * only to a role that may read the referencing column), so that a role
+ * cannot tell a deleted row it cannot see from one that never existed.
+ */
+static void
+report_missing_parent(Relation rel, int attnum, const char *conname,
+					  const char *parent, Datum value)
+{
+	Oid			relid = RelationGetRelid(rel);
+	bool		has_perm = true;
+	const char *colname = NameStr(TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attname);
+
+	if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+		has_perm = false;
+	else if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK &&
+			 pg_attribute_aclcheck(relid, attnum, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		has_perm = false;
+
+	if (conname == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("insert or update on table \"%s\" refers to a row of \"%s\" that is not present",
+						RelationGetRelationName(rel), parent)));
+	ereport(ERROR,
+			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+			 errmsg("insert or update on table \"%s\" violates foreign key constraint \"%s\"",
+					RelationGetRelationName(rel), conname),
+			 has_perm ?
+			 errdetail("Key (%s)=(%s) is not present in table \"%s\".",
+					   colname, DatumGetCString(DirectFunctionCall1(int8out, value)),
+					   parent) :
+			 errdetail("Key is not present in table \"%s\".", parent),
+			 errtableconstraint(rel, conname)));
+}
+
+/*
  * plystra.live_parent_check() returns trigger
  *	BEFORE INSERT OR UPDATE ON plystra_data.<table> FOR EACH ROW
  *	EXECUTE FUNCTION plystra.live_parent_check('column', 'plystra_data.parent', ...)
+ *
+ * A new or changed reference must name a live parent.  A soft-deleted one
+ * is refused as a missing one is; the check of a deferrable key leaves a
+ * missing parent to the key itself, at commit.
  */
 Datum
 plystra_live_parent_check(PG_FUNCTION_ARGS)
@@ -331,7 +433,7 @@ plystra_live_parent_check(PG_FUNCTION_ARGS)
 	newtuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
 		trigdata->tg_newtuple : trigdata->tg_trigtuple;
 
-	if (superuser() || GetUserId() == rel->rd_rel->relowner)
+	if (plystra_writer_owns(rel))
 		return PointerGetDatum(newtuple);
 
 	entry = plan_entry(RelationGetRelid(rel), trigger->tgoid);
@@ -375,6 +477,8 @@ plystra_live_parent_check(PG_FUNCTION_ARGS)
 		{
 			/* plan_entry() freed the invalid plans and set nplans to 0 */
 			memset(entry->plans, 0, sizeof(entry->plans));
+			memset(entry->connames, 0, sizeof(entry->connames));
+			memset(entry->parentnames, 0, sizeof(entry->parentnames));
 			entry->nplans = trigger->tgnargs / 2;
 			entry->valid = true;
 		}
@@ -382,6 +486,10 @@ plystra_live_parent_check(PG_FUNCTION_ARGS)
 		{
 			Oid			parentid = storage_table(parent, trigger->tgname);
 
+			entry->connames[i] = reference_key(rel, attnum, parentid,
+											   &entry->deferrable[i]);
+			entry->parentnames[i] = MemoryContextStrdup(TopMemoryContext,
+														get_rel_name(parentid));
 			entry->plans[i] = prepare_kept_plan(psprintf("SELECT deleted_at IS NULL FROM %s"
 														 " WHERE id OPERATOR(pg_catalog.=) $1"
 														 " FOR SHARE",
@@ -395,16 +503,13 @@ plystra_live_parent_check(PG_FUNCTION_ARGS)
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "could not check %s: %s", parent, SPI_result_code_string(ret));
 
-		/* a missing parent is the foreign key's to report */
-		if (SPI_processed == 1 &&
+		/* a missing parent of a deferrable key is the key's, at commit */
+		if (SPI_processed == 0 && entry->deferrable[i])
+			continue;
+		if (SPI_processed == 0 ||
 			!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
-			ereport(ERROR,
-					(errcode(ERRCODE_PLYSTRA_DELETED_PARENT),
-					 errmsg("%s %s of \"%s\" refers to a deleted row of \"%s\"",
-							column, DatumGetCString(DirectFunctionCall1(int8out, value)),
-							RelationGetRelationName(rel), parent),
-					 errdetail("Deleted entities cannot gain new relationships or children."),
-					 errhint("Restore the row with plystra.restore() first, or refer to a live one.")));
+			report_missing_parent(rel, attnum, entry->connames[i],
+								  entry->parentnames[i], value);
 	}
 	if (connected)
 		SPI_finish();
@@ -440,7 +545,7 @@ plystra_deleted_at_guard(PG_FUNCTION_ARGS)
 									"BEFORE INSERT OR UPDATE FOR EACH ROW");
 
 	rel = trigdata->tg_relation;
-	if (superuser() || GetUserId() == rel->rd_rel->relowner)
+	if (plystra_writer_owns(rel))
 		return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
 							   trigdata->tg_newtuple : trigdata->tg_trigtuple);
 

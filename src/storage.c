@@ -25,6 +25,7 @@
 #include "catalog/pg_namespace.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
@@ -71,8 +72,19 @@ plystra_acting_user(void)
 	return OidIsValid(acting_user) ? acting_user : GetUserId();
 }
 
-void
-plystra_become_storage_owner(StorageOwnerContext *ctx)
+/*
+ * Is the role writing to rel its owner (or a superuser)?  That role keeps
+ * what it writes as it is: it restores dumps and applies logical
+ * replication.  Applications never own the storage.
+ */
+bool
+plystra_writer_owns(Relation rel)
+{
+	return superuser() || GetUserId() == rel->rd_rel->relowner;
+}
+
+static void
+become_owner(StorageOwnerContext *ctx, int flags)
 {
 	Oid			owner = storage_owner();
 
@@ -81,8 +93,29 @@ plystra_become_storage_owner(StorageOwnerContext *ctx)
 		acting_user = GetUserId();
 	GetUserIdAndSecContext(&ctx->save_userid, &ctx->save_sec_context);
 	SetUserIdAndSecContext(owner, ctx->save_sec_context |
-						   SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
+						   SECURITY_LOCAL_USERID_CHANGE | flags);
+}
+
+/*
+ * Act as the storage owner in a security-restricted operation, as
+ * PostgreSQL's maintenance commands act as a table's owner.
+ */
+void
+plystra_become_storage_owner(StorageOwnerContext *ctx)
+{
+	become_owner(ctx, SECURITY_RESTRICTED_OPERATION);
+}
+
+/*
+ * Act as the storage owner without the restriction: for statements that
+ * queue deferred triggers (deleting rows of a table referenced by a
+ * deferrable foreign key), which a security-restricted operation may not.
+ * Only the extension's own statements on plystra_data run like this.
+ */
+void
+plystra_become_storage_owner_unrestricted(StorageOwnerContext *ctx)
+{
+	become_owner(ctx, 0);
 }
 
 void

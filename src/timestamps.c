@@ -4,11 +4,13 @@
  *	  The triggers that maintain the created_at and updated_at columns of
  *	  plystra's tables.
  *
- * plystra.updated_at_trigger() runs BEFORE UPDATE FOR EACH ROW and sets the
- * column named by its argument (updated_at when none is given) to the start
- * time of the transaction, the same clock as the column's DEFAULT now(), so
- * a row inserted and updated in one transaction has equal timestamps and a
- * client cannot set the column to anything else.
+ * plystra.updated_at_trigger() runs BEFORE INSERT OR UPDATE FOR EACH ROW
+ * (BEFORE UPDATE in the scripts of 1.0 and 1.1) and sets the column named by
+ * its argument (updated_at when none is given) to the start time of the
+ * transaction, the same clock as the column's DEFAULT now(), so a row
+ * inserted and updated in one transaction has equal timestamps and a client
+ * cannot set the column to anything else.  On INSERT the storage owner (and
+ * so a superuser), who restores dumps, keeps the time it sends.
  *
  * Copyright (c) 2026, Plystra developers
  *
@@ -39,8 +41,8 @@ PG_FUNCTION_INFO_V1(plystra_created_at_trigger);
  * named by its argument, or default_column; it must be timestamptz.
  */
 static int
-stamp_column(FunctionCallInfo fcinfo, const char *fname, bool by_insert,
-			 const char *default_column)
+stamp_column(FunctionCallInfo fcinfo, const char *fname, int ops,
+			 const char *expected, const char *default_column)
 {
 	TriggerData *trigdata;
 	Relation	rel;
@@ -49,9 +51,7 @@ stamp_column(FunctionCallInfo fcinfo, const char *fname, bool by_insert,
 	int			attnum;
 
 	trigdata = plystra_trigger_call(fcinfo, fname, TRIGGER_EVENT_BEFORE,
-									by_insert ? PLYSTRA_ON_INSERT : PLYSTRA_ON_UPDATE,
-									by_insert ? "BEFORE INSERT FOR EACH ROW" :
-									"BEFORE UPDATE FOR EACH ROW");
+									ops, expected);
 	if (trigdata->tg_trigger->tgnargs > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
@@ -90,9 +90,27 @@ Datum
 plystra_updated_at_trigger(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	int			attnum = stamp_column(fcinfo, "updated_at_trigger", false, "updated_at");
+	int			attnum = stamp_column(fcinfo, "updated_at_trigger",
+									  PLYSTRA_ON_INSERT | PLYSTRA_ON_UPDATE,
+									  "BEFORE INSERT OR UPDATE FOR EACH ROW",
+									  "updated_at");
+	Relation	rel = trigdata->tg_relation;
 
-	return stamped(trigdata->tg_newtuple, RelationGetDescr(trigdata->tg_relation),
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+	{
+		bool		given_null;
+
+		if (plystra_writer_owns(rel))
+		{
+			(void) heap_getattr(trigdata->tg_trigtuple, attnum,
+								RelationGetDescr(rel), &given_null);
+			if (!given_null)
+				return PointerGetDatum(trigdata->tg_trigtuple);
+		}
+		return stamped(trigdata->tg_trigtuple, RelationGetDescr(rel),
+					   attnum, GetCurrentTransactionStartTimestamp());
+	}
+	return stamped(trigdata->tg_newtuple, RelationGetDescr(rel),
 				   attnum, GetCurrentTransactionStartTimestamp());
 }
 
@@ -104,23 +122,26 @@ plystra_updated_at_trigger(PG_FUNCTION_ARGS)
  *
  * One writer keeps the time it sends: the owner of the table (and so a
  * superuser), which is who restores a dump, so that restored rows keep the
- * time they were first written.  A row such a role sends without a time
- * gets the column default, now().
+ * time they were first written.  A time equal to the start of the
+ * transaction is the column default, now(), and is replaced like any other.
  */
 Datum
 plystra_created_at_trigger(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	int			attnum = stamp_column(fcinfo, "created_at_trigger", true, "created_at");
+	int			attnum = stamp_column(fcinfo, "created_at_trigger", PLYSTRA_ON_INSERT,
+									  "BEFORE INSERT FOR EACH ROW", "created_at");
 	Relation	rel = trigdata->tg_relation;
 
-	if (superuser() || GetUserId() == rel->rd_rel->relowner)
+	if (plystra_writer_owns(rel))
 	{
 		bool		given_null;
+		Datum		given;
 
-		(void) heap_getattr(trigdata->tg_trigtuple, attnum,
-							RelationGetDescr(rel), &given_null);
-		if (!given_null)
+		given = heap_getattr(trigdata->tg_trigtuple, attnum,
+							 RelationGetDescr(rel), &given_null);
+		if (!given_null &&
+			DatumGetTimestampTz(given) != GetCurrentTransactionStartTimestamp())
 			return PointerGetDatum(trigdata->tg_trigtuple);
 	}
 	return stamped(trigdata->tg_trigtuple, RelationGetDescr(rel), attnum,

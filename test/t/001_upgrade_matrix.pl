@@ -3,8 +3,9 @@
 # The upgrade matrix.  For every supported path to the current version the
 # resulting database must be identical, catalog and extension history, to a
 # fresh CREATE EXTENSION plystra, and a database full of data must keep all
-# of it.  Paths: fresh 1.1; 1.0 -> 1.1 empty; 1.0 -> 1.1 with rows in every
-# table.  A new version adds its paths here.
+# of it.  Paths to 1.2: fresh 1.2; 1.0 -> 1.2 in one ALTER EXTENSION; 1.0 ->
+# 1.1 -> 1.2 in two; 1.1 -> 1.2; and with rows in every table, 1.0 -> 1.1 ->
+# 1.2 and 1.1 -> 1.2.  A new version adds its paths here.
 use strict;
 use warnings;
 
@@ -17,6 +18,7 @@ use Test::More;
 my $testdir = abs_path(dirname(__FILE__));
 my $snapshot_sql = slurp_file("$testdir/../catalog_snapshot.sql");
 my $data_1_0 = slurp_file("$testdir/../fixtures/data_1_0.sql");
+my $data_1_1 = slurp_file("$testdir/../fixtures/data_1_1.sql");
 
 my $node = PostgreSQL::Test::Cluster->new('matrix');
 $node->init;
@@ -28,8 +30,10 @@ sub snapshot
 	return $node->safe_psql($db, $snapshot_sql);
 }
 
-# Every table of plystra_data: row count and a digest of its rows, with
-# users.allowed_groups left out (1.1 moves it to user_allowed_groups).
+# Every table of plystra_data that holds users' rows: row count and a digest
+# of its rows (built-in rows, which each version's script writes, left out;
+# users.allowed_groups too, since 1.1 moves it to user_allowed_groups), and
+# every sequence position.
 sub fingerprints
 {
 	my ($db) = @_;
@@ -37,7 +41,8 @@ sub fingerprints
 		SELECT c.relname FROM pg_class c
 		  JOIN pg_namespace n ON n.oid = c.relnamespace
 		 WHERE n.nspname = 'plystra_data' AND c.relkind = 'r'
-		   AND c.relname NOT IN ('schema_migrations', 'user_allowed_groups', 'manifest')
+		   AND c.relname NOT IN ('schema_migrations', 'user_allowed_groups', 'manifest',
+								 'reference_policies')
 		 ORDER BY 1});
 	my %fp;
 	foreach my $t (@tables)
@@ -45,7 +50,8 @@ sub fingerprints
 		$fp{$t} = $node->safe_psql($db, qq{
 			SELECT count(*) || ' ' || coalesce(md5(string_agg(r::text, ',' ORDER BY r::text)), '')
 			  FROM (SELECT to_jsonb(t) - 'allowed_groups' AS r
-					  FROM plystra_data.$t t) s});
+					  FROM plystra_data.$t t) s
+			 WHERE NOT coalesce((r ->> 'builtin')::boolean, false)});
 	}
 	$fp{'sequences'} = $node->safe_psql($db, q{
 		SELECT string_agg(schemaname || '.' || sequencename || '=' || coalesce(last_value, 0), ' '
@@ -54,48 +60,87 @@ sub fingerprints
 	return \%fp;
 }
 
-foreach my $db (qw(fresh updated filled control))
+sub version_of
+{
+	my ($db) = @_;
+	return $node->safe_psql($db,
+		"SELECT extversion FROM pg_extension WHERE extname = 'plystra'");
+}
+
+my @paths = qw(fresh from10 from10via11 from11 filled10 filled11);
+foreach my $db (@paths, 'control')
 {
 	$node->safe_psql('postgres', "CREATE DATABASE $db");
 }
 
-# fresh 1.1
+# fresh 1.2
 $node->safe_psql('fresh', 'CREATE EXTENSION plystra');
-is($node->safe_psql('fresh',
-	"SELECT extversion FROM pg_extension WHERE extname = 'plystra'"),
-	'1.1', 'CREATE EXTENSION plystra installs 1.1');
+is(version_of('fresh'), '1.2', 'CREATE EXTENSION plystra installs 1.2');
 my $fresh = snapshot('fresh');
 like($fresh, qr/^history \| plystra\/015_user_allowed_groups \| sha256:[0-9a-f]{64} 1\.1 /m,
 	'the snapshot covers the migration history');
 like($fresh, qr/^view \| plystra\.users \| /m, 'the snapshot covers the views');
+like($fresh, qr/^trigger \| plystra\.users\.plystra_soft_delete \| A /m,
+	'the snapshot covers the enabled state of triggers');
 
-# 1.0 -> 1.1, empty
-$node->safe_psql('updated', "CREATE EXTENSION plystra VERSION '1.0'");
-is($node->safe_psql('updated',
+# 1.0 -> 1.2 in one command
+$node->safe_psql('from10', "CREATE EXTENSION plystra VERSION '1.0'");
+is($node->safe_psql('from10',
 	"SELECT count(*) FROM plystra.schema_migrations WHERE component = 'plystra'"),
 	'14', '1.0 records migrations 001 to 014');
-$node->safe_psql('updated', 'ALTER EXTENSION plystra UPDATE');
-is(snapshot('updated'), $fresh, '1.0 -> 1.1 is identical to a fresh 1.1');
+$node->safe_psql('from10', 'ALTER EXTENSION plystra UPDATE');
+is(version_of('from10'), '1.2', '1.0 updates to 1.2');
+is(snapshot('from10'), $fresh, '1.0 -> 1.2 is identical to a fresh 1.2');
 
-# 1.0 -> 1.1 with rows in every table
-$node->safe_psql('filled', "CREATE EXTENSION plystra VERSION '1.0'");
-$node->safe_psql('filled', $data_1_0);
-my $before = fingerprints('filled');
+# 1.0 -> 1.1 -> 1.2 in two commands
+$node->safe_psql('from10via11', "CREATE EXTENSION plystra VERSION '1.0'");
+$node->safe_psql('from10via11', "ALTER EXTENSION plystra UPDATE TO '1.1'");
+$node->safe_psql('from10via11', 'ALTER EXTENSION plystra UPDATE');
+is(snapshot('from10via11'), $fresh, '1.0 -> 1.1 -> 1.2 is identical to a fresh 1.2');
+
+# 1.1 -> 1.2
+$node->safe_psql('from11', "CREATE EXTENSION plystra VERSION '1.1'");
+$node->safe_psql('from11', 'ALTER EXTENSION plystra UPDATE');
+is(snapshot('from11'), $fresh, '1.1 -> 1.2 is identical to a fresh 1.2');
+
+# 1.0 -> 1.1 -> 1.2 with rows in every table
+$node->safe_psql('filled10', "CREATE EXTENSION plystra VERSION '1.0'");
+$node->safe_psql('filled10', $data_1_0);
+my $before = fingerprints('filled10');
 is(join(' ', sort grep { $_ ne 'sequences' && $before->{$_} =~ /^0 / } keys %$before),
-	'', 'the fixture writes rows into every table');
-my $arrays = $node->safe_psql('filled', q{
+	'', 'the 1.0 fixture writes rows into every table');
+my $arrays = $node->safe_psql('filled10', q{
 	SELECT string_agg(DISTINCT u.id || ':' || g, ' ' ORDER BY u.id || ':' || g)
 	  FROM plystra_data.users u, unnest(u.allowed_groups) g WHERE g IS NOT NULL});
-$node->safe_psql('filled', 'ALTER EXTENSION plystra UPDATE');
-is(snapshot('filled'), $fresh, '1.0 -> 1.1 with data is identical to a fresh 1.1');
-is_deeply(fingerprints('filled'), $before, 'every row and sequence survives the update');
-is($node->safe_psql('filled', q{
+$node->safe_psql('filled10', "ALTER EXTENSION plystra UPDATE TO '1.1'");
+is_deeply(fingerprints('filled10'), $before, 'every row and sequence survives 1.0 -> 1.1');
+$node->safe_psql('filled10', 'ALTER EXTENSION plystra UPDATE');
+is(snapshot('filled10'), $fresh, '1.0 -> 1.1 -> 1.2 with data is identical to a fresh 1.2');
+is_deeply(fingerprints('filled10'), $before, 'every row and sequence survives 1.1 -> 1.2');
+is($node->safe_psql('filled10', q{
 	SELECT string_agg(user_id || ':' || group_id, ' ' ORDER BY user_id || ':' || group_id)
 	  FROM plystra_data.user_allowed_groups}),
 	$arrays, 'allowed_groups became user_allowed_groups rows');
 
+# 1.1 -> 1.2 with rows in every table
+$node->safe_psql('filled11', "CREATE EXTENSION plystra VERSION '1.1'");
+$node->safe_psql('filled11', $data_1_1);
+my $before11 = fingerprints('filled11');
+is(join(' ', sort grep { $_ ne 'sequences' && $before11->{$_} =~ /^0 / } keys %$before11),
+	'', 'the 1.1 fixture writes rows into every table');
+my $links = $node->safe_psql('filled11', q{
+	SELECT string_agg(user_id || ':' || group_id, ' ' ORDER BY user_id || ':' || group_id)
+	  FROM plystra_data.user_allowed_groups});
+$node->safe_psql('filled11', 'ALTER EXTENSION plystra UPDATE');
+is(snapshot('filled11'), $fresh, '1.1 -> 1.2 with data is identical to a fresh 1.2');
+is_deeply(fingerprints('filled11'), $before11, 'every row and sequence survives 1.1 -> 1.2');
+is($node->safe_psql('filled11', q{
+	SELECT string_agg(user_id || ':' || group_id, ' ' ORDER BY user_id || ':' || group_id)
+	  FROM plystra_data.user_allowed_groups}),
+	$links, 'user_allowed_groups survives 1.1 -> 1.2');
+
 # on every path: no drift, an intact history, a clean doctor
-foreach my $db (qw(fresh updated filled))
+foreach my $db (@paths)
 {
 	is($node->safe_psql($db, 'SELECT count(*) FROM plystra.drift_check()'), '0',
 		"$db: drift_check is clean");
@@ -109,10 +154,11 @@ foreach my $db (qw(fresh updated filled))
 my $manifest = q{SELECT md5(string_agg(version || object_type || object || detail, ','
 							  ORDER BY version, object_type, object))
 				   FROM plystra_data.manifest};
-is($node->safe_psql('updated', $manifest), $node->safe_psql('fresh', $manifest),
-	'1.0 -> 1.1 records the manifest a fresh 1.1 records');
-is($node->safe_psql('filled', $manifest), $node->safe_psql('fresh', $manifest),
-	'and so does 1.0 -> 1.1 with data');
+foreach my $db (grep { $_ ne 'fresh' } @paths)
+{
+	is($node->safe_psql($db, $manifest), $node->safe_psql('fresh', $manifest),
+		"$db records the manifest a fresh 1.2 records");
+}
 
 # the comparison can fail: one changed default is seen
 $node->safe_psql('control', 'CREATE EXTENSION plystra');

@@ -1,0 +1,574 @@
+/*
+ * What 1.2 adds: every promise holds against a determined attacker.
+ */
+
+CREATE FUNCTION plystra._revoke_default_privileges()
+RETURNS bigint
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_revoke_default_privileges';
+REVOKE ALL ON FUNCTION plystra._revoke_default_privileges() FROM PUBLIC;
+COMMENT ON FUNCTION plystra._revoke_default_privileges() IS
+'Internal: revokes from the objects a script created what default privileges gave other roles; callable only from plystra''s scripts';
+
+CREATE FUNCTION plystra._revoke_lock_privileges()
+RETURNS bigint
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_revoke_lock_privileges';
+REVOKE ALL ON FUNCTION plystra._revoke_lock_privileges() FROM PUBLIC;
+COMMENT ON FUNCTION plystra._revoke_lock_privileges() IS
+'Internal: revokes UPDATE, DELETE and TRUNCATE on append-only tables and their views, which allow nothing but LOCK TABLE; callable only from plystra''s scripts';
+
+CREATE FUNCTION plystra._enable_always_trigger(rel regclass, trigger name)
+RETURNS void
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_enable_always_trigger';
+REVOKE ALL ON FUNCTION plystra._enable_always_trigger(regclass, name) FROM PUBLIC;
+COMMENT ON FUNCTION plystra._enable_always_trigger(regclass, name) IS
+'Internal: makes a trigger of an interface view fire also with session_replication_role = replica; callable only from plystra''s scripts';
+
+/*
+ * Rows that state what a version defines are written by its scripts only:
+ * the manifest drift_check() compares with, and the policies of references.
+ */
+CREATE FUNCTION plystra.script_only_guard()
+RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'plystra_script_only_guard';
+REVOKE ALL ON FUNCTION plystra.script_only_guard() FROM PUBLIC;
+COMMENT ON FUNCTION plystra.script_only_guard() IS
+'BEFORE INSERT row trigger: rows of the table are written by plystra''s scripts only';
+
+CREATE TRIGGER plystra_script_only
+	BEFORE INSERT ON plystra_data.manifest
+	FOR EACH ROW EXECUTE FUNCTION plystra.script_only_guard();
+ALTER TABLE plystra_data.manifest ENABLE ALWAYS TRIGGER plystra_script_only;
+
+/*
+ * What purge_deleted() does with the rows that reference a purged entity,
+ * per referencing column: 'delete' relationship rows that belong to it,
+ * 'clear' a reference that only says who did something, 'restrict' (and
+ * every column not listed) refuse the purge.  The migration that adds a
+ * table adds its rows.
+ */
+CREATE TABLE plystra_data.reference_policies (
+	table_name	name NOT NULL,
+	column_name	name NOT NULL,
+	policy		text NOT NULL,
+	CONSTRAINT reference_policies_pkey PRIMARY KEY (table_name, column_name),
+	CONSTRAINT reference_policies_policy_check
+		CHECK (policy OPERATOR(pg_catalog.=) ANY (ARRAY['delete', 'clear', 'restrict']))
+);
+COMMENT ON TABLE plystra_data.reference_policies IS
+'What purge_deleted() does with rows of plystra_data that reference a purged entity: delete them, clear the reference, or refuse; written by the extension''s scripts';
+CREATE TRIGGER plystra_append_only
+	BEFORE UPDATE OR DELETE ON plystra_data.reference_policies
+	FOR EACH ROW EXECUTE FUNCTION plystra.append_only_guard(
+		'The policies of references are what the extension version defines.');
+CREATE TRIGGER plystra_append_only_truncate
+	BEFORE TRUNCATE ON plystra_data.reference_policies
+	FOR EACH STATEMENT EXECUTE FUNCTION plystra.append_only_guard(
+		'The policies of references are what the extension version defines.');
+CREATE TRIGGER plystra_script_only
+	BEFORE INSERT ON plystra_data.reference_policies
+	FOR EACH ROW EXECUTE FUNCTION plystra.script_only_guard();
+ALTER TABLE plystra_data.reference_policies
+	ENABLE ALWAYS TRIGGER plystra_append_only,
+	ENABLE ALWAYS TRIGGER plystra_append_only_truncate,
+	ENABLE ALWAYS TRIGGER plystra_script_only;
+INSERT INTO plystra_data.append_only_relations (relation, builtin)
+	VALUES ('plystra_data.reference_policies', true);
+
+INSERT INTO plystra_data.reference_policies (table_name, column_name, policy) VALUES
+	-- relationship rows go with the entity they belong to
+	('user_members', 'user_id', 'delete'),
+	('user_members', 'member_id', 'delete'),
+	('member_roles', 'member_id', 'delete'),
+	('member_roles', 'role_id', 'delete'),
+	('member_roles', 'scope_anchor_group_id', 'delete'),
+	('role_permissions', 'role_id', 'delete'),
+	('user_allowed_groups', 'user_id', 'delete'),
+	('user_allowed_groups', 'group_id', 'delete'),
+	('resource_mappings', 'resource_id', 'delete'),
+	('sessions', 'user_id', 'delete'),
+	-- who did something: forgotten with the user
+	('role_permissions', 'granted_by', 'clear'),
+	('member_roles', 'granted_by', 'clear'),
+	('admin_grants', 'granted_by', 'clear'),
+	('plugin_settings_values', 'updated_by', 'clear'),
+	('template_installations', 'installed_by', 'clear'),
+	-- scopes and children: the purge waits until they are gone
+	('groups', 'space_id', 'restrict'),
+	('groups', 'parent_id', 'restrict'),
+	('members', 'space_id', 'restrict'),
+	('roles', 'space_id', 'restrict'),
+	('resources', 'space_id', 'restrict'),
+	('resources', 'parent_id', 'restrict'),
+	('plugin_settings_values', 'space_id', 'restrict'),
+	('template_installations', 'space_id', 'restrict'),
+	('admin_grants', 'space_id', 'restrict'),
+	('admin_grants', 'user_id', 'restrict');
+
+/*
+ * Audit rows: the server sets when, by whom and with which id, and only the
+ * extension writes the event types that record what it did.
+ */
+CREATE FUNCTION plystra.audit_row_guard()
+RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'plystra_audit_row_guard';
+REVOKE ALL ON FUNCTION plystra.audit_row_guard() FROM PUBLIC;
+COMMENT ON FUNCTION plystra.audit_row_guard() IS
+'BEFORE INSERT row trigger of audit_logs: server-set created_at (clock time), actor_role and id; event types under migration., audit., entity. and user.password. written by the extension only';
+
+DROP TRIGGER plystra_created_at ON plystra_data.audit_logs;
+CREATE TRIGGER plystra_audit_rows
+	BEFORE INSERT ON plystra_data.audit_logs
+	FOR EACH ROW EXECUTE FUNCTION plystra.audit_row_guard();
+ALTER TABLE plystra_data.audit_logs ENABLE ALWAYS TRIGGER plystra_audit_rows;
+
+/*
+ * Ids are the server's: a new row's id is the one its identity sequence
+ * has just assigned, for every role but the storage owner (restores).
+ */
+CREATE FUNCTION plystra.server_id_guard()
+RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'plystra_server_id_guard';
+REVOKE ALL ON FUNCTION plystra.server_id_guard() FROM PUBLIC;
+COMMENT ON FUNCTION plystra.server_id_guard() IS
+'BEFORE INSERT row trigger: a new row''s id must be the one its identity sequence has just assigned, but for the storage owner';
+
+CREATE TRIGGER plystra_server_ids BEFORE INSERT ON plystra_data.admin_grants
+	FOR EACH ROW EXECUTE FUNCTION plystra.server_id_guard();
+CREATE TRIGGER plystra_server_ids BEFORE INSERT ON plystra_data.audit_event_types
+	FOR EACH ROW EXECUTE FUNCTION plystra.server_id_guard();
+CREATE TRIGGER plystra_server_ids BEFORE INSERT ON plystra_data.background_jobs
+	FOR EACH ROW EXECUTE FUNCTION plystra.server_id_guard();
+CREATE TRIGGER plystra_server_ids BEFORE INSERT ON plystra_data.groups
+	FOR EACH ROW EXECUTE FUNCTION plystra.server_id_guard();
+CREATE TRIGGER plystra_server_ids BEFORE INSERT ON plystra_data.member_roles
+	FOR EACH ROW EXECUTE FUNCTION plystra.server_id_guard();
+CREATE TRIGGER plystra_server_ids BEFORE INSERT ON plystra_data.members
+	FOR EACH ROW EXECUTE FUNCTION plystra.server_id_guard();
+CREATE TRIGGER plystra_server_ids BEFORE INSERT ON plystra_data.permissions
+	FOR EACH ROW EXECUTE FUNCTION plystra.server_id_guard();
+CREATE TRIGGER plystra_server_ids BEFORE INSERT ON plystra_data.plugin_admin_menus
+	FOR EACH ROW EXECUTE FUNCTION plystra.server_id_guard();
+CREATE TRIGGER plystra_server_ids BEFORE INSERT ON plystra_data.plugin_settings_definitions
+	FOR EACH ROW EXECUTE FUNCTION plystra.server_id_guard();
+CREATE TRIGGER plystra_server_ids BEFORE INSERT ON plystra_data.plugin_settings_values
+	FOR EACH ROW EXECUTE FUNCTION plystra.server_id_guard();
+CREATE TRIGGER plystra_server_ids BEFORE INSERT ON plystra_data.plugins
+	FOR EACH ROW EXECUTE FUNCTION plystra.server_id_guard();
+CREATE TRIGGER plystra_server_ids BEFORE INSERT ON plystra_data.resource_actions
+	FOR EACH ROW EXECUTE FUNCTION plystra.server_id_guard();
+CREATE TRIGGER plystra_server_ids BEFORE INSERT ON plystra_data.resource_mappings
+	FOR EACH ROW EXECUTE FUNCTION plystra.server_id_guard();
+CREATE TRIGGER plystra_server_ids BEFORE INSERT ON plystra_data.resource_types
+	FOR EACH ROW EXECUTE FUNCTION plystra.server_id_guard();
+CREATE TRIGGER plystra_server_ids BEFORE INSERT ON plystra_data.resources
+	FOR EACH ROW EXECUTE FUNCTION plystra.server_id_guard();
+CREATE TRIGGER plystra_server_ids BEFORE INSERT ON plystra_data.role_permissions
+	FOR EACH ROW EXECUTE FUNCTION plystra.server_id_guard();
+CREATE TRIGGER plystra_server_ids BEFORE INSERT ON plystra_data.roles
+	FOR EACH ROW EXECUTE FUNCTION plystra.server_id_guard();
+CREATE TRIGGER plystra_server_ids BEFORE INSERT ON plystra_data.sessions
+	FOR EACH ROW EXECUTE FUNCTION plystra.server_id_guard();
+CREATE TRIGGER plystra_server_ids BEFORE INSERT ON plystra_data.spaces
+	FOR EACH ROW EXECUTE FUNCTION plystra.server_id_guard();
+CREATE TRIGGER plystra_server_ids BEFORE INSERT ON plystra_data.template_installations
+	FOR EACH ROW EXECUTE FUNCTION plystra.server_id_guard();
+CREATE TRIGGER plystra_server_ids BEFORE INSERT ON plystra_data.user_members
+	FOR EACH ROW EXECUTE FUNCTION plystra.server_id_guard();
+CREATE TRIGGER plystra_server_ids BEFORE INSERT ON plystra_data.users
+	FOR EACH ROW EXECUTE FUNCTION plystra.server_id_guard();
+
+/*
+ * updated_at is the server's on INSERT too (the storage owner, restoring,
+ * keeps the time it sends).
+ */
+CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.admin_grants
+	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
+CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.background_jobs
+	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
+CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.groups
+	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
+CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.member_roles
+	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
+CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.members
+	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
+CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.permissions
+	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
+CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.plugin_admin_menus
+	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
+CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.plugin_settings_definitions
+	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
+CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.plugin_settings_values
+	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
+CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.plugins
+	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
+CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.resource_actions
+	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
+CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.resource_mappings
+	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
+CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.resource_types
+	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
+CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.resources
+	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
+CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.role_permissions
+	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
+CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.roles
+	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
+CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.spaces
+	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
+CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.template_installations
+	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
+CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.users
+	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
+
+/*
+ * The migration history is written by migrate() and the extension's
+ * scripts alone: its interface view is read-only for every role.  Its
+ * trigger, like the soft delete triggers of the entity views, fires also
+ * in replica mode: a view whose INSTEAD OF trigger does not fire reports
+ * the rows written and changes nothing.
+ */
+CREATE FUNCTION plystra.read_only_view()
+RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'plystra_read_only_view';
+REVOKE ALL ON FUNCTION plystra.read_only_view() FROM PUBLIC;
+COMMENT ON FUNCTION plystra.read_only_view() IS
+'INSTEAD OF INSERT OR UPDATE OR DELETE row trigger: the view is read-only for every role';
+
+CREATE TRIGGER plystra_read_only
+	INSTEAD OF INSERT OR UPDATE OR DELETE ON plystra.schema_migrations
+	FOR EACH ROW EXECUTE FUNCTION plystra.read_only_view();
+SELECT plystra._enable_always_trigger('plystra.schema_migrations', 'plystra_read_only');
+SELECT plystra._enable_always_trigger('plystra.users', 'plystra_soft_delete');
+SELECT plystra._enable_always_trigger('plystra.members', 'plystra_soft_delete');
+SELECT plystra._enable_always_trigger('plystra.spaces', 'plystra_soft_delete');
+SELECT plystra._enable_always_trigger('plystra.groups', 'plystra_soft_delete');
+SELECT plystra._enable_always_trigger('plystra.roles', 'plystra_soft_delete');
+SELECT plystra._enable_always_trigger('plystra.resources', 'plystra_soft_delete');
+
+/*
+ * The migration history: a row of an application's component that no
+ * migration.applied audit row accounts for was not written by migrate()
+ * (a superuser's INSERT, or a row forged through the view before 1.2):
+ * migration_status() calls it 'unaudited', migrate_verify() reports it.
+ * Rows older than the last audit_purge() cutoff cannot be checked.
+ */
+CREATE OR REPLACE FUNCTION plystra.migration_status(component text DEFAULT NULL)
+RETURNS TABLE (component text, name text, state text, checksum text,
+			   expected_checksum text, applied_at timestamptz, applied_by name,
+			   extension_version text)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT coalesce(h.component, 'plystra'), coalesce(h.name, b.name),
+		   CASE
+			   WHEN h.name IS NULL THEN 'pending'
+			   WHEN h.component = 'plystra' AND b.name IS NULL THEN 'unknown'
+			   WHEN h.component = 'plystra' AND h.checksum <> b.checksum
+				   THEN 'checksum_mismatch'
+			   WHEN h.component <> 'plystra'
+					AND h.applied_at >= coalesce((SELECT max((a.details ->> 'older_than')::timestamptz)
+													FROM plystra_data.audit_logs a
+												   WHERE a.event_type = 'audit.purged'),
+												 '-infinity')
+					AND NOT EXISTS (SELECT 1 FROM plystra_data.audit_logs a
+									 WHERE a.target_type = 'migration'
+									   AND a.target_id = h.component || '/' || h.name
+									   AND a.event_type = 'migration.applied'
+									   AND a.details ->> 'checksum' = h.checksum)
+				   THEN 'unaudited'
+			   ELSE 'applied'
+		   END,
+		   h.checksum, b.checksum, h.applied_at, h.applied_by,
+		   coalesce(h.extension_version, b.version)
+	  FROM (SELECT * FROM plystra_data.schema_migrations m
+			 WHERE $1 IS NULL OR m.component = $1) h
+	  FULL JOIN (SELECT * FROM plystra._builtin_migrations()
+				  WHERE $1 IS NULL OR $1 = 'plystra') b
+		ON h.component = 'plystra' AND h.name = b.name
+	 ORDER BY coalesce(h.component, 'plystra') COLLATE "C",
+			  coalesce(h.name, b.name) COLLATE "C"
+$$;
+COMMENT ON FUNCTION plystra.migration_status(text) IS
+'One row per known migration with its state: applied, pending (run ALTER EXTENSION plystra UPDATE), checksum_mismatch, unknown or unaudited';
+
+CREATE OR REPLACE FUNCTION plystra.migrate_verify()
+RETURNS TABLE (component text, name text, problem text, detail text)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT s.component, s.name, s.state,
+		   CASE s.state
+			   WHEN 'pending' THEN
+				   'the plystra library ships this migration (extension version '
+				   || s.extension_version
+				   || ') but the database has not applied it: run ALTER EXTENSION plystra UPDATE'
+			   WHEN 'checksum_mismatch' THEN
+				   'recorded with checksum ' || s.checksum
+				   || ' but the plystra library ships checksum ' || s.expected_checksum
+			   WHEN 'unknown' THEN
+				   'recorded, but the loaded plystra library does not ship it: is the library older than the installed extension?'
+			   WHEN 'unaudited' THEN
+				   'recorded with checksum ' || s.checksum
+				   || ', but no migration.applied audit row shows plystra.migrate() applying it: the row was written by hand, and the migration may never have run'
+		   END
+	  FROM plystra.migration_status() s
+	 WHERE s.state <> 'applied'
+	 ORDER BY s.component COLLATE "C", s.name COLLATE "C"
+$$;
+
+CREATE OR REPLACE FUNCTION plystra.doctor()
+RETURNS TABLE ("check" text, status text, detail text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	ext_version text := (SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'plystra');
+	lib_version text := plystra._library_version();
+	server_num int := current_setting('server_version_num')::int;
+	n bigint;
+	first_items text;
+	oldest timestamptz;
+	retention interval;
+BEGIN
+	"check" := 'server version';
+	IF server_num / 10000 = 15 THEN
+		status := 'ok';
+		detail := 'PostgreSQL ' || current_setting('server_version') || ', the version plystra is tested on';
+	ELSIF server_num >= 130000 THEN
+		status := 'warn';
+		detail := 'PostgreSQL ' || current_setting('server_version')
+				  || ' builds, but plystra is tested on 15 only. Hint: run the test suite on this version before relying on it.';
+	ELSE
+		status := 'fail';
+		detail := 'PostgreSQL ' || current_setting('server_version') || ' is older than 13. Hint: upgrade PostgreSQL.';
+	END IF;
+	RETURN NEXT;
+
+	"check" := 'extension and library';
+	IF ext_version = lib_version THEN
+		status := 'ok';
+		detail := 'extension ' || ext_version || ', library ' || lib_version;
+	ELSE
+		status := 'fail';
+		detail := 'extension ' || ext_version || ', library ' || lib_version || '. Hint: '
+				  || CASE WHEN string_to_array(ext_version, '.')::int[] < string_to_array(lib_version, '.')::int[]
+						  THEN 'run ALTER EXTENSION plystra UPDATE, then restart the application.'
+						  ELSE 'install the plystra library of version ' || ext_version || ' (make install from the matching source).'
+					 END;
+	END IF;
+	RETURN NEXT;
+
+	"check" := 'pending migrations';
+	SELECT count(*), string_agg(s.name, ', ' ORDER BY s.name) INTO n, first_items
+	  FROM plystra.migration_status('plystra') s WHERE s.state = 'pending';
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
+	detail := CASE WHEN n = 0 THEN 'none'
+				   ELSE n || ' shipped by the library but not applied: ' || first_items
+						|| '. Hint: run ALTER EXTENSION plystra UPDATE.' END;
+	RETURN NEXT;
+
+	"check" := 'migrate_verify';
+	SELECT count(*), string_agg(v.component || '/' || v.name || ' ' || v.problem, ', ')
+	  INTO n, first_items FROM plystra.migrate_verify() v;
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
+	detail := CASE WHEN n = 0 THEN 'the migration history is intact'
+				   ELSE n || CASE WHEN n = 1 THEN ' problem: ' ELSE ' problems: ' END || first_items
+						|| '. Hint: SELECT * FROM plystra.migrate_verify() says what each one means.' END;
+	RETURN NEXT;
+
+	"check" := 'drift_check';
+	SELECT count(*), string_agg(d.object_type || ' ' || d.object || ' ' || d.drift, '; ')
+	  INTO n, first_items
+	  FROM (SELECT * FROM plystra.drift_check() LIMIT 3) d;
+	IF n > 0 THEN
+		SELECT count(*) INTO n FROM plystra.drift_check();
+	END IF;
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
+	detail := CASE WHEN n = 0 THEN 'the catalog matches what version ' || ext_version || ' defines'
+				   ELSE n || ' differences, first: ' || first_items
+						|| '. Hint: SELECT * FROM plystra.drift_check() lists them with expected and actual definitions.' END;
+	RETURN NEXT;
+
+	"check" := 'guard triggers';
+	SELECT count(*), string_agg(g.what, ', ') INTO n, first_items
+	  FROM (SELECT r.relation::text || '.' || t.name
+				   || CASE WHEN tg.oid IS NULL THEN ' missing' ELSE ' enabled ' || tg.tgenabled::text END AS what
+			  FROM plystra_data.append_only_relations r
+			  CROSS JOIN (VALUES ('plystra_append_only'), ('plystra_append_only_truncate')) AS t(name)
+			  LEFT JOIN pg_catalog.pg_trigger tg
+				ON tg.tgrelid = r.relation AND tg.tgname = t.name
+			 WHERE tg.oid IS NULL OR tg.tgenabled <> 'A'
+			UNION ALL
+			SELECT 'plystra_data.audit_logs.plystra_audit_rows'
+				   || CASE WHEN tg.oid IS NULL THEN ' missing' ELSE ' enabled ' || tg.tgenabled::text END
+			  FROM (SELECT 1) one
+			  LEFT JOIN pg_catalog.pg_trigger tg
+				ON tg.tgrelid = 'plystra_data.audit_logs'::regclass AND tg.tgname = 'plystra_audit_rows'
+			 WHERE tg.oid IS NULL OR tg.tgenabled <> 'A') g;
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
+	detail := CASE WHEN n = 0
+				   THEN (SELECT count(*) FROM plystra_data.append_only_relations)
+						|| ' append-only tables, every guard trigger present and ENABLE ALWAYS'
+				   ELSE 'not guarding: ' || first_items
+						|| '. Hint: the guard was switched off below SQL''s reach (catalog edit); restore the trigger with ALTER TABLE ... ENABLE ALWAYS TRIGGER and find out who did it.' END;
+	RETURN NEXT;
+
+	"check" := 'append-only inheritance';
+	SELECT count(*), string_agg(i.inhrelid::regclass || ' inherits from ' || i.inhparent::regclass, ', ')
+	  INTO n, first_items
+	  FROM pg_catalog.pg_inherits i
+	 WHERE i.inhparent IN (SELECT r.relation FROM plystra_data.append_only_relations r)
+		OR i.inhrelid IN (SELECT r.relation FROM plystra_data.append_only_relations r);
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
+	detail := CASE WHEN n = 0 THEN 'no append-only table has parents, children or partitions'
+				   ELSE n || ' found: ' || first_items
+						|| '. Hint: rows of a child can be changed or deleted through its parent; move the child''s rows to a table of their own and detach it (ALTER TABLE ... NO INHERIT, as a superuser, after checking what it held).' END;
+	RETURN NEXT;
+
+	"check" := 'append-only foreign keys';
+	SELECT count(*), string_agg(c.conname || ' on ' || c.conrelid::regclass, ', ')
+	  INTO n, first_items
+	  FROM pg_catalog.pg_constraint c
+	 WHERE c.contype = 'f'
+	   AND (c.conrelid IN (SELECT r.relation FROM plystra_data.append_only_relations r)
+			OR c.confrelid IN (SELECT r.relation FROM plystra_data.append_only_relations r))
+	   AND (c.confdeltype NOT IN ('a', 'r') OR c.confupdtype NOT IN ('a', 'r'));
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
+	detail := CASE WHEN n = 0 THEN 'no foreign key cascades into or out of an append-only table'
+				   ELSE n || ' found: ' || first_items
+						|| '. Hint: a cascading key runs code inside the sanctioned purge and changes rows; drop it and add it back with ON DELETE RESTRICT ON UPDATE RESTRICT.' END;
+	RETURN NEXT;
+
+	"check" := 'lock privileges';
+	SELECT count(*), string_agg(DISTINCT x.what, ', ')
+	  INTO n, first_items
+	  FROM (SELECT c.oid::regclass || ' to ' || CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END AS what
+			  FROM pg_catalog.pg_class c, LATERAL pg_catalog.aclexplode(c.relacl) a
+			 WHERE a.grantee <> c.relowner
+			   AND a.privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE', 'MAINTAIN')
+			   AND (c.oid IN (SELECT r.relation FROM plystra_data.append_only_relations r)
+					OR c.oid IN (SELECT w.ev_class
+								   FROM pg_catalog.pg_rewrite w
+								   JOIN pg_catalog.pg_depend d
+									 ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = w.oid
+									AND d.refclassid = 'pg_catalog.pg_class'::regclass
+								  WHERE d.refobjid IN (SELECT r.relation FROM plystra_data.append_only_relations r)
+									AND w.ev_class <> d.refobjid))) x;
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'warn' END;
+	detail := CASE WHEN n = 0 THEN 'no role but the owner may lock an append-only table against writers'
+				   ELSE 'UPDATE, DELETE or TRUNCATE granted on ' || first_items
+						|| '. Hint: on an append-only table they allow nothing but LOCK TABLE, which stops every write; REVOKE UPDATE, DELETE, TRUNCATE ON ... FROM ....' END;
+	RETURN NEXT;
+
+	"check" := 'event triggers';
+	SELECT count(*), string_agg(x.name || coalesce(' enabled ' || e.evtenabled::text, ' missing'), ', ')
+	  INTO n, first_items
+	  FROM (VALUES ('plystra_ddl_guard'), ('plystra_ddl_guard_end'), ('plystra_drop_guard')) AS x(name)
+	  LEFT JOIN pg_catalog.pg_event_trigger e ON e.evtname = x.name
+	 WHERE e.oid IS NULL OR e.evtenabled <> 'A';
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
+	detail := CASE WHEN n = 0 THEN 'plystra_ddl_guard, plystra_ddl_guard_end, plystra_drop_guard present and ENABLE ALWAYS'
+				   ELSE 'not guarding DDL: ' || first_items
+						|| '. Hint: ALTER EVENT TRIGGER <name> ENABLE ALWAYS, and find out who disabled it (event triggers do not fire for ALTER EVENT TRIGGER).' END;
+	RETURN NEXT;
+
+	"check" := 'dump registration';
+	SELECT count(*), string_agg(c.oid::regclass::text, ', ') INTO n, first_items
+	  FROM pg_catalog.pg_class c
+	 WHERE c.relnamespace = 'plystra_data'::regnamespace AND c.relkind IN ('r', 'S')
+	   AND c.oid NOT IN ('plystra_data.manifest'::regclass, 'plystra_data.reference_policies'::regclass)
+	   AND c.oid NOT IN (SELECT unnest(extconfig) FROM pg_catalog.pg_extension WHERE extname = 'plystra');
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
+	detail := CASE WHEN n = 0 THEN 'every table and sequence of plystra_data is dumped by pg_dump'
+				   ELSE n || ' not dumped: ' || first_items
+						|| '. Hint: their rows would be lost by a dump and restore; reinstall the extension scripts of this version.' END;
+	RETURN NEXT;
+
+	"check" := 'session_replication_role';
+	status := CASE WHEN current_setting('session_replication_role') = 'origin' THEN 'ok' ELSE 'warn' END;
+	detail := CASE WHEN status = 'ok' THEN 'origin'
+				   ELSE current_setting('session_replication_role')
+						|| ': the guards still fire, but foreign keys, updated_at and soft delete audit triggers do not. Hint: SET session_replication_role = origin outside replication and restores.' END;
+	RETURN NEXT;
+
+	"check" := 'storage privileges';
+	SELECT count(*), string_agg(DISTINCT r.rolname, ', ') INTO n, first_items
+	  FROM pg_catalog.pg_roles r
+	 WHERE NOT r.rolsuper
+	   AND r.rolname !~ '^pg_'
+	   AND (pg_catalog.has_schema_privilege(r.oid, 'plystra_data'::regnamespace, 'USAGE')
+			OR EXISTS (SELECT 1 FROM pg_catalog.pg_class c, LATERAL pg_catalog.aclexplode(c.relacl) a
+						WHERE c.relnamespace = 'plystra_data'::regnamespace
+						  AND a.grantee IN (r.oid, 0) AND a.grantee <> c.relowner));
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'warn' END;
+	detail := CASE WHEN n = 0 THEN 'no role but superusers has a privilege on plystra_data or its tables'
+				   ELSE 'roles with privileges on plystra_data or its tables: ' || first_items
+						|| '. Hint: applications are granted schema plystra only: REVOKE ALL ON SCHEMA plystra_data FROM <role>; REVOKE ALL ON ALL TABLES IN SCHEMA plystra_data FROM <role>.' END;
+	RETURN NEXT;
+
+	"check" := 'function privileges';
+	SELECT count(*), string_agg(p.oid::regprocedure::text, ', ') INTO n, first_items
+	  FROM pg_catalog.pg_proc p
+	 WHERE p.pronamespace = 'plystra'::regnamespace
+	   AND p.proname NOT IN ('migration_checksum', 'append_only_tables', '_builtin_migrations',
+							 '_library_version')
+	   AND pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE');
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
+	IF n > 0 THEN
+		detail := 'PUBLIC can execute: ' || first_items
+				  || '. Hint: REVOKE EXECUTE ON FUNCTION ... FROM PUBLIC and grant it to the roles that need it.';
+	ELSE
+		SELECT string_agg(x.rolname || ' (' || x.functions || ')', '; ' ORDER BY x.rolname)
+		  INTO first_items
+		  FROM (SELECT r.rolname, string_agg(p.proname, ', ' ORDER BY p.proname) AS functions
+				  FROM pg_catalog.pg_proc p, LATERAL pg_catalog.aclexplode(p.proacl) a
+				  JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
+				 WHERE p.pronamespace = 'plystra'::regnamespace
+				   AND a.grantee <> p.proowner AND NOT r.rolsuper
+				 GROUP BY r.rolname) x;
+		detail := 'PUBLIC can execute no privileged function'
+				  || coalesce('; granted to: ' || first_items, '; granted to no other role');
+	END IF;
+	RETURN NEXT;
+
+	"check" := 'audit log';
+	SELECT min(a.created_at) INTO oldest FROM plystra_data.audit_logs a;
+	retention := make_interval(secs => (SELECT setting::double precision FROM pg_catalog.pg_settings
+										 WHERE name = 'plystra.audit_min_retention'));
+	status := 'ok';
+	detail := pg_catalog.pg_size_pretty(pg_catalog.pg_total_relation_size('plystra_data.audit_logs'))
+			  || CASE WHEN oldest IS NULL THEN ', no rows'
+					  ELSE ', oldest row from ' || oldest::date || ' ('
+						   || date_part('day', now() - oldest)::int || ' days ago)' END
+			  || '; minimum retention ' || current_setting('plystra.audit_min_retention')
+			  || CASE WHEN oldest < now() - retention
+					  THEN '; rows older than that may be removed with plystra.audit_purge()' ELSE '' END;
+	RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION plystra.doctor() IS
+'Checks a DBA runs before restarting the application: versions, migrations, drift, guards, inheritance and keys of append-only tables, dump registration, privileges, audit log';
+
+/*
+ * Privileges: UPDATE, DELETE and TRUNCATE on append-only tables and their
+ * views allow nothing but LOCK TABLE (README's grants of 1.0 and 1.1 gave
+ * them); and what default privileges gave other roles on what this script
+ * created goes.
+ */
+SELECT plystra._revoke_lock_privileges();
+SELECT plystra._revoke_default_privileges();
+
+-- last: what version 1.2 defines, for drift_check()
+SELECT plystra._record_manifest('1.2');
+
+-- end of plystra--1.1--1.2.sql

@@ -1,0 +1,520 @@
+/*-------------------------------------------------------------------------
+ *
+ * ddl_commands.c
+ *	  ddl_command_end: judging, by OID, every object a command created or
+ *	  changed.
+ *
+ * ddl_command_start sees a command's parse tree, and must resolve the
+ * names in it itself, before the command has locked anything: a command
+ * that waits on a lock may then act on another relation than the one the
+ * guard judged (a decoy of the same name dropped meanwhile from earlier in
+ * the search_path).  At ddl_command_end, pg_event_trigger_ddl_commands()
+ * says which objects the command really acted on, by OID, with each ALTER
+ * TABLE subcommand as it ran, including the commands it ran for others
+ * (CREATE SCHEMA ... CREATE TABLE, the index of a constraint).  An error
+ * here rolls the whole command back.  So every rule of the DDL guard that
+ * concerns an existing object is judged here again:
+ *
+ * - an append-only table: only the ALTER TABLE subcommands of a short,
+ *	 reviewed list (plystra_refused_subcommand()); no renaming of it or its
+ *	 columns, constraints, triggers; no SET SCHEMA; no triggers but the
+ *	 guard's own, no rules, no policies; OWNER TO superusers only;
+ * - a type a column of an append-only table is built from: no ALTER TYPE
+ *	 that changes what stored values say (attributes, enum value names);
+ * - the relations of the extension's schemas: their triggers are not
+ *	 disabled, renamed or moved to another extension; no rules; no new
+ *	 triggers on the interface views, nor changes to their options; and
+ *	 the extension's functions and views are not replaced or altered;
+ * - UPDATE, DELETE and TRUNCATE on an append-only table or its interface
+ *	 view are not granted: they would allow nothing but LOCK TABLE;
+ * - then, for every relation the command touched: no parent, child or
+ *	 partition of an append-only table, no cascading foreign key of or onto
+ *	 one (registry.c).
+ *
+ * Copyright (c) 2026, Plystra developers
+ *
+ * IDENTIFICATION
+ *	  src/ddl_commands.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/dependency.h"
+#include "catalog/namespace.h"
+#include "catalog/objectaddress.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_policy.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_rewrite.h"
+#include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
+#include "commands/event_trigger.h"
+#include "commands/extension.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "tcop/deparse_utility.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "utils/tuplestore.h"
+
+#include "plystra.h"
+
+/* The commands collected for this ddl_command_end, from the server. */
+static List *
+collected_commands(void)
+{
+	FmgrInfo	flinfo;
+	ReturnSetInfo rsinfo;
+	LOCAL_FCINFO(fcinfo, 0);
+	TupleTableSlot *slot;
+	EState	   *estate = CreateExecutorState();
+	List	   *result = NIL;
+
+	fmgr_info(F_PG_EVENT_TRIGGER_DDL_COMMANDS, &flinfo);
+	InitFunctionCallInfoData(*fcinfo, &flinfo, 0, InvalidOid, NULL, NULL);
+	MemSet(&rsinfo, 0, sizeof(rsinfo));
+	rsinfo.type = T_ReturnSetInfo;
+	rsinfo.allowedModes = SFRM_Materialize;
+	rsinfo.econtext = CreateExprContext(estate);
+	fcinfo->resultinfo = (Node *) &rsinfo;
+	(void) FunctionCallInvoke(fcinfo);
+
+	if (rsinfo.setResult != NULL)
+	{
+		int			natts = rsinfo.setDesc->natts;
+
+		slot = MakeSingleTupleTableSlot(rsinfo.setDesc, &TTSOpsMinimalTuple);
+		while (tuplestore_gettupleslot(rsinfo.setResult, true, false, slot))
+		{
+			bool		isnull;
+			Datum		command;
+
+			/* the last column, "command", is the collected command itself */
+			command = slot_getattr(slot, natts, &isnull);
+			if (!isnull)
+				result = lappend(result, DatumGetPointer(command));
+		}
+		ExecDropSingleTupleTableSlot(slot);
+	}
+	FreeExprContext(rsinfo.econtext, false);
+	FreeExecutorState(estate);
+	return result;
+}
+
+static void
+refuse(Oid relid, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
+			 errmsg("%s on append-only table \"%s.%s\" is not allowed", what,
+					get_namespace_name(get_rel_namespace(relid)),
+					get_rel_name(relid)),
+			 errdetail("The table is append-only: its guard triggers and its shape stay as they are, for every role."),
+			 errhint("Append-only protection cannot be removed with SQL; see the plystra README on what it does and does not stop.")));
+}
+
+/* errcode, detail and hint of a refused change to the extension's objects */
+static int
+extension_object_refusal(void)
+{
+	errcode(ERRCODE_PLYSTRA_EXTENSION_OBJECT);
+	errdetail("It is part of what extension \"%s\" guarantees, and changes only with the extension's own scripts.",
+			  PLYSTRA_EXTENSION_NAME);
+	return errhint("Run ALTER EXTENSION plystra UPDATE to change the extension's objects.");
+}
+
+/* Is the relation in one of the extension's two schemas? */
+static bool
+in_extension_schema(Oid relid)
+{
+	char	   *nspname = get_namespace_name(get_rel_namespace(relid));
+
+	return nspname != NULL &&
+		(strcmp(nspname, PLYSTRA_SCHEMA) == 0 ||
+		 strcmp(nspname, PLYSTRA_DATA_SCHEMA) == 0);
+}
+
+static char *
+relation_name(Oid relid)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+}
+
+static bool
+is_interface_view(Oid relid)
+{
+	char	   *nspname = get_namespace_name(get_rel_namespace(relid));
+
+	return get_rel_relkind(relid) == RELKIND_VIEW && nspname != NULL &&
+		strcmp(nspname, PLYSTRA_SCHEMA) == 0;
+}
+
+static bool
+is_member(Oid classid, Oid objid)
+{
+	Oid			extoid = get_extension_oid(PLYSTRA_EXTENSION_NAME, true);
+
+	return OidIsValid(extoid) && getExtensionOfObject(classid, objid) == extoid;
+}
+
+/* A catalog row by OID: the relation it belongs to (column relcol). */
+static Oid
+owning_relation(Oid classid, Oid objid, AttrNumber oidcol, AttrNumber relcol,
+				Oid *funcid)
+{
+	Relation	catalog = table_open(classid, AccessShareLock);
+	HeapTuple	tuple = get_catalog_object_by_oid(catalog, oidcol, objid);
+	Oid			relid = InvalidOid;
+	bool		isnull;
+
+	if (HeapTupleIsValid(tuple))
+	{
+		relid = DatumGetObjectId(heap_getattr(tuple, relcol,
+											  RelationGetDescr(catalog), &isnull));
+		if (funcid != NULL)
+			*funcid = ((Form_pg_trigger) GETSTRUCT(tuple))->tgfoid;
+	}
+	table_close(catalog, AccessShareLock);
+	return relid;
+}
+
+static bool
+toggles_triggers_or_rules(AlterTableType subtype)
+{
+	switch (subtype)
+	{
+		case AT_EnableTrig:
+		case AT_EnableReplicaTrig:
+		case AT_DisableTrig:
+		case AT_EnableTrigAll:
+		case AT_DisableTrigAll:
+		case AT_EnableTrigUser:
+		case AT_DisableTrigUser:
+		case AT_EnableRule:
+		case AT_EnableAlwaysRule:
+		case AT_EnableReplicaRule:
+		case AT_DisableRule:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* ALTER TABLE (and ALTER VIEW, ALTER TYPE of a composite) */
+static void
+check_altered_relation(CollectedCommand *cmd, List **touched)
+{
+	Oid			relid = cmd->d.alterTable.objectId;
+	char		relkind;
+	bool		protected;
+	ListCell   *lc;
+
+	if (!OidIsValid(relid) || cmd->d.alterTable.classId != RelationRelationId)
+		return;
+	relkind = get_rel_relkind(relid);
+	protected = plystra_is_append_only(relid);
+	*touched = lappend_oid(*touched, relid);
+
+	foreach(lc, cmd->d.alterTable.subcmds)
+	{
+		CollectedATSubcmd *sub = (CollectedATSubcmd *) lfirst(lc);
+		AlterTableCmd *atcmd = (AlterTableCmd *) sub->parsetree;
+		const char *reason;
+
+		if (sub->address.classId == RelationRelationId &&
+			OidIsValid(sub->address.objectId))
+			*touched = lappend_oid(*touched, sub->address.objectId);
+		if (atcmd == NULL || !IsA(atcmd, AlterTableCmd))
+			continue;
+
+		if (protected && (reason = plystra_refused_subcommand(atcmd)) != NULL)
+			refuse(relid, reason);
+		if (relkind == RELKIND_COMPOSITE_TYPE &&
+			plystra_type_used_by_append_only(get_rel_type_id(relid)))
+			ereport(ERROR,
+					(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
+					 errmsg("type \"%s\" cannot be altered: a column of an append-only table is built from it",
+							format_type_be(get_rel_type_id(relid))),
+					 errdetail("Adding, dropping or changing an attribute changes what every stored row says.")));
+		if (atcmd->subtype == AT_ChangeOwner &&
+			(protected || in_extension_schema(relid)) &&
+			!superuser_arg(get_rolespec_oid(atcmd->newowner, false)))
+		{
+			if (protected)
+				refuse(relid, "OWNER TO a role that is not a superuser");
+			ereport(ERROR,
+					(errmsg("relation %s of extension \"%s\" can be owned by a superuser only",
+							relation_name(relid), PLYSTRA_EXTENSION_NAME),
+					 extension_object_refusal()));
+		}
+		if (in_extension_schema(relid) && toggles_triggers_or_rules(atcmd->subtype))
+			ereport(ERROR,
+					(errmsg("triggers and rules of %s cannot be enabled or disabled",
+							relation_name(relid)),
+					 extension_object_refusal()));
+		if (is_interface_view(relid) &&
+			(atcmd->subtype == AT_SetRelOptions ||
+			 atcmd->subtype == AT_ResetRelOptions ||
+			 atcmd->subtype == AT_ReplaceRelOptions))
+			ereport(ERROR,
+					(errmsg("options of interface view %s cannot be changed",
+							relation_name(relid)),
+					 extension_object_refusal()));
+	}
+}
+
+/* Commands that act on one object, named by its address. */
+static void
+check_simple(CollectedCommand *cmd, List **touched)
+{
+	ObjectAddress *address = &cmd->d.simple.address;
+	Node	   *node = cmd->parsetree;
+	Oid			relid;
+	Oid			funcid = InvalidOid;
+
+	if (!OidIsValid(address->objectId))
+		return;
+
+	/* the extension's functions and views change with its scripts only */
+	if ((IsA(node, CreateFunctionStmt) || IsA(node, AlterFunctionStmt) ||
+		 IsA(node, ViewStmt) || IsA(node, RenameStmt) ||
+		 IsA(node, AlterObjectSchemaStmt) || IsA(node, AlterOwnerStmt)) &&
+		is_member(address->classId, address->objectId))
+		ereport(ERROR,
+				(errmsg("%s cannot be replaced or altered",
+#if PG_VERSION_NUM >= 140000
+						getObjectDescription(address, false)),
+#else
+						getObjectDescription(address)),
+#endif
+				 extension_object_refusal()));
+
+	switch (address->classId)
+	{
+		case RelationRelationId:
+			relid = address->objectId;
+			*touched = lappend_oid(*touched, relid);
+			if (IsA(node, RenameStmt) && plystra_is_append_only(relid))
+				refuse(relid, "RENAME");
+			if (IsA(node, AlterObjectSchemaStmt) && plystra_is_append_only(relid))
+				refuse(relid, "SET SCHEMA");
+			if (IsA(node, RenameStmt) &&
+				get_rel_relkind(relid) == RELKIND_COMPOSITE_TYPE &&
+				plystra_type_used_by_append_only(get_rel_type_id(relid)))
+				ereport(ERROR,
+						(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
+						 errmsg("type \"%s\" cannot be altered: a column of an append-only table is built from it",
+								format_type_be(get_rel_type_id(relid))),
+						 errdetail("Renaming an attribute changes what every stored row says.")));
+			break;
+
+		case TriggerRelationId:
+			relid = owning_relation(TriggerRelationId, address->objectId,
+									Anum_pg_trigger_oid, Anum_pg_trigger_tgrelid,
+									&funcid);
+			if (!OidIsValid(relid))
+				break;
+			if (plystra_is_append_only(relid))
+			{
+				if (IsA(node, CreateTrigStmt) &&
+					plystra_is_guard_function(((CreateTrigStmt *) node)->funcname) &&
+					!((CreateTrigStmt *) node)->replace)
+					break;		/* the guard's own shape; checked at start */
+				refuse(relid, IsA(node, CreateTrigStmt) ? "CREATE TRIGGER" :
+					   IsA(node, RenameStmt) ? "RENAME TRIGGER" :
+					   "ALTER TRIGGER");
+			}
+			if (IsA(node, CreateTrigStmt) && is_interface_view(relid))
+				ereport(ERROR,
+						(errmsg("triggers cannot be created on interface view %s",
+								relation_name(relid)),
+						 extension_object_refusal()));
+			if (!IsA(node, CreateTrigStmt) && in_extension_schema(relid) &&
+				is_member(ProcedureRelationId, funcid))
+				ereport(ERROR,
+						(errmsg("triggers of extension \"%s\" on %s cannot be renamed or altered",
+								PLYSTRA_EXTENSION_NAME, relation_name(relid)),
+						 extension_object_refusal()));
+			break;
+
+		case RewriteRelationId:
+			relid = owning_relation(RewriteRelationId, address->objectId,
+									Anum_pg_rewrite_oid, Anum_pg_rewrite_ev_class,
+									NULL);
+			if (!OidIsValid(relid))
+				break;
+			if (plystra_is_append_only(relid))
+				refuse(relid, IsA(node, RuleStmt) ? "CREATE RULE" : "RENAME RULE");
+			if (in_extension_schema(relid))
+				ereport(ERROR,
+						(errmsg("rules cannot be created on %s", relation_name(relid)),
+						 extension_object_refusal()));
+			break;
+
+		case PolicyRelationId:
+			relid = owning_relation(PolicyRelationId, address->objectId,
+									Anum_pg_policy_oid, Anum_pg_policy_polrelid,
+									NULL);
+			if (OidIsValid(relid) && plystra_is_append_only(relid))
+				refuse(relid, "a policy");
+			break;
+
+		case ConstraintRelationId:
+			if (IsA(node, RenameStmt))
+			{
+				relid = owning_relation(ConstraintRelationId, address->objectId,
+										Anum_pg_constraint_oid,
+										Anum_pg_constraint_conrelid, NULL);
+				if (OidIsValid(relid) && plystra_is_append_only(relid))
+					refuse(relid, "RENAME CONSTRAINT");
+			}
+			break;
+
+		case NamespaceRelationId:
+			if (IsA(node, RenameStmt))
+			{
+				const char *nspname = get_namespace_name(address->objectId);
+
+				if (plystra_schema_has_append_only(address->objectId))
+					ereport(ERROR,
+							(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
+							 errmsg("schema \"%s\" holds append-only tables and cannot be renamed",
+									nspname)));
+				if (is_member(NamespaceRelationId, address->objectId) ||
+					plystra_is_extension_schema(address->objectId))
+					ereport(ERROR,
+							(errmsg("schema \"%s\" of extension \"%s\" cannot be renamed",
+									nspname, PLYSTRA_EXTENSION_NAME),
+							 extension_object_refusal()));
+			}
+			break;
+
+		case TypeRelationId:
+			if (IsA(node, AlterEnumStmt) && ((AlterEnumStmt *) node)->oldVal != NULL &&
+				plystra_type_used_by_append_only(address->objectId))
+				ereport(ERROR,
+						(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
+						 errmsg("type \"%s\" cannot be altered: a column of an append-only table is built from it",
+								format_type_be(address->objectId)),
+						 errdetail("Renaming an enum value changes what every stored row says.")));
+			break;
+
+		default:
+			break;
+	}
+}
+
+/*
+ * GRANT of UPDATE, DELETE or TRUNCATE (or MAINTAIN) on an append-only
+ * table or its interface view: they allow no change of its rows, only
+ * LOCK TABLE in a mode that stops every audit write.  Like a GRANT that
+ * names privileges an object does not have, the command goes on without
+ * them, with a warning.
+ */
+static void
+check_grant(InternalGrant *istmt)
+{
+	AclMode		lock_privileges = ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE;
+	ListCell   *lc;
+
+#ifdef ACL_MAINTAIN
+	lock_privileges |= ACL_MAINTAIN;
+#endif
+	if (!istmt->is_grant || istmt->objtype != OBJECT_TABLE)
+		return;
+	if (!istmt->all_privs && (istmt->privileges & lock_privileges) == 0)
+		return;
+
+	foreach(lc, istmt->objects)
+	{
+		Oid			relid = lfirst_oid(lc);
+		StringInfoData sql;
+		ListCell   *lg;
+		int			ret;
+
+		if (!plystra_is_append_only(relid) && !plystra_is_view_of_append_only(relid))
+			continue;
+
+		initStringInfo(&sql);
+		appendStringInfo(&sql, "REVOKE UPDATE, DELETE, TRUNCATE%s ON TABLE %s FROM ",
+#ifdef ACL_MAINTAIN
+						 ", MAINTAIN",
+#else
+						 "",
+#endif
+						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+													get_rel_name(relid)));
+		foreach(lg, istmt->grantees)
+		{
+			Oid			grantee = lfirst_oid(lg);
+
+			if (lg != list_head(istmt->grantees))
+				appendStringInfoString(&sql, ", ");
+			if (grantee == ACL_ID_PUBLIC)
+				appendStringInfoString(&sql, "PUBLIC");
+			else
+				appendStringInfoString(&sql,
+									   quote_identifier(GetUserNameFromId(grantee, false)));
+		}
+		appendStringInfoString(&sql, " CASCADE");
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		ret = SPI_execute(sql.data, false, 0);
+		if (ret != SPI_OK_UTILITY)
+			elog(ERROR, "could not run \"%s\": %s", sql.data, SPI_result_code_string(ret));
+		SPI_finish();
+
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING_PRIVILEGE_NOT_GRANTED),
+				 errmsg("UPDATE, DELETE and TRUNCATE on \"%s\" were not granted",
+						get_rel_name(relid)),
+				 errdetail("Its rows are append-only: these privileges would allow nothing but LOCK TABLE, which could stop every write to it."),
+				 errhint("Grant SELECT and INSERT.")));
+	}
+}
+
+/*
+ * ddl_command_end: judge every collected command of the current one.
+ */
+void
+plystra_check_ddl_commands(void)
+{
+	List	   *touched = NIL;
+	ListCell   *lc;
+
+	foreach(lc, collected_commands())
+	{
+		CollectedCommand *cmd = (CollectedCommand *) lfirst(lc);
+
+		switch (cmd->type)
+		{
+			case SCT_AlterTable:
+				check_altered_relation(cmd, &touched);
+				break;
+			case SCT_Simple:
+				check_simple(cmd, &touched);
+				break;
+			case SCT_Grant:
+				check_grant(cmd->d.grant.istmt);
+				break;
+			default:
+				break;
+		}
+	}
+	plystra_check_touched_relations(touched);
+}

@@ -1,0 +1,275 @@
+/*-------------------------------------------------------------------------
+ *
+ * privileges.c
+ *	  Privileges the extension's scripts adjust: what default privileges
+ *	  gave other roles on the objects a script creates, and the privileges
+ *	  that would let a role lock an append-only table.
+ *
+ * ALTER DEFAULT PRIVILEGES of the role that installs or updates the
+ * extension apply to every object its script creates: a role granted
+ * SELECT ON TABLES would read the storage, password hashes included, and
+ * one granted EXECUTE ON FUNCTIONS would call password_hash() and
+ * purge_deleted().  plystra._revoke_default_privileges(), called at the end
+ * of every script from 1.2 on, revokes from the objects the script created
+ * exactly what pg_default_acl granted on them to roles other than their
+ * owner (PUBLIC's EXECUTE on functions is the scripts' to decide).  Objects
+ * created in this transaction are told by their membership row of
+ * pg_depend, written with them; privileges a DBA granted on older objects,
+ * also those _replace_view() carries over to a view it recreates, are left
+ * alone.
+ *
+ * plystra._revoke_lock_privileges() revokes UPDATE, DELETE and TRUNCATE
+ * (and MAINTAIN) on append-only tables and their interface views from
+ * everyone but the owner: on such a relation they allow nothing but LOCK
+ * TABLE, which could stop every audit write.  ddl_commands.c keeps them
+ * from being granted again.
+ *
+ * A GRANT or REVOKE inside an extension script is recorded as the object's
+ * initial privileges, which pg_dump then leaves out; where these functions
+ * revoke a DBA's grant from an object that had no initial privileges, that
+ * record is removed again, so that the DBA's other grants are still dumped.
+ *
+ * Copyright (c) 2026, Plystra developers
+ *
+ * IDENTIFICATION
+ *	  src/privileges.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/dependency.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+
+#include "plystra.h"
+
+PG_FUNCTION_INFO_V1(plystra_revoke_default_privileges);
+PG_FUNCTION_INFO_V1(plystra_revoke_lock_privileges);
+
+static void
+own_script_only(const char *function)
+{
+	if (!plystra_in_own_script())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s may only be called by the plystra extension's scripts",
+						function)));
+}
+
+static Datum
+oid_array(List *oids)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(oids), 1));
+	int			n = 0;
+	ListCell   *lc;
+
+	foreach(lc, oids)
+		elems[n++] = ObjectIdGetDatum(lfirst_oid(lc));
+	return PointerGetDatum(construct_array(elems, n, OIDOID, sizeof(Oid),
+										   true, TYPALIGN_INT));
+}
+
+/* Run each statement the query returns (one text column). */
+static uint64
+run_generated(const char *query, int nargs, Oid *argtypes, Datum *values)
+{
+	SPITupleTable *statements;
+	uint64		n;
+	uint64		i;
+	int			ret;
+
+	ret = SPI_execute_with_args(query, nargs, argtypes, values, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not list privileges: %s", SPI_result_code_string(ret));
+	statements = SPI_tuptable;
+	n = SPI_processed;
+	for (i = 0; i < n; i++)
+	{
+		char	   *sql = SPI_getvalue(statements->vals[i], statements->tupdesc, 1);
+
+		ret = SPI_execute(sql, false, 0);
+		if (ret != SPI_OK_UTILITY)
+			elog(ERROR, "could not run \"%s\": %s", sql, SPI_result_code_string(ret));
+	}
+	return n;
+}
+
+/*
+ * plystra._revoke_default_privileges() returns bigint: the number of
+ * REVOKE statements it ran.
+ */
+Datum
+plystra_revoke_default_privileges(PG_FUNCTION_ARGS)
+{
+	Oid			extoid;
+	Relation	depend;
+	SysScanDesc scan;
+	ScanKeyData key[2];
+	HeapTuple	tuple;
+	List	   *relations = NIL;
+	List	   *functions = NIL;
+	List	   *schemas = NIL;
+	Oid			argtypes[3] = {OIDARRAYOID, OIDARRAYOID, OIDARRAYOID};
+	Datum		values[3];
+	uint64		n;
+
+	own_script_only("plystra._revoke_default_privileges()");
+	extoid = get_extension_oid(PLYSTRA_EXTENSION_NAME, false);
+
+	/* the members whose membership was recorded in this transaction */
+	depend = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(ExtensionRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tuple);
+
+		if (dep->deptype != DEPENDENCY_EXTENSION ||
+			!TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tuple->t_data)))
+			continue;
+		if (dep->classid == RelationRelationId)
+			relations = lappend_oid(relations, dep->objid);
+		else if (dep->classid == ProcedureRelationId)
+			functions = lappend_oid(functions, dep->objid);
+		else if (dep->classid == NamespaceRelationId)
+			schemas = lappend_oid(schemas, dep->objid);
+	}
+	systable_endscan(scan);
+	table_close(depend, AccessShareLock);
+
+	values[0] = oid_array(relations);
+	values[1] = oid_array(functions);
+	values[2] = oid_array(schemas);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	n = run_generated("WITH obj(classid, oid, nsp, owner, kind, what) AS ("
+					  "  SELECT 'pg_catalog.pg_class'::pg_catalog.regclass, c.oid, c.relnamespace, c.relowner,"
+					  "         CASE c.relkind WHEN 'S' THEN 'S' ELSE 'r' END::pg_catalog.\"char\","
+					  "         pg_catalog.format('%s %s', CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,"
+					  "                           c.oid::pg_catalog.regclass)"
+					  "    FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) ANY ($1)"
+					  "  UNION ALL"
+					  "  SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass, p.oid, p.pronamespace, p.proowner,"
+					  "         'f'::pg_catalog.\"char\","
+					  "         pg_catalog.format('FUNCTION %s', p.oid::pg_catalog.regprocedure)"
+					  "    FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) ANY ($2)"
+					  "  UNION ALL"
+					  "  SELECT 'pg_catalog.pg_namespace'::pg_catalog.regclass, n.oid, 0::pg_catalog.oid, n.nspowner,"
+					  "         'n'::pg_catalog.\"char\", pg_catalog.format('SCHEMA %I', n.nspname)"
+					  "    FROM pg_catalog.pg_namespace n WHERE n.oid OPERATOR(pg_catalog.=) ANY ($3))"
+					  "SELECT DISTINCT pg_catalog.format('REVOKE %s ON %s FROM %s', a.privilege_type, o.what,"
+					  "       CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
+					  "            ELSE pg_catalog.quote_ident(r.rolname) END)"
+					  "  FROM obj o"
+					  "  JOIN pg_catalog.pg_default_acl d"
+					  "    ON d.defaclrole OPERATOR(pg_catalog.=) o.owner"
+					  "   AND d.defaclobjtype OPERATOR(pg_catalog.=) o.kind"
+					  "   AND d.defaclnamespace IN (0, o.nsp),"
+					  "       LATERAL pg_catalog.aclexplode(d.defaclacl) a"
+					  "  LEFT JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.grantee"
+					  " WHERE a.grantee OPERATOR(pg_catalog.<>) o.owner"
+					  "   AND NOT (o.kind OPERATOR(pg_catalog.=) 'f' AND a.grantee OPERATOR(pg_catalog.=) 0)",
+					  3, argtypes, values);
+	SPI_finish();
+	PG_RETURN_INT64((int64) n);
+}
+
+/*
+ * plystra._revoke_lock_privileges() returns bigint: the number of grants it
+ * revoked.
+ */
+Datum
+plystra_revoke_lock_privileges(PG_FUNCTION_ARGS)
+{
+	SPITupleTable *rows;
+	uint64		n;
+	uint64		i;
+	int			ret;
+
+	own_script_only("plystra._revoke_lock_privileges()");
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	/*
+	 * Append-only tables, the views over them, and who other than their
+	 * owner holds a privilege that allows LOCK TABLE in a mode that blocks
+	 * writers.
+	 */
+	ret = SPI_execute("WITH rel AS ("
+					  "  SELECT r.relation::pg_catalog.oid AS oid FROM plystra_data.append_only_relations r"
+					  "  UNION"
+					  "  SELECT w.ev_class FROM pg_catalog.pg_rewrite w"
+					  "    JOIN pg_catalog.pg_depend d"
+					  "      ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+					  "     AND d.objid OPERATOR(pg_catalog.=) w.oid"
+					  "     AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+					  "    JOIN plystra_data.append_only_relations r"
+					  "      ON r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) d.refobjid"
+					  "   WHERE w.ev_class OPERATOR(pg_catalog.<>) d.refobjid)"
+					  "SELECT DISTINCT c.oid, c.oid::pg_catalog.regclass::pg_catalog.text,"
+					  "       CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
+					  "            ELSE pg_catalog.quote_ident(ro.rolname) END,"
+					  "       EXISTS (SELECT 1 FROM pg_catalog.pg_init_privs i"
+					  "                WHERE i.objoid OPERATOR(pg_catalog.=) c.oid"
+					  "                  AND i.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass)"
+					  "  FROM rel JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) rel.oid,"
+					  "       LATERAL pg_catalog.aclexplode(c.relacl) a"
+					  "  LEFT JOIN pg_catalog.pg_roles ro ON ro.oid OPERATOR(pg_catalog.=) a.grantee"
+					  " WHERE a.grantee OPERATOR(pg_catalog.<>) c.relowner"
+					  "   AND a.privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE', 'MAINTAIN')"
+					  " ORDER BY 2, 3",
+					  true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not list privileges: %s", SPI_result_code_string(ret));
+	rows = SPI_tuptable;
+	n = SPI_processed;
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull));
+		char	   *relname = SPI_getvalue(rows->vals[i], rows->tupdesc, 2);
+		char	   *grantee = SPI_getvalue(rows->vals[i], rows->tupdesc, 3);
+		bool		had_initprivs = DatumGetBool(SPI_getbinval(rows->vals[i], rows->tupdesc, 4, &isnull));
+		char	   *sql;
+
+		sql = psprintf("REVOKE UPDATE, DELETE, TRUNCATE%s ON TABLE %s FROM %s CASCADE",
+#ifdef ACL_MAINTAIN
+					   ", MAINTAIN",
+#else
+					   "",
+#endif
+					   relname, grantee);
+		ret = SPI_execute(sql, false, 0);
+		if (ret != SPI_OK_UTILITY)
+			elog(ERROR, "could not run \"%s\": %s", sql, SPI_result_code_string(ret));
+		if (!had_initprivs)
+			removeExtObjInitPriv(relid, RelationRelationId);
+		ereport(NOTICE,
+				(errmsg("revoked UPDATE, DELETE and TRUNCATE on %s from %s", relname, grantee),
+				 errdetail("Its rows are append-only: these privileges allowed nothing but LOCK TABLE, which could stop every write to it.")));
+	}
+	SPI_finish();
+	PG_RETURN_INT64((int64) n);
+}
