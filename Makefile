@@ -70,11 +70,16 @@ REGRESS = \
 	audit_purge \
 	make_append_only \
 	other_extension \
+	integrity_install \
+	integrity_history \
+	integrity_ddl \
+	integrity_rows \
+	integrity_purge \
 	drift_doctor
 REGRESS_OPTS = --inputdir=$(srcdir) --encoding=UTF8 --no-locale
 
 # Isolation specs live in test/specs, their expected output in test/expected.
-ISOLATION = migrate_concurrent audit_purge_concurrent soft_delete_concurrent
+ISOLATION = migrate_concurrent audit_purge_concurrent soft_delete_concurrent ddl_race
 ISOLATION_OPTS = --inputdir=$(srcdir)/test
 
 # TAP tests (PostgreSQL::Test::Cluster) live in test/t.

@@ -339,6 +339,7 @@ DECLARE
 	first_items text;
 	oldest timestamptz;
 	retention interval;
+	internal_roles text;
 BEGIN
 	"check" := 'server version';
 	IF server_num / 10000 = 15 THEN
@@ -502,18 +503,22 @@ BEGIN
 	RETURN NEXT;
 
 	"check" := 'storage privileges';
-	SELECT count(*), string_agg(DISTINCT r.rolname, ', ') INTO n, first_items
-	  FROM pg_catalog.pg_roles r
-	 WHERE NOT r.rolsuper
-	   AND r.rolname !~ '^pg_'
-	   AND (pg_catalog.has_schema_privilege(r.oid, 'plystra_data'::regnamespace, 'USAGE')
-			OR EXISTS (SELECT 1 FROM pg_catalog.pg_class c, LATERAL pg_catalog.aclexplode(c.relacl) a
-						WHERE c.relnamespace = 'plystra_data'::regnamespace
-						  AND a.grantee IN (r.oid, 0) AND a.grantee <> c.relowner));
+	SELECT count(*), string_agg(x.who, ', ' ORDER BY x.who) INTO n, first_items
+	  FROM (SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE r.rolname::text END AS who
+			  FROM pg_catalog.pg_class c, LATERAL pg_catalog.aclexplode(c.relacl) a
+			  LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
+			 WHERE c.relnamespace = 'plystra_data'::regnamespace
+			   AND a.grantee <> c.relowner AND NOT coalesce(r.rolsuper, false)
+			UNION
+			SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE r.rolname::text END
+			  FROM pg_catalog.pg_namespace s, LATERAL pg_catalog.aclexplode(s.nspacl) a
+			  LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
+			 WHERE s.oid = 'plystra_data'::regnamespace
+			   AND a.grantee <> s.nspowner AND NOT coalesce(r.rolsuper, false)) x;
 	status := CASE WHEN n = 0 THEN 'ok' ELSE 'warn' END;
 	detail := CASE WHEN n = 0 THEN 'no role but superusers has a privilege on plystra_data or its tables'
-				   ELSE 'roles with privileges on plystra_data or its tables: ' || first_items
-						|| '. Hint: applications are granted schema plystra only: REVOKE ALL ON SCHEMA plystra_data FROM <role>; REVOKE ALL ON ALL TABLES IN SCHEMA plystra_data FROM <role>.' END;
+				   ELSE 'privileges on plystra_data or its tables held by: ' || first_items
+						|| '. Hint: applications are granted schema plystra only: REVOKE ALL ON SCHEMA plystra_data FROM <role>; REVOKE ALL ON ALL TABLES IN SCHEMA plystra_data FROM <role>; REVOKE ALL ON ALL SEQUENCES IN SCHEMA plystra_data FROM <role>.' END;
 	RETURN NEXT;
 
 	"check" := 'function privileges';
@@ -523,11 +528,22 @@ BEGIN
 	   AND p.proname NOT IN ('migration_checksum', 'append_only_tables', '_builtin_migrations',
 							 '_library_version')
 	   AND pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE');
-	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
 	IF n > 0 THEN
+		status := 'fail';
 		detail := 'PUBLIC can execute: ' || first_items
 				  || '. Hint: REVOKE EXECUTE ON FUNCTION ... FROM PUBLIC and grant it to the roles that need it.';
+		RETURN NEXT;
 	ELSE
+		-- internal and trigger functions are never granted on purpose: such a
+		-- grant came from default privileges in force when an older version
+		-- was installed
+		SELECT count(*), string_agg(DISTINCT r.rolname, ', ') INTO n, internal_roles
+		  FROM pg_catalog.pg_proc p, LATERAL pg_catalog.aclexplode(p.proacl) a
+		  JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
+		 WHERE p.pronamespace = 'plystra'::regnamespace
+		   AND a.grantee <> p.proowner AND NOT r.rolsuper
+		   AND (p.proname LIKE '\_%'
+				OR p.prorettype IN ('pg_catalog.trigger'::regtype, 'pg_catalog.event_trigger'::regtype));
 		SELECT string_agg(x.rolname || ' (' || x.functions || ')', '; ' ORDER BY x.rolname)
 		  INTO first_items
 		  FROM (SELECT r.rolname, string_agg(p.proname, ', ' ORDER BY p.proname) AS functions
@@ -535,11 +551,21 @@ BEGIN
 				  JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
 				 WHERE p.pronamespace = 'plystra'::regnamespace
 				   AND a.grantee <> p.proowner AND NOT r.rolsuper
+				   AND p.proname NOT LIKE '\_%'
+				   AND p.prorettype NOT IN ('pg_catalog.trigger'::regtype, 'pg_catalog.event_trigger'::regtype)
 				 GROUP BY r.rolname) x;
-		detail := 'PUBLIC can execute no privileged function'
-				  || coalesce('; granted to: ' || first_items, '; granted to no other role');
+		IF n > 0 THEN
+			status := 'warn';
+			detail := internal_roles || ' can execute internal or trigger functions, which are never granted on purpose (default privileges in force when an older version was installed?); other functions granted: '
+					  || coalesce(first_items, 'none')
+					  || '. Hint: REVOKE ALL ON ALL FUNCTIONS IN SCHEMA plystra FROM <role>, then grant what the role needs.';
+		ELSE
+			status := 'ok';
+			detail := 'PUBLIC can execute no privileged function'
+					  || coalesce('; granted to: ' || first_items, '; granted to no other role');
+		END IF;
+		RETURN NEXT;
 	END IF;
-	RETURN NEXT;
 
 	"check" := 'audit log';
 	SELECT min(a.created_at) INTO oldest FROM plystra_data.audit_logs a;

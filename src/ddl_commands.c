@@ -117,13 +117,17 @@ collected_commands(void)
 static void
 refuse(Oid relid, const char *what)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
-			 errmsg("%s on append-only table \"%s.%s\" is not allowed", what,
-					get_namespace_name(get_rel_namespace(relid)),
-					get_rel_name(relid)),
-			 errdetail("The table is append-only: its guard triggers and its shape stay as they are, for every role."),
-			 errhint("Append-only protection cannot be removed with SQL; see the plystra README on what it does and does not stop.")));
+	plystra_refuse_append_only(get_namespace_name(get_rel_namespace(relid)),
+							   get_rel_name(relid), what);
+}
+
+/* the same, naming the table as the command named it (before a rename) */
+static void
+refuse_named(RangeVar *rv, Oid relid, const char *what)
+{
+	if (rv == NULL || rv->schemaname == NULL)
+		refuse(relid, what);
+	plystra_refuse_append_only(rv->schemaname, rv->relname, what);
 }
 
 /* errcode, detail and hint of a refused change to the extension's objects */
@@ -289,29 +293,16 @@ check_simple(CollectedCommand *cmd, List **touched)
 	if (!OidIsValid(address->objectId))
 		return;
 
-	/* the extension's functions and views change with its scripts only */
-	if ((IsA(node, CreateFunctionStmt) || IsA(node, AlterFunctionStmt) ||
-		 IsA(node, ViewStmt) || IsA(node, RenameStmt) ||
-		 IsA(node, AlterObjectSchemaStmt) || IsA(node, AlterOwnerStmt)) &&
-		is_member(address->classId, address->objectId))
-		ereport(ERROR,
-				(errmsg("%s cannot be replaced or altered",
-#if PG_VERSION_NUM >= 140000
-						getObjectDescription(address, false)),
-#else
-						getObjectDescription(address)),
-#endif
-				 extension_object_refusal()));
-
 	switch (address->classId)
 	{
 		case RelationRelationId:
 			relid = address->objectId;
 			*touched = lappend_oid(*touched, relid);
+			/* the messages name the table as it was before the command */
 			if (IsA(node, RenameStmt) && plystra_is_append_only(relid))
-				refuse(relid, "RENAME");
+				refuse_named(((RenameStmt *) node)->relation, relid, "RENAME");
 			if (IsA(node, AlterObjectSchemaStmt) && plystra_is_append_only(relid))
-				refuse(relid, "SET SCHEMA");
+				refuse_named(((AlterObjectSchemaStmt *) node)->relation, relid, "SET SCHEMA");
 			if (IsA(node, RenameStmt) &&
 				get_rel_relkind(relid) == RELKIND_COMPOSITE_TYPE &&
 				plystra_type_used_by_append_only(get_rel_type_id(relid)))
@@ -416,6 +407,20 @@ check_simple(CollectedCommand *cmd, List **touched)
 		default:
 			break;
 	}
+
+	/* the extension's functions and views change with its scripts only */
+	if ((IsA(node, CreateFunctionStmt) || IsA(node, AlterFunctionStmt) ||
+		 IsA(node, ViewStmt) || IsA(node, RenameStmt) ||
+		 IsA(node, AlterObjectSchemaStmt) || IsA(node, AlterOwnerStmt)) &&
+		is_member(address->classId, address->objectId))
+		ereport(ERROR,
+				(errmsg("%s cannot be replaced or altered",
+#if PG_VERSION_NUM >= 140000
+						getObjectDescription(address, false)),
+#else
+						getObjectDescription(address)),
+#endif
+				 extension_object_refusal()));
 }
 
 /*

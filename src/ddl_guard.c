@@ -67,16 +67,27 @@ PG_FUNCTION_INFO_V1(plystra_ddl_guard);
 PG_FUNCTION_INFO_V1(plystra_ddl_guard_end);
 PG_FUNCTION_INFO_V1(plystra_drop_guard);
 
-static void
-refuse(Oid relid, const char *what)
+/*
+ * Refuse what a command would do to an append-only table: "what" names the
+ * change, as SQL writes it.
+ */
+void
+plystra_refuse_append_only(const char *nspname, const char *relname,
+						   const char *what)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
 			 errmsg("%s on append-only table \"%s.%s\" is not allowed", what,
-					get_namespace_name(get_rel_namespace(relid)),
-					get_rel_name(relid)),
+					nspname, relname),
 			 errdetail("The table is append-only: its guard triggers and its shape stay as they are, for every role."),
 			 errhint("Append-only protection cannot be removed with SQL; see the plystra README on what it does and does not stop.")));
+}
+
+static void
+refuse(Oid relid, const char *what)
+{
+	plystra_refuse_append_only(get_namespace_name(get_rel_namespace(relid)),
+							   get_rel_name(relid), what);
 }
 
 /*

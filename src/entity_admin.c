@@ -300,8 +300,9 @@ plystra_purge_deleted(PG_FUNCTION_ARGS)
 		if (n > 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-					 errmsg("cannot purge deleted rows of %s: " INT64_FORMAT " rows of %s still reference them",
-							storage_name, n, table),
+					 errmsg_plural("cannot purge deleted rows of %s: " INT64_FORMAT " row of %s still references them",
+								   "cannot purge deleted rows of %s: " INT64_FORMAT " rows of %s still reference them",
+								   n, storage_name, n, table),
 					 errdetail("Only relationship rows are removed with the entities they belong to, and only references that say who did something are cleared (plystra_data.reference_policies)."),
 					 errhint("Delete or move the rows of %s that reference them (column %s) first.",
 							 table, column)));

@@ -1,0 +1,94 @@
+--
+-- CREATE EXTENSION in a hostile database: a schema renamed to plystra, or
+-- given away, or stripped of a grant, in the same transaction as the
+-- install is inspected like any existing one; and default privileges of
+-- the installing role give no other role anything on what the scripts
+-- create.  What an older version's scripts gave that way is reported by
+-- doctor after the update.
+--
+\set VERBOSITY terse
+SELECT current_database() AS regress_db \gset
+CREATE DATABASE plystra_regress_install;
+\c plystra_regress_install
+\set VERBOSITY terse
+SET client_min_messages = warning;
+CREATE ROLE plystra_regress_bob;
+CREATE ROLE plystra_regress_app;
+RESET client_min_messages;
+
+-- bob's schema, with what he planted, renamed and given away in the
+-- transaction that installs
+CREATE SCHEMA bobs AUTHORIZATION plystra_regress_bob;
+SET ROLE plystra_regress_bob;
+CREATE FUNCTION bobs.doctor() RETURNS TABLE ("check" text, status text, detail text)
+	LANGUAGE sql AS $$SELECT 'all', 'ok', 'trust me'$$;
+CREATE VIEW bobs.peek AS SELECT 1 AS x;
+RESET ROLE;
+BEGIN;
+ALTER SCHEMA bobs RENAME TO plystra;
+ALTER SCHEMA plystra OWNER TO CURRENT_USER;
+CREATE EXTENSION plystra;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+ROLLBACK;
+-- a schema in which bob could create objects, the grant revoked just before
+CREATE SCHEMA plystra;
+GRANT CREATE, USAGE ON SCHEMA plystra TO plystra_regress_bob;
+SET ROLE plystra_regress_bob;
+CREATE FUNCTION plystra.migration_checksum(script text) RETURNS text
+	LANGUAGE sql AS $$SELECT 'sha256:trusted'$$;
+RESET ROLE;
+BEGIN;
+REVOKE ALL ON SCHEMA plystra FROM plystra_regress_bob;
+CREATE EXTENSION plystra;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+ROLLBACK;
+SELECT count(*) AS installed FROM pg_extension WHERE extname = 'plystra';
+DROP SCHEMA plystra CASCADE;
+DROP SCHEMA bobs CASCADE;
+
+-- default privileges of the installing role apply to nothing the
+-- scripts create
+ALTER DEFAULT PRIVILEGES GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO plystra_regress_app;
+ALTER DEFAULT PRIVILEGES GRANT ALL ON SEQUENCES TO plystra_regress_app;
+ALTER DEFAULT PRIVILEGES GRANT EXECUTE ON FUNCTIONS TO plystra_regress_app;
+ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC;
+SET client_min_messages = warning;
+CREATE EXTENSION plystra;
+RESET client_min_messages;
+SELECT has_function_privilege('plystra_regress_app', 'plystra.password_hash(bigint)', 'EXECUTE') AS password_hash,
+	   has_function_privilege('plystra_regress_app', 'plystra.purge_deleted(regclass, interval)', 'EXECUTE') AS purge_deleted,
+	   has_table_privilege('plystra_regress_app', 'plystra_data.users', 'SELECT') AS storage,
+	   has_table_privilege('public', 'plystra_data.users', 'SELECT') AS storage_public,
+	   has_table_privilege('plystra_regress_app', 'plystra.users', 'SELECT') AS interface,
+	   has_sequence_privilege('plystra_regress_app', 'plystra_data.users_id_seq', 'USAGE') AS sequence;
+SELECT count(*) AS granted_objects
+  FROM pg_class c, aclexplode(c.relacl) a
+ WHERE c.relnamespace IN ('plystra'::regnamespace, 'plystra_data'::regnamespace)
+   AND a.grantee <> c.relowner;
+SELECT "check", status FROM plystra.doctor()
+ WHERE "check" IN ('storage privileges', 'function privileges', 'drift_check');
+-- grants a DBA makes afterwards are the DBA's
+GRANT EXECUTE ON FUNCTION plystra.password_hash(bigint) TO plystra_regress_app;
+SELECT "check", status, detail FROM plystra.doctor() WHERE "check" = 'function privileges';
+REVOKE EXECUTE ON FUNCTION plystra.password_hash(bigint) FROM plystra_regress_app;
+SET plystra.allow_drop_data = on;
+DROP EXTENSION plystra;
+DROP SCHEMA plystra;
+
+-- 1.1's scripts let the default privileges through; the update to 1.2
+-- cannot tell them from a DBA's grants, and doctor reports them
+SET client_min_messages = warning;
+CREATE EXTENSION plystra VERSION '1.1';
+ALTER EXTENSION plystra UPDATE;
+RESET client_min_messages;
+SELECT "check", status, detail FROM plystra.doctor()
+ WHERE "check" IN ('storage privileges', 'function privileges');
+DROP EXTENSION plystra;
+DROP SCHEMA plystra;
+ALTER DEFAULT PRIVILEGES REVOKE ALL ON TABLES FROM plystra_regress_app, PUBLIC;
+ALTER DEFAULT PRIVILEGES REVOKE ALL ON SEQUENCES FROM plystra_regress_app;
+ALTER DEFAULT PRIVILEGES REVOKE ALL ON FUNCTIONS FROM plystra_regress_app;
+
+\c :regress_db
+DROP DATABASE plystra_regress_install;
+DROP ROLE plystra_regress_bob, plystra_regress_app;
