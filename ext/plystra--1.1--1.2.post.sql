@@ -269,29 +269,38 @@ RETURNS TABLE (component text, name text, state text, checksum text,
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+	WITH audited AS (
+		-- what migrate() recorded in the audit log, one row per migration
+		SELECT DISTINCT a.target_id, a.details ->> 'checksum' AS checksum
+		  FROM plystra_data.audit_logs a
+		 WHERE a.event_type = 'migration.applied' AND a.target_type = 'migration'
+	), horizon AS (
+		-- rows older than the last audit_purge() cutoff cannot be checked
+		SELECT coalesce(max((a.details ->> 'older_than')::timestamptz), '-infinity') AS purged_before
+		  FROM plystra_data.audit_logs a
+		 WHERE a.event_type = 'audit.purged'
+	), h AS (
+		SELECT m.*,
+			   m.component <> 'plystra'
+			   AND m.applied_at >= (SELECT purged_before FROM horizon)
+			   AND au.target_id IS NULL AS unaudited
+		  FROM plystra_data.schema_migrations m
+		  LEFT JOIN audited au
+			ON au.target_id = m.component || '/' || m.name AND au.checksum = m.checksum
+		 WHERE $1 IS NULL OR m.component = $1
+	)
 	SELECT coalesce(h.component, 'plystra'), coalesce(h.name, b.name),
 		   CASE
 			   WHEN h.name IS NULL THEN 'pending'
 			   WHEN h.component = 'plystra' AND b.name IS NULL THEN 'unknown'
 			   WHEN h.component = 'plystra' AND h.checksum <> b.checksum
 				   THEN 'checksum_mismatch'
-			   WHEN h.component <> 'plystra'
-					AND h.applied_at >= coalesce((SELECT max((a.details ->> 'older_than')::timestamptz)
-													FROM plystra_data.audit_logs a
-												   WHERE a.event_type = 'audit.purged'),
-												 '-infinity')
-					AND NOT EXISTS (SELECT 1 FROM plystra_data.audit_logs a
-									 WHERE a.target_type = 'migration'
-									   AND a.target_id = h.component || '/' || h.name
-									   AND a.event_type = 'migration.applied'
-									   AND a.details ->> 'checksum' = h.checksum)
-				   THEN 'unaudited'
+			   WHEN h.unaudited THEN 'unaudited'
 			   ELSE 'applied'
 		   END,
 		   h.checksum, b.checksum, h.applied_at, h.applied_by,
 		   coalesce(h.extension_version, b.version)
-	  FROM (SELECT * FROM plystra_data.schema_migrations m
-			 WHERE $1 IS NULL OR m.component = $1) h
+	  FROM h
 	  FULL JOIN (SELECT * FROM plystra._builtin_migrations()
 				  WHERE $1 IS NULL OR $1 = 'plystra') b
 		ON h.component = 'plystra' AND h.name = b.name

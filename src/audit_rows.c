@@ -41,7 +41,9 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "plystra.h"
@@ -54,17 +56,52 @@ static const char *const reserved_prefixes[] = {
 };
 
 static bool
-reserved_event_type(const char *event_type)
+reserved_event_type(text *event_type)
 {
+	const char *data = VARDATA_ANY(event_type);
+	int			len = VARSIZE_ANY_EXHDR(event_type);
 	int			i;
 
 	for (i = 0; i < lengthof(reserved_prefixes); i++)
 	{
-		if (strncmp(event_type, reserved_prefixes[i],
-					strlen(reserved_prefixes[i])) == 0)
+		int			plen = strlen(reserved_prefixes[i]);
+
+		if (len >= plen && memcmp(data, reserved_prefixes[i], plen) == 0)
 			return true;
 	}
 	return false;
+}
+
+/*
+ * The columns the guard reads and sets, found once per relation and kept
+ * until its relcache entry is invalidated.
+ */
+typedef struct AuditColumns
+{
+	Oid			relid;
+	int			created_at;
+	int			event_type;
+	int			actor_role;
+} AuditColumns;
+
+static AuditColumns columns = {InvalidOid, 0, 0, 0};
+static bool callback_registered = false;
+
+/* the name of the role that last wrote a row, and its id */
+static Oid	last_role = InvalidOid;
+static NameData last_role_name;
+
+static void
+invalidate_columns(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == columns.relid)
+		columns.relid = InvalidOid;
+}
+
+static void
+invalidate_role(Datum arg, int cacheid, uint32 hashvalue)
+{
+	last_role = InvalidOid;
 }
 
 static int
@@ -80,6 +117,39 @@ column_of(Relation rel, const char *name)
 	return attnum;
 }
 
+static AuditColumns *
+audit_columns(Relation rel)
+{
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(invalidate_columns, (Datum) 0);
+		CacheRegisterSyscacheCallback(AUTHOID, invalidate_role, (Datum) 0);
+		callback_registered = true;
+	}
+	if (columns.relid != RelationGetRelid(rel))
+	{
+		columns.created_at = column_of(rel, "created_at");
+		columns.event_type = column_of(rel, "event_type");
+		columns.actor_role = column_of(rel, "actor_role");
+		columns.relid = RelationGetRelid(rel);
+	}
+	return &columns;
+}
+
+/* the name of the current role, as a name Datum */
+static Datum
+current_role_name(void)
+{
+	Oid			role = GetUserId();
+
+	if (role != last_role)
+	{
+		namestrcpy(&last_role_name, GetUserNameFromId(role, false));
+		last_role = role;
+	}
+	return NameGetDatum(&last_role_name);
+}
+
 Datum
 plystra_audit_row_guard(PG_FUNCTION_ARGS)
 {
@@ -87,16 +157,14 @@ plystra_audit_row_guard(PG_FUNCTION_ARGS)
 	Relation	rel;
 	TupleDesc	tupdesc;
 	HeapTuple	tuple;
+	AuditColumns *cols;
 	int			attnums[2];
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 	int			ncols = 0;
-	int			created_att;
-	int			event_att;
 	bool		isnull;
-	Datum		created;
-	char	   *event_type;
-	bool		owner;
+	Datum		value;
+	text	   *event_type;
 
 	trigdata = plystra_trigger_call(fcinfo, "audit_row_guard", TRIGGER_EVENT_BEFORE,
 									PLYSTRA_ON_INSERT,
@@ -104,31 +172,28 @@ plystra_audit_row_guard(PG_FUNCTION_ARGS)
 	rel = trigdata->tg_relation;
 	tupdesc = RelationGetDescr(rel);
 	tuple = trigdata->tg_trigtuple;
-	created_att = column_of(rel, "created_at");
-	event_att = column_of(rel, "event_type");
+	cols = audit_columns(rel);
 
-	created = heap_getattr(tuple, event_att, tupdesc, &isnull);
-	event_type = isnull ? NULL : TextDatumGetCString(created);
-	owner = plystra_writer_owns(rel);
+	value = heap_getattr(tuple, cols->event_type, tupdesc, &isnull);
+	event_type = isnull ? NULL : DatumGetTextPP(value);
 
 	if (plystra_own_write())
 	{
 		/* the extension's own row: its acting role, the clock's time */
 	}
-	else if (!owner)
+	else if (!plystra_writer_owns(rel))
 	{
 		if (event_type != NULL && reserved_event_type(event_type))
 			ereport(ERROR,
 					(errcode(ERRCODE_PLYSTRA_RESERVED_EVENT),
 					 errmsg("audit rows of event type \"%s\" are written by the extension only",
-							event_type),
+							text_to_cstring(event_type)),
 					 errdetail("Event types under migration., audit., entity. and user.password. record what plystra itself did."),
 					 errhint("Use an event type of your own.")));
 		plystra_check_server_id(rel, tuple);
 
-		attnums[ncols] = column_of(rel, "actor_role");
-		values[ncols] = DirectFunctionCall1(namein,
-											CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
+		attnums[ncols] = cols->actor_role;
+		values[ncols] = current_role_name();
 		ncols++;
 	}
 	else
@@ -138,16 +203,16 @@ plystra_audit_row_guard(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_PLYSTRA_RESERVED_EVENT),
 					 errmsg("audit rows of event type \"%s\" cannot be written in a transaction that ran a migration",
-							event_type),
+							text_to_cstring(event_type)),
 					 errdetail("Only plystra.migrate() itself records what a migration did.")));
 		/* a restored row keeps its time; the column default does not */
-		created = heap_getattr(tuple, created_att, tupdesc, &isnull);
+		value = heap_getattr(tuple, cols->created_at, tupdesc, &isnull);
 		if (!isnull &&
-			DatumGetTimestampTz(created) != GetCurrentTransactionStartTimestamp())
+			DatumGetTimestampTz(value) != GetCurrentTransactionStartTimestamp())
 			return PointerGetDatum(tuple);
 	}
 
-	attnums[ncols] = created_att;
+	attnums[ncols] = cols->created_at;
 	values[ncols] = TimestampTzGetDatum(GetCurrentTimestamp());
 	ncols++;
 	return PointerGetDatum(heap_modify_tuple_by_cols(tuple, tupdesc, ncols,

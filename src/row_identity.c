@@ -133,8 +133,8 @@ refuse_client_id(Relation rel, Datum id)
  * A new row's id must be the one the identity default has just drawn in
  * this session: the column sequence's currval.  A sequence not used yet in
  * this session has no currval, so the row cannot have its id from it.
- * currval is read as the storage owner: the writing role has no privilege
- * on the sequence (the identity default needs none).
+ * currval is read as the table's owner, who owns the sequence: the writing
+ * role has no privilege on it (the identity default needs none).
  */
 void
 plystra_check_server_id(Relation rel, HeapTuple tuple)
@@ -144,14 +144,19 @@ plystra_check_server_id(Relation rel, HeapTuple tuple)
 	Datum		id;
 	Datum		current = (Datum) 0;
 	bool		defined = true;
-	StorageOwnerContext ctx;
+	Oid			save_userid;
+	int			save_sec_context;
 	MemoryContext oldcontext = CurrentMemoryContext;
 
 	id = heap_getattr(tuple, entry->attnum, RelationGetDescr(rel), &isnull);
 	if (isnull)
 		return;					/* NOT NULL reports it */
 
-	plystra_become_storage_owner(&ctx);
+	/* the table's owner owns its identity sequence */
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(rel->rd_rel->relowner,
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
 	PG_TRY();
 	{
 		current = DirectFunctionCall1(currval_oid, ObjectIdGetDatum(entry->seqid));
@@ -169,7 +174,7 @@ plystra_check_server_id(Relation rel, HeapTuple tuple)
 		defined = false;
 	}
 	PG_END_TRY();
-	plystra_restore_user(&ctx);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
 
 	if (!defined || DatumGetInt64(current) != DatumGetInt64(id))
 		refuse_client_id(rel, id);

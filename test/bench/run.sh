@@ -9,8 +9,8 @@
 #             script; ratio = time(checksum) / time(sha256)
 #   audit:    single-row INSERT into plystra.audit_logs vs the same INSERT
 #             into a plain table with the same columns, indexes and foreign
-#             key (audit_setup.sql), 2 clients, 20,000 each per round;
-#             ratio = time(plystra) / time(plain)
+#             key (audit_setup.sql), by an application role, 2 clients,
+#             20,000 each per round; ratio = time(plystra) / time(plain)
 #   purge:    audit_purge() of 1,000,000 rows: rows per second
 #   lookup:   PK lookup through plystra.users vs the same on a plain copy
 #             of the table (1,000,000 rows), 50,000 per round
@@ -50,10 +50,10 @@ pg psql -X -q -v ON_ERROR_STOP=1 -d bench -f "$work/src/test/bench/migrate_setup
 pg psql -X -q -v ON_ERROR_STOP=1 -d bench -f "$work/src/test/bench/audit_setup.sql"
 pg psql -X -q -v ON_ERROR_STOP=1 -d bench -f "$work/src/test/bench/soft_delete_setup.sql"
 
-# seconds taken by one pgbench run: SCRIPT TRANSACTIONS ROUND [CLIENTS]
+# seconds taken by one pgbench run: SCRIPT TRANSACTIONS ROUND [CLIENTS [ROLE]]
 timed() {
-	local script=$1 n=$2 round=$3 clients=${4:-1} out
-	out=$(pg pgbench -n -M prepared -c "$clients" -j "$clients" -t "$n" -D round="$round" \
+	local script=$1 n=$2 round=$3 clients=${4:-1} role=${5:-postgres} out
+	out=$(pg pgbench -U "$role" -n -M prepared -c "$clients" -j "$clients" -t "$n" -D round="$round" \
 		-f "$work/src/test/bench/$script" bench 2>&1) || {
 		echo "$out" >&2
 		exit 1
@@ -81,8 +81,8 @@ for r in $(seq 1 "$ROUNDS"); do
 		mp+=("$(timed migrate_plpgsql.sql 1000 "$r")")
 		cc+=("$(timed checksum_c.sql 20 "$r")")
 		cs+=("$(timed checksum_sha256.sql 20 "$r")")
-		ap+=("$(timed audit_insert_plystra.sql 20000 "$r" 2)")
-		an+=("$(timed audit_insert_plain.sql 20000 "$r" 2)")
+		ap+=("$(timed audit_insert_plystra.sql 20000 "$r" 2 bench_app)")
+		an+=("$(timed audit_insert_plain.sql 20000 "$r" 2 bench_app)")
 		lv+=("$(timed lookup_view.sql 50000 "$r")")
 		lp+=("$(timed lookup_plain.sql 50000 "$r")")
 		dc+=("$(timed delete_c.sql 2000 "$r")")
@@ -95,8 +95,8 @@ for r in $(seq 1 "$ROUNDS"); do
 		mc+=("$(timed migrate_c.sql 1000 "$r")")
 		cs+=("$(timed checksum_sha256.sql 20 "$r")")
 		cc+=("$(timed checksum_c.sql 20 "$r")")
-		an+=("$(timed audit_insert_plain.sql 20000 "$r" 2)")
-		ap+=("$(timed audit_insert_plystra.sql 20000 "$r" 2)")
+		an+=("$(timed audit_insert_plain.sql 20000 "$r" 2 bench_app)")
+		ap+=("$(timed audit_insert_plystra.sql 20000 "$r" 2 bench_app)")
 		lp+=("$(timed lookup_plain.sql 50000 "$r")")
 		lv+=("$(timed lookup_view.sql 50000 "$r")")
 		du+=("$(timed delete_update.sql 2000 "$r")")
