@@ -94,7 +94,15 @@ collected_commands(void)
 
 	if (rsinfo.setResult != NULL)
 	{
-		int			natts = rsinfo.setDesc->natts;
+		int			command_att = rsinfo.setDesc->natts;
+		int			i;
+
+		/* the column "command" is the collected command itself */
+		for (i = 0; i < rsinfo.setDesc->natts; i++)
+		{
+			if (strcmp(NameStr(TupleDescAttr(rsinfo.setDesc, i)->attname), "command") == 0)
+				command_att = i + 1;
+		}
 
 		slot = MakeSingleTupleTableSlot(rsinfo.setDesc, &TTSOpsMinimalTuple);
 		while (tuplestore_gettupleslot(rsinfo.setResult, true, false, slot))
@@ -102,8 +110,7 @@ collected_commands(void)
 			bool		isnull;
 			Datum		command;
 
-			/* the last column, "command", is the collected command itself */
-			command = slot_getattr(slot, natts, &isnull);
+			command = slot_getattr(slot, command_att, &isnull);
 			if (!isnull)
 				result = lappend(result, DatumGetPointer(command));
 		}

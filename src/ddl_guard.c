@@ -174,8 +174,10 @@ plystra_refused_subcommand(AlterTableCmd *cmd)
 #endif
 		case AT_SetUnLogged:
 			return "SET UNLOGGED";
+#if PG_VERSION_NUM >= 150000
 		case AT_SetAccessMethod:
 			return "SET ACCESS METHOD";
+#endif
 		case AT_AddInherit:
 		case AT_DropInherit:
 		case AT_AddOf:
@@ -184,7 +186,9 @@ plystra_refused_subcommand(AlterTableCmd *cmd)
 		case AT_AttachPartition:
 			return "ATTACH PARTITION";
 		case AT_DetachPartition:
+#if PG_VERSION_NUM >= 140000
 		case AT_DetachPartitionFinalize:
+#endif
 			return "DETACH PARTITION";
 		case AT_AddIdentity:
 		case AT_SetIdentity:
