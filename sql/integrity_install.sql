@@ -20,8 +20,7 @@ RESET client_min_messages;
 -- transaction that installs
 CREATE SCHEMA bobs AUTHORIZATION plystra_regress_bob;
 SET ROLE plystra_regress_bob;
-CREATE FUNCTION bobs.doctor() RETURNS TABLE ("check" text, status text, detail text)
-	LANGUAGE sql AS $$SELECT 'all', 'ok', 'trust me'$$;
+CREATE FUNCTION bobs.trusted() RETURNS boolean LANGUAGE sql AS $$SELECT true$$;
 CREATE VIEW bobs.peek AS SELECT 1 AS x;
 RESET ROLE;
 BEGIN;
@@ -34,7 +33,7 @@ ROLLBACK;
 CREATE SCHEMA plystra;
 GRANT CREATE, USAGE ON SCHEMA plystra TO plystra_regress_bob;
 SET ROLE plystra_regress_bob;
-CREATE FUNCTION plystra.migration_checksum(script text) RETURNS text
+CREATE FUNCTION plystra.checksum_of(script text) RETURNS text
 	LANGUAGE sql AS $$SELECT 'sha256:trusted'$$;
 RESET ROLE;
 BEGIN;
