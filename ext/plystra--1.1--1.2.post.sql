@@ -349,6 +349,9 @@ DECLARE
 	oldest timestamptz;
 	retention interval;
 	internal_roles text;
+	seq record;
+	max_id bigint;
+	next_id bigint;
 BEGIN
 	"check" := 'server version';
 	IF server_num / 10000 = 15 THEN
@@ -460,24 +463,57 @@ BEGIN
 	RETURN NEXT;
 
 	"check" := 'lock privileges';
+	WITH base AS (
+		SELECT r.relation::oid AS oid FROM plystra_data.append_only_relations r
+		UNION
+		SELECT c.confrelid FROM pg_catalog.pg_constraint c
+		  JOIN plystra_data.append_only_relations r ON r.relation = c.conrelid
+		 WHERE c.contype = 'f'
+	), rel AS (
+		SELECT oid FROM base
+		UNION
+		SELECT w.ev_class FROM pg_catalog.pg_rewrite w
+		  JOIN pg_catalog.pg_depend d
+			ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = w.oid
+		   AND d.refclassid = 'pg_catalog.pg_class'::regclass
+		  JOIN base ON base.oid = d.refobjid
+		 WHERE w.ev_class <> d.refobjid
+	)
 	SELECT count(*), string_agg(DISTINCT x.what, ', ')
 	  INTO n, first_items
 	  FROM (SELECT c.oid::regclass || ' to ' || CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END AS what
-			  FROM pg_catalog.pg_class c, LATERAL pg_catalog.aclexplode(c.relacl) a
+			  FROM rel JOIN pg_catalog.pg_class c ON c.oid = rel.oid,
+				   LATERAL pg_catalog.aclexplode(c.relacl) a
 			 WHERE a.grantee <> c.relowner
-			   AND a.privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE', 'MAINTAIN')
-			   AND (c.oid IN (SELECT r.relation FROM plystra_data.append_only_relations r)
-					OR c.oid IN (SELECT w.ev_class
-								   FROM pg_catalog.pg_rewrite w
-								   JOIN pg_catalog.pg_depend d
-									 ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = w.oid
-									AND d.refclassid = 'pg_catalog.pg_class'::regclass
-								  WHERE d.refobjid IN (SELECT r.relation FROM plystra_data.append_only_relations r)
-									AND w.ev_class <> d.refobjid))) x;
+			   AND a.privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE', 'MAINTAIN')) x;
 	status := CASE WHEN n = 0 THEN 'ok' ELSE 'warn' END;
-	detail := CASE WHEN n = 0 THEN 'no role but the owner may lock an append-only table against writers'
+	detail := CASE WHEN n = 0 THEN 'no role but the owner may lock an append-only table, or a table its keys check, against writers'
 				   ELSE 'UPDATE, DELETE or TRUNCATE granted on ' || first_items
-						|| '. Hint: on an append-only table they allow nothing but LOCK TABLE, which stops every write; REVOKE UPDATE, DELETE, TRUNCATE ON ... FROM ....' END;
+						|| '. Hint: on an append-only table, a view over one, or a table whose keys an append-only table checks, they allow LOCK TABLE, which stops every write to the append-only table; REVOKE UPDATE, DELETE, TRUNCATE ON ... FROM ....' END;
+	RETURN NEXT;
+
+	"check" := 'identity sequences';
+	first_items := NULL;
+	FOR seq IN
+		SELECT c.oid::regclass AS tab, pg_catalog.pg_get_serial_sequence(c.oid::regclass::text, a.attname) AS seqname,
+			   a.attname
+		  FROM pg_catalog.pg_class c
+		  JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attidentity <> '' AND NOT a.attisdropped
+		 WHERE c.relnamespace = 'plystra_data'::regnamespace AND c.relkind = 'r'
+		 ORDER BY 1
+	LOOP
+		EXECUTE format('SELECT max(%I)::bigint FROM %s', seq.attname, seq.tab) INTO max_id;
+		-- the value the sequence hands out next must be larger
+		EXECUTE format('SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM %s',
+					   seq.seqname) INTO next_id;
+		IF max_id IS NOT NULL AND next_id <= max_id THEN
+			first_items := concat_ws(', ', first_items, seq.tab || ' (largest id ' || max_id || ')');
+		END IF;
+	END LOOP;
+	status := CASE WHEN first_items IS NULL THEN 'ok' ELSE 'fail' END;
+	detail := CASE WHEN first_items IS NULL THEN 'every identity sequence is past the largest id of its table'
+				   ELSE 'the next ids are taken already in ' || first_items
+						|| ': inserts will fail with duplicate keys. Hint: SELECT setval(pg_get_serial_sequence(''<table>'', ''id''), max(id)) FROM <table>; and find out who moved the sequence back.' END;
 	RETURN NEXT;
 
 	"check" := 'event triggers';
@@ -523,7 +559,14 @@ BEGIN
 			  FROM pg_catalog.pg_namespace s, LATERAL pg_catalog.aclexplode(s.nspacl) a
 			  LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
 			 WHERE s.oid = 'plystra_data'::regnamespace
-			   AND a.grantee <> s.nspowner AND NOT coalesce(r.rolsuper, false)) x;
+			   AND a.grantee <> s.nspowner AND NOT coalesce(r.rolsuper, false)
+			UNION
+			-- members of the predefined roles that read or write every table
+			SELECT r.rolname::text || ' (through ' || p.rolname || ')'
+			  FROM pg_catalog.pg_roles r, pg_catalog.pg_roles p
+			 WHERE p.rolname IN ('pg_read_all_data', 'pg_write_all_data')
+			   AND r.oid <> p.oid AND NOT r.rolsuper AND r.rolname !~ '^pg_'
+			   AND pg_catalog.pg_has_role(r.oid, p.oid, 'USAGE')) x;
 	status := CASE WHEN n = 0 THEN 'ok' ELSE 'warn' END;
 	detail := CASE WHEN n = 0 THEN 'no role but superusers has a privilege on plystra_data or its tables'
 				   ELSE 'privileges on plystra_data or its tables held by: ' || first_items
@@ -602,6 +645,42 @@ COMMENT ON FUNCTION plystra.doctor() IS
  */
 SELECT plystra._revoke_lock_privileges();
 SELECT plystra._revoke_default_privileges();
+
+/*
+ * The manifest of a version is the catalog at the end of its script, but
+ * for what drifted before the update (see the start of this script): an
+ * object that was there unexpectedly is not recorded (it stays
+ * unexpected); one that was changed keeps the definition the previous
+ * version expected, if it is still there; one that was missing is recorded
+ * as expected, unless the update made it again.
+ */
+CREATE OR REPLACE FUNCTION plystra._record_manifest(version text)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH carried AS (
+		SELECT c.object_type, c.object, c.drift, c.expected
+		  FROM jsonb_to_recordset(coalesce(nullif(current_setting('plystra_update.drift', true), ''),
+											 '[]')::jsonb)
+			   AS c(object_type text, object text, drift text, expected text)
+	), live AS (
+		SELECT f.object_type, f.object, f.detail FROM plystra._catalog_facts() f
+	)
+	INSERT INTO plystra_data.manifest (version, object_type, object, detail)
+	SELECT $1, l.object_type, l.object, l.detail
+	  FROM live l
+	 WHERE NOT EXISTS (SELECT 1 FROM carried c
+						WHERE c.object_type = l.object_type AND c.object = l.object
+						  AND c.drift IN ('unexpected', 'changed'))
+	UNION ALL
+	SELECT $1, c.object_type, c.object, c.expected
+	  FROM carried c
+	 WHERE (c.drift = 'changed'
+			AND EXISTS (SELECT 1 FROM live l WHERE l.object_type = c.object_type AND l.object = c.object))
+		OR (c.drift = 'missing'
+			AND NOT EXISTS (SELECT 1 FROM live l WHERE l.object_type = c.object_type AND l.object = c.object))
+$$;
 
 -- last: what version 1.2 defines, for drift_check()
 SELECT plystra._record_manifest('1.2');

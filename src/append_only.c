@@ -15,7 +15,7 @@
  * The sanctioned maintenance functions (removing a migration record,
  * purging old audit rows) open the door for one relation around their own
  * statement (door.c); the guard lets that statement's rows through and
- * nothing else.  The extension's own migrations pass as well.
+ * nothing else.
  *
  * Copyright (c) 2026, Plystra developers
  *
@@ -45,6 +45,7 @@
 #include "utils/syscache.h"
 #include "catalog/pg_inherits.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 
 #include "plystra.h"
 
@@ -82,9 +83,13 @@ plystra_append_only_guard(PG_FUNCTION_ARGS)
 
 	rel = trigdata->tg_relation;
 
-	if (plystra_in_builtin_migration() ||
-		(TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) &&
-		 through_door(rel, trigdata->tg_trigtuple)))
+	/*
+	 * Only the sanctioned functions' own DELETE passes; not even the
+	 * extension's migrations change these rows, so that code planted to
+	 * run during ALTER EXTENSION UPDATE gets nothing through either.
+	 */
+	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) &&
+		through_door(rel, trigdata->tg_trigtuple))
 	{
 		if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
 			return PointerGetDatum(NULL);
@@ -134,9 +139,11 @@ typed_table(Oid relid)
  * what the guard cannot protect: views and other relations that are not
  * plain tables, partitioned tables (protect each partition), temporary and
  * unlogged tables, system catalogs, partitions, inheritance children and
- * typed tables (DDL on their parent or type would reach their rows), and
- * tables with foreign keys that would change their rows.  The caller must
- * own the table.
+ * typed tables (DDL on their parent or type would reach their rows),
+ * tables with inheritance children (whose rows change through the
+ * parent), and tables with foreign keys of or onto them that cascade.  It
+ * revokes UPDATE, DELETE and TRUNCATE others hold on the table.  The caller
+ * must own the table.
  */
 PG_FUNCTION_INFO_V1(plystra_make_append_only);
 
@@ -201,6 +208,12 @@ plystra_make_append_only(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" inherits from another table", relname),
 				 errdetail("DDL on its parent would reach its rows.")));
+	if (relkind == RELKIND_RELATION && has_subclass(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" has inheritance children", relname),
+				 errdetail("Rows of a child are changed and deleted through its parent, past the parent's guard."),
+				 errhint("Detach the children (ALTER TABLE ... NO INHERIT) first.")));
 	if (relkind == RELKIND_RELATION && OidIsValid(get_rel_type_id(relid)) &&
 		typed_table(relid))
 		ereport(ERROR,
@@ -240,10 +253,14 @@ plystra_make_append_only(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	/* existing foreign keys that would change its rows */
+	/*
+	 * Existing foreign keys of the table that would change its rows, or onto
+	 * it whose actions would run inside the sanctioned maintenance.
+	 */
 	values[0] = ObjectIdGetDatum(relid);
-	ret = SPI_execute_with_args("SELECT conname FROM pg_catalog.pg_constraint"
-								" WHERE conrelid OPERATOR(pg_catalog.=) $1"
+	ret = SPI_execute_with_args("SELECT conname, conrelid::pg_catalog.regclass::pg_catalog.text"
+								"  FROM pg_catalog.pg_constraint"
+								" WHERE (conrelid OPERATOR(pg_catalog.=) $1 OR confrelid OPERATOR(pg_catalog.=) $1)"
 								"   AND contype OPERATOR(pg_catalog.=) 'f'"
 								"   AND (confdeltype OPERATOR(pg_catalog.<>) ALL (ARRAY['a', 'r']::pg_catalog.\"char\"[])"
 								"        OR confupdtype OPERATOR(pg_catalog.<>) ALL (ARRAY['a', 'r']::pg_catalog.\"char\"[]))",
@@ -253,10 +270,53 @@ plystra_make_append_only(PG_FUNCTION_ARGS)
 	if (SPI_processed > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
-				 errmsg("foreign key \"%s\" of \"%s\" would change its rows",
+				 errmsg("foreign key \"%s\" of \"%s\" cascades, sets null or sets a default",
 						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1),
-						relname),
+						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2)),
+				 errdetail("A key of the table would change its rows; a key onto it would run code inside its sanctioned maintenance."),
 				 errhint("Make it ON DELETE RESTRICT ON UPDATE RESTRICT (or NO ACTION) first.")));
+
+	/*
+	 * UPDATE, DELETE and TRUNCATE granted on the table would allow nothing
+	 * from now on but LOCK TABLE: revoked, as the owner.
+	 */
+	ret = SPI_execute_with_args("SELECT DISTINCT CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
+								"                     ELSE pg_catalog.quote_ident(r.rolname) END"
+								"  FROM pg_catalog.pg_class c,"
+								"       LATERAL pg_catalog.aclexplode(c.relacl) a"
+								"  LEFT JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.grantee"
+								" WHERE c.oid OPERATOR(pg_catalog.=) $1"
+								"   AND a.grantee OPERATOR(pg_catalog.<>) c.relowner"
+								"   AND a.privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE', 'MAINTAIN')"
+								" ORDER BY 1",
+								1, argtypes, values, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read the privileges of %s", qualname);
+	{
+		SPITupleTable *grantees = SPI_tuptable;
+		uint64		ngrantees = SPI_processed;
+		uint64		g;
+
+		for (g = 0; g < ngrantees; g++)
+		{
+			char	   *grantee = SPI_getvalue(grantees->vals[g], grantees->tupdesc, 1);
+
+			ret = SPI_execute(psprintf("REVOKE UPDATE, DELETE, TRUNCATE%s ON TABLE %s FROM %s CASCADE",
+#ifdef ACL_MAINTAIN
+									   ", MAINTAIN",
+#else
+									   "",
+#endif
+									   qualname, grantee),
+							  false, 0);
+			if (ret != SPI_OK_UTILITY)
+				elog(ERROR, "could not revoke privileges on %s: %s", qualname,
+					 SPI_result_code_string(ret));
+			ereport(NOTICE,
+					(errmsg("revoked UPDATE, DELETE and TRUNCATE on %s from %s", qualname, grantee),
+					 errdetail("On an append-only table they allow nothing but LOCK TABLE, which could stop every write to it.")));
+		}
+	}
 
 	/* the guard function is not executable by PUBLIC: act as its owner */
 	values[1] = DirectFunctionCall1(namein,

@@ -37,6 +37,16 @@
 static SPIPlanPtr audit_plan = NULL;
 
 /*
+ * The key by which the guard of the audit log knows the one row
+ * plystra_audit() is writing: its event type and target.
+ */
+char *
+plystra_audit_row_key(const char *event_type, const char *target_id)
+{
+	return psprintf("%s %s", event_type, target_id ? target_id : "");
+}
+
+/*
  * Append an audit row: event_type (one of audit_event_types), the role on
  * whose behalf (NULL: the current user), the target it concerns, and
  * details, a JSON object in text form.
@@ -49,7 +59,7 @@ plystra_audit(const char *event_type, const char *actor_role,
 	Oid			argtypes[5] = {TEXTOID, NAMEOID, TEXTOID, TEXTOID, TEXTOID};
 	Datum		values[5];
 	int			ret;
-	bool		saved;
+	const char *saved;
 
 	if (actor_role == NULL)
 		actor_role = GetUserNameFromId(plystra_acting_user(), false);
@@ -59,7 +69,7 @@ plystra_audit(const char *event_type, const char *actor_role,
 	values[3] = CStringGetTextDatum(target_id);
 	values[4] = CStringGetTextDatum(details);
 
-	saved = plystra_own_write_begin();
+	saved = plystra_own_write_begin(plystra_audit_row_key(event_type, target_id));
 	PG_TRY();
 	{
 		ret = plystra_execute_as_owner(&audit_plan,

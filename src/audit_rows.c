@@ -16,8 +16,9 @@
  * - event types under migration., audit., entity. and user.password. are
  *	 refused: the extension writes those rows itself.
  *
- * Rows the extension writes (plystra_audit()) keep the acting role they
- * name and are dated by the clock in the same way.  The table's owner (and
+ * Rows the extension writes (plystra_audit(), which names the one row it
+ * writes, see door.c) keep the acting role they name and are dated by the
+ * clock in the same way.  The table's owner (and
  * so a superuser) keeps what it sends, since that is how pg_restore and
  * logical replication bring rows back, except that a created_at equal to
  * the start of its transaction is the column default, and gets the clock
@@ -82,9 +83,10 @@ typedef struct AuditColumns
 	int			created_at;
 	int			event_type;
 	int			actor_role;
+	int			target_id;
 } AuditColumns;
 
-static AuditColumns columns = {InvalidOid, 0, 0, 0};
+static AuditColumns columns = {InvalidOid, 0, 0, 0, 0};
 static bool callback_registered = false;
 
 /* the name of the role that last wrote a row, and its id */
@@ -131,6 +133,7 @@ audit_columns(Relation rel)
 		columns.created_at = column_of(rel, "created_at");
 		columns.event_type = column_of(rel, "event_type");
 		columns.actor_role = column_of(rel, "actor_role");
+		columns.target_id = column_of(rel, "target_id");
 		columns.relid = RelationGetRelid(rel);
 	}
 	return &columns;
@@ -177,7 +180,9 @@ plystra_audit_row_guard(PG_FUNCTION_ARGS)
 	value = heap_getattr(tuple, cols->event_type, tupdesc, &isnull);
 	event_type = isnull ? NULL : DatumGetTextPP(value);
 
-	if (plystra_own_write())
+	if (event_type != NULL && reserved_event_type(event_type) &&
+		plystra_own_write_claim(plystra_audit_row_key(text_to_cstring(event_type),
+													  SPI_getvalue(tuple, tupdesc, cols->target_id))))
 	{
 		/* the extension's own row: its acting role, the clock's time */
 	}

@@ -25,8 +25,9 @@
  *	 disabled, renamed or moved to another extension; no rules; no new
  *	 triggers on the interface views, nor changes to their options; and
  *	 the extension's functions and views are not replaced or altered;
- * - UPDATE, DELETE and TRUNCATE on an append-only table or its interface
- *	 view are not granted: they would allow nothing but LOCK TABLE;
+ * - UPDATE, DELETE and TRUNCATE on an append-only table, its interface
+ *	 view, or a table its foreign keys reference (and that table's view) are
+ *	 not granted: they would allow LOCK TABLE, stopping every audit write;
  * - then, for every relation the command touched: no parent, child or
  *	 partition of an append-only table, no cascading foreign key of or onto
  *	 one (registry.c).
@@ -203,6 +204,62 @@ owning_relation(Oid classid, Oid objid, AttrNumber oidcol, AttrNumber relcol,
 	return relid;
 }
 
+/*
+ * Is the trigger one of the append-only guard's two, exactly: the guard
+ * function, BEFORE UPDATE OR DELETE FOR EACH ROW or BEFORE TRUNCATE FOR
+ * EACH STATEMENT, with no WHEN, no column list, no transition tables, not
+ * a constraint trigger?  Judged from the catalog row the command made.
+ */
+static bool
+guard_shaped(Oid trigoid)
+{
+	Relation	catalog = table_open(TriggerRelationId, AccessShareLock);
+	HeapTuple	tuple = get_catalog_object_by_oid(catalog, Anum_pg_trigger_oid, trigoid);
+	bool		result = false;
+
+	if (HeapTupleIsValid(tuple))
+	{
+		Form_pg_trigger trig = (Form_pg_trigger) GETSTRUCT(tuple);
+		int16		type = trig->tgtype;
+		char	   *fname = get_func_name(trig->tgfoid);
+		char	   *nspname = get_namespace_name(get_func_namespace(trig->tgfoid));
+
+		result = fname != NULL && nspname != NULL &&
+			strcmp(fname, "append_only_guard") == 0 &&
+			strcmp(nspname, PLYSTRA_SCHEMA) == 0 &&
+			is_member(ProcedureRelationId, trig->tgfoid) &&
+			!OidIsValid(trig->tgconstraint) &&
+			trig->tgattr.dim1 == 0 &&
+			heap_attisnull(tuple, Anum_pg_trigger_tgqual, NULL) &&
+			heap_attisnull(tuple, Anum_pg_trigger_tgoldtable, NULL) &&
+			heap_attisnull(tuple, Anum_pg_trigger_tgnewtable, NULL) &&
+			(type == (TRIGGER_TYPE_ROW | TRIGGER_TYPE_BEFORE |
+					  TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE) ||
+			 type == (TRIGGER_TYPE_BEFORE | TRIGGER_TYPE_TRUNCATE));
+	}
+	table_close(catalog, AccessShareLock);
+	return result;
+}
+
+/* Does the subcommand change the row type of the relation it alters? */
+static bool
+changes_row_type(AlterTableType subtype)
+{
+	switch (subtype)
+	{
+		case AT_AddColumn:
+		case AT_DropColumn:
+#if PG_VERSION_NUM < 160000
+		case AT_AddColumnRecurse:
+		case AT_DropColumnRecurse:
+#endif
+		case AT_AlterColumnType:
+			return true;
+		default:
+			return false;
+	}
+}
+
 static bool
 toggles_triggers_or_rules(AlterTableType subtype)
 {
@@ -254,7 +311,8 @@ check_altered_relation(CollectedCommand *cmd, List **touched)
 
 		if (protected && (reason = plystra_refused_subcommand(atcmd)) != NULL)
 			refuse(relid, reason);
-		if (relkind == RELKIND_COMPOSITE_TYPE &&
+		if ((relkind == RELKIND_COMPOSITE_TYPE || changes_row_type(atcmd->subtype)) &&
+			OidIsValid(get_rel_type_id(relid)) &&
 			plystra_type_used_by_append_only(get_rel_type_id(relid)))
 			ereport(ERROR,
 					(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
@@ -272,17 +330,21 @@ check_altered_relation(CollectedCommand *cmd, List **touched)
 							relation_name(relid), PLYSTRA_EXTENSION_NAME),
 					 extension_object_refusal()));
 		}
+		if (in_extension_schema(relid) &&
+			(atcmd->subtype == AT_AddIdentity || atcmd->subtype == AT_SetIdentity ||
+			 atcmd->subtype == AT_DropIdentity))
+			ereport(ERROR,
+					(errmsg("identity columns of %s cannot be altered",
+							relation_name(relid)),
+					 extension_object_refusal()));
 		if (in_extension_schema(relid) && toggles_triggers_or_rules(atcmd->subtype))
 			ereport(ERROR,
 					(errmsg("triggers and rules of %s cannot be enabled or disabled",
 							relation_name(relid)),
 					 extension_object_refusal()));
-		if (is_interface_view(relid) &&
-			(atcmd->subtype == AT_SetRelOptions ||
-			 atcmd->subtype == AT_ResetRelOptions ||
-			 atcmd->subtype == AT_ReplaceRelOptions))
+		if (is_interface_view(relid) && atcmd->subtype != AT_ChangeOwner)
 			ereport(ERROR,
-					(errmsg("options of interface view %s cannot be changed",
+					(errmsg("options and column defaults of interface view %s cannot be changed",
 							relation_name(relid)),
 					 extension_object_refusal()));
 	}
@@ -310,8 +372,9 @@ check_simple(CollectedCommand *cmd, List **touched)
 				refuse_named(((RenameStmt *) node)->relation, relid, "RENAME");
 			if (IsA(node, AlterObjectSchemaStmt) && plystra_is_append_only(relid))
 				refuse_named(((AlterObjectSchemaStmt *) node)->relation, relid, "SET SCHEMA");
-			if (IsA(node, RenameStmt) &&
-				get_rel_relkind(relid) == RELKIND_COMPOSITE_TYPE &&
+			/* a renamed attribute or column of a row type */
+			if (IsA(node, RenameStmt) && address->objectSubId > 0 &&
+				OidIsValid(get_rel_type_id(relid)) &&
 				plystra_type_used_by_append_only(get_rel_type_id(relid)))
 				ereport(ERROR,
 						(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
@@ -329,9 +392,9 @@ check_simple(CollectedCommand *cmd, List **touched)
 			if (plystra_is_append_only(relid))
 			{
 				if (IsA(node, CreateTrigStmt) &&
-					plystra_is_guard_function(((CreateTrigStmt *) node)->funcname) &&
-					!((CreateTrigStmt *) node)->replace)
-					break;		/* the guard's own shape; checked at start */
+					!((CreateTrigStmt *) node)->replace &&
+					guard_shaped(address->objectId))
+					break;		/* the guard's own, as pg_restore makes it */
 				refuse(relid, IsA(node, CreateTrigStmt) ? "CREATE TRIGGER" :
 					   IsA(node, RenameStmt) ? "RENAME TRIGGER" :
 					   "ALTER TRIGGER");
@@ -418,7 +481,8 @@ check_simple(CollectedCommand *cmd, List **touched)
 	/* the extension's functions and views change with its scripts only */
 	if ((IsA(node, CreateFunctionStmt) || IsA(node, AlterFunctionStmt) ||
 		 IsA(node, ViewStmt) || IsA(node, RenameStmt) ||
-		 IsA(node, AlterObjectSchemaStmt) || IsA(node, AlterOwnerStmt)) &&
+		 IsA(node, AlterObjectSchemaStmt) || IsA(node, AlterOwnerStmt) ||
+		 IsA(node, AlterSeqStmt)) &&
 		is_member(address->classId, address->objectId))
 		ereport(ERROR,
 				(errmsg("%s cannot be replaced or altered",
@@ -458,7 +522,7 @@ check_grant(InternalGrant *istmt)
 		ListCell   *lg;
 		int			ret;
 
-		if (!plystra_is_append_only(relid) && !plystra_is_view_of_append_only(relid))
+		if (!plystra_is_append_only(relid) && !plystra_lock_blocks_append_only(relid))
 			continue;
 
 		initStringInfo(&sql);
@@ -495,7 +559,7 @@ check_grant(InternalGrant *istmt)
 				(errcode(ERRCODE_WARNING_PRIVILEGE_NOT_GRANTED),
 				 errmsg("UPDATE, DELETE and TRUNCATE on \"%s\" were not granted",
 						get_rel_name(relid)),
-				 errdetail("Its rows are append-only: these privileges would allow nothing but LOCK TABLE, which could stop every write to it."),
+				 errdetail("On an append-only table, a view over one, or a table whose keys an append-only table checks, these privileges would allow LOCK TABLE, which could stop every write to the append-only table."),
 				 errhint("Grant SELECT and INSERT.")));
 	}
 }

@@ -34,8 +34,15 @@
  */
 static PlystraDoor door = {InvalidOid, DT_NOEND};
 
-/* true while the extension writes a history or audit row of its own */
-static bool own_write = false;
+/*
+ * The one row the extension is writing into the history or the audit log,
+ * named by its key (history: "component/name"; audit: the event type and
+ * target, see plystra_audit()), or NULL.  The guard of the table lets that
+ * row through once, and nothing else: not code that runs inside the
+ * extension's own INSERT (a CHECK constraint or a default calling a
+ * function), which could otherwise write rows of its own with it.
+ */
+static const char *own_write_key = NULL;
 
 /* true while one of the extension's own migrations is applied and recorded */
 static bool builtin_running = false;
@@ -80,25 +87,32 @@ plystra_door_has_cutoff(void)
 	return OidIsValid(door.relid) && door.cutoff != DT_NOEND;
 }
 
-bool
-plystra_own_write_begin(void)
+const char *
+plystra_own_write_begin(const char *key)
 {
-	bool		saved = own_write;
+	const char *saved = own_write_key;
 
-	own_write = true;
+	own_write_key = key;
 	return saved;
 }
 
 void
-plystra_own_write_end(bool saved)
+plystra_own_write_end(const char *saved)
 {
-	own_write = saved;
+	own_write_key = saved;
 }
 
+/*
+ * Is this row, named by key, the one the extension is writing?  A match
+ * uses the permission up.
+ */
 bool
-plystra_own_write(void)
+plystra_own_write_claim(const char *key)
 {
-	return own_write;
+	if (own_write_key == NULL || key == NULL || strcmp(own_write_key, key) != 0)
+		return false;
+	own_write_key = NULL;
+	return true;
 }
 
 bool
@@ -150,7 +164,7 @@ plystra_door_reset(void)
 {
 	door.relid = InvalidOid;
 	door.cutoff = DT_NOEND;
-	own_write = false;
+	own_write_key = NULL;
 	builtin_running = false;
 	migration_in_xact = false;
 }

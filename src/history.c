@@ -130,7 +130,7 @@ plystra_history_record(const char *component, const char *name,
 	Datum		values[7];
 	Interval   *duration;
 	int			ret;
-	bool		saved;
+	const char *saved;
 
 	duration = (Interval *) palloc0(sizeof(Interval));
 	duration->time = Max(finished - started, 0);
@@ -143,7 +143,7 @@ plystra_history_record(const char *component, const char *name,
 	values[5] = IntervalPGetDatum(duration);
 	values[6] = CStringGetTextDatum(version);
 
-	saved = plystra_own_write_begin();
+	saved = plystra_own_write_begin(psprintf("%s/%s", component, name));
 	PG_TRY();
 	{
 		ret = plystra_execute_as_owner(&insert_plan,
@@ -247,7 +247,11 @@ plystra_history_insert_guard(PG_FUNCTION_ARGS)
 									"BEFORE INSERT FOR EACH ROW");
 
 	tuple = trigdata->tg_trigtuple;
-	if (plystra_own_write() || plystra_in_builtin_migration())
+	tupdesc = RelationGetDescr(trigdata->tg_relation);
+	component = SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "component"));
+	name = SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "name"));
+	if (component != NULL && name != NULL &&
+		plystra_own_write_claim(psprintf("%s/%s", component, name)))
 		return PointerGetDatum(tuple);
 
 	if (plystra_migration_running() || plystra_migration_in_xact())
@@ -257,12 +261,9 @@ plystra_history_insert_guard(PG_FUNCTION_ARGS)
 				 errdetail("plystra.schema_migrations is written by plystra.migrate() alone, also by code a migration left to run at commit."),
 				 errhint("To make a migration run again, remove its record with plystra.migration_forget().")));
 
-	tupdesc = RelationGetDescr(trigdata->tg_relation);
-	component = SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "component"));
 	if (component == NULL || strcmp(component, PLYSTRA_COMPONENT) != 0)
 		return PointerGetDatum(tuple);
 
-	name = SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "name"));
 	checksum = SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "checksum"));
 	if (name == NULL || checksum == NULL)
 		return PointerGetDatum(tuple);	/* NOT NULL will refuse it */

@@ -70,7 +70,7 @@ static char *
 unsafe_schema_reason(Oid nspoid, Oid extoid)
 {
 	static const char *const query =
-	"SELECT pg_catalog.format('it contains %s', pg_catalog.string_agg("
+	"SELECT pg_catalog.format('The schema contains %s', pg_catalog.string_agg("
 	"        pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), ', '"
 	"        ORDER BY d.classid, d.objid))"
 	"  FROM pg_catalog.pg_depend d"
@@ -86,13 +86,13 @@ unsafe_schema_reason(Oid nspoid, Oid extoid)
 	"                      AND e.deptype OPERATOR(pg_catalog.=) 'e')"
 	" HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0 "
 	"UNION ALL "
-	"SELECT pg_catalog.format('it is owned by role %I, which is not a superuser', r.rolname)"
+	"SELECT pg_catalog.format('The schema is owned by role %I, which is not a superuser', r.rolname)"
 	"  FROM pg_catalog.pg_namespace n JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) n.nspowner"
 	" WHERE n.oid OPERATOR(pg_catalog.=) $1 AND NOT r.rolsuper "
 	"UNION ALL "
-	"SELECT pg_catalog.format('%s may create objects in it',"
-	"        CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'every role (PUBLIC)'"
-	"             ELSE pg_catalog.format('role %I', r.rolname) END)"
+	"SELECT pg_catalog.format('%s may create objects in the schema',"
+	"        CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'Every role (PUBLIC)'"
+	"             ELSE pg_catalog.format('Role %I', r.rolname) END)"
 	"  FROM pg_catalog.pg_namespace n,"
 	"       LATERAL pg_catalog.aclexplode(n.nspacl) a"
 	"  LEFT JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.grantee"
@@ -154,10 +154,9 @@ plystra_check_install(PG_FUNCTION_ARGS)
 	if (reason != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_SCHEMA),
-				 errmsg("schema \"%s\" already exists and cannot be used by the extension",
-						PLYSTRA_SCHEMA),
-				 errdetail("The schema existed before CREATE EXTENSION plystra and %s.", reason),
-				 errhint("CREATE EXTENSION plystra creates its schema itself, or takes over an empty one owned by a superuser in which no other role can create objects.  Drop or rename the existing schema \"%s\".",
+				 errmsg("schema \"%s\" cannot be used by the extension", PLYSTRA_SCHEMA),
+				 errdetail("%s.", reason),
+				 errhint("CREATE EXTENSION plystra creates its schema itself, or takes over an empty one owned by a superuser in which no other role can create objects.  Drop or rename the existing schema \"%s\"; if CREATE EXTENSION created it just now, remove the default privileges (ALTER DEFAULT PRIVILEGES ... ON SCHEMAS) that let other roles create objects in new schemas.",
 						 PLYSTRA_SCHEMA)));
 
 	if (OidIsValid(get_namespace_oid(PLYSTRA_DATA_SCHEMA, true)))

@@ -42,8 +42,14 @@ PG_FUNCTION_INFO_V1(plystra_migrate);
 PG_FUNCTION_INFO_V1(plystra_migration_forget);
 PG_FUNCTION_INFO_V1(plystra_builtin_migration_list);
 
-/* first half of the advisory lock key of every component: "plys" */
+/*
+ * The advisory lock of a component: "plys" and a hash of its name, with a
+ * fourth field that pg_advisory_lock() never uses (it uses 1 and 2), so
+ * that no role can take the lock from SQL and hold every deployer of a
+ * component back.
+ */
 #define PLYSTRA_LOCK_CLASS	0x706C7973
+#define PLYSTRA_LOCK_FIELD4	0x7079
 
 #define MAX_COMPONENT_LEN	63
 #define MAX_NAME_LEN		255
@@ -138,7 +144,7 @@ lock_component(const char *component)
 	uint32		key = hash_bytes((const unsigned char *) component,
 								 (int) strlen(component));
 
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, PLYSTRA_LOCK_CLASS, key, 2);
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, PLYSTRA_LOCK_CLASS, key, PLYSTRA_LOCK_FIELD4);
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 }
 

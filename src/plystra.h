@@ -86,9 +86,9 @@ extern void plystra_door_restore(PlystraDoor saved);
 extern bool plystra_door_lets_through(Oid relid, TimestampTz created_at,
 									  bool created_isnull);
 extern bool plystra_door_has_cutoff(void);
-extern bool plystra_own_write_begin(void);
-extern void plystra_own_write_end(bool saved);
-extern bool plystra_own_write(void);
+extern const char *plystra_own_write_begin(const char *key);
+extern void plystra_own_write_end(const char *saved);
+extern bool plystra_own_write_claim(const char *key);
 extern bool plystra_builtin_begin(void);
 extern void plystra_builtin_end(bool saved);
 extern bool plystra_in_builtin_migration(void);
@@ -139,6 +139,7 @@ extern Oid	plystra_history_relid(void);
 
 /* audit.c: the extension's own audit rows, audit_purge() */
 extern int	plystra_audit_min_retention;
+extern char *plystra_audit_row_key(const char *event_type, const char *target_id);
 extern void plystra_audit(const char *event_type, const char *actor_role,
 						  const char *target_type, const char *target_id,
 						  const char *details);
@@ -156,7 +157,7 @@ extern bool plystra_role_owns_extension(Oid roleid);
 extern bool plystra_is_extension_schema(Oid nspoid);
 extern bool plystra_is_guard_function(List *funcname);
 extern bool plystra_type_used_by_append_only(Oid typoid);
-extern bool plystra_is_view_of_append_only(Oid viewoid);
+extern bool plystra_lock_blocks_append_only(Oid relid);
 extern void plystra_check_drop_data(const char *command);
 extern void plystra_check_user_append_only(const char *command);
 extern void plystra_check_touched_relations(List *relids);

@@ -19,8 +19,9 @@
  * alone.
  *
  * plystra._revoke_lock_privileges() revokes UPDATE, DELETE and TRUNCATE
- * (and MAINTAIN) on append-only tables and their interface views from
- * everyone but the owner: on such a relation they allow nothing but LOCK
+ * (and MAINTAIN) from everyone but the owner on append-only tables, on the
+ * tables their foreign keys reference (audit_event_types: every audit row
+ * checks its key there), and on the views over either: they allow LOCK
  * TABLE, which could stop every audit write.  ddl_commands.c keeps them
  * from being granted again.
  *
@@ -217,16 +218,22 @@ plystra_revoke_lock_privileges(PG_FUNCTION_ARGS)
 	 * owner holds a privilege that allows LOCK TABLE in a mode that blocks
 	 * writers.
 	 */
-	ret = SPI_execute("WITH rel AS ("
+	ret = SPI_execute("WITH base AS ("
 					  "  SELECT r.relation::pg_catalog.oid AS oid FROM plystra_data.append_only_relations r"
+					  "  UNION"
+					  "  SELECT c.confrelid FROM pg_catalog.pg_constraint c"
+					  "    JOIN plystra_data.append_only_relations r"
+					  "      ON r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) c.conrelid"
+					  "   WHERE c.contype OPERATOR(pg_catalog.=) 'f'"
+					  "), rel AS ("
+					  "  SELECT oid FROM base"
 					  "  UNION"
 					  "  SELECT w.ev_class FROM pg_catalog.pg_rewrite w"
 					  "    JOIN pg_catalog.pg_depend d"
 					  "      ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
 					  "     AND d.objid OPERATOR(pg_catalog.=) w.oid"
 					  "     AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
-					  "    JOIN plystra_data.append_only_relations r"
-					  "      ON r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) d.refobjid"
+					  "    JOIN base ON base.oid OPERATOR(pg_catalog.=) d.refobjid"
 					  "   WHERE w.ev_class OPERATOR(pg_catalog.<>) d.refobjid)"
 					  "SELECT DISTINCT c.oid, c.oid::pg_catalog.regclass::pg_catalog.text,"
 					  "       CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
@@ -268,7 +275,7 @@ plystra_revoke_lock_privileges(PG_FUNCTION_ARGS)
 			removeExtObjInitPriv(relid, RelationRelationId);
 		ereport(NOTICE,
 				(errmsg("revoked UPDATE, DELETE and TRUNCATE on %s from %s", relname, grantee),
-				 errdetail("Its rows are append-only: these privileges allowed nothing but LOCK TABLE, which could stop every write to it.")));
+				 errdetail("On an append-only table, a view over one, or a table whose keys an append-only table checks, these privileges allowed LOCK TABLE, which could stop every write to the append-only table.")));
 	}
 	SPI_finish();
 	PG_RETURN_INT64((int64) n);

@@ -183,24 +183,41 @@ plystra_type_used_by_append_only(Oid typoid)
 }
 
 /*
- * Is viewoid a view of schema plystra over an append-only table?  Granting
- * UPDATE, DELETE or TRUNCATE on it lets a role LOCK the table.
+ * Would a LOCK TABLE of relid stop writes to an append-only table?  True
+ * for a table an append-only table's foreign keys reference (every insert
+ * checks its key there) and for a view over an append-only or such a
+ * table.  UPDATE, DELETE or TRUNCATE granted on one would let a role lock
+ * the audit log against every writer.  (The append-only tables themselves
+ * are asked with plystra_is_append_only().)
  */
 bool
-plystra_is_view_of_append_only(Oid viewoid)
+plystra_lock_blocks_append_only(Oid relid)
 {
 	static SPIPlanPtr plan = NULL;
 
 	return exists_as_owner(&plan,
+						   "WITH base AS ("
+						   "  SELECT r.relation::pg_catalog.oid AS oid"
+						   "    FROM plystra_data.append_only_relations r"
+						   "  UNION"
+						   "  SELECT c.confrelid FROM pg_catalog.pg_constraint c"
+						   "    JOIN plystra_data.append_only_relations r"
+						   "      ON r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) c.conrelid"
+						   "   WHERE c.contype OPERATOR(pg_catalog.=) 'f')"
+						   "SELECT 1 FROM base"
+						   " WHERE base.oid OPERATOR(pg_catalog.=) $1"
+						   "   AND NOT EXISTS (SELECT 1 FROM plystra_data.append_only_relations r"
+						   "                    WHERE r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) $1)"
+						   "UNION ALL "
 						   "SELECT 1 FROM pg_catalog.pg_rewrite w"
 						   "  JOIN pg_catalog.pg_depend d"
 						   "    ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
 						   "   AND d.objid OPERATOR(pg_catalog.=) w.oid"
 						   "   AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
-						   "  JOIN plystra_data.append_only_relations r"
-						   "    ON r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) d.refobjid"
-						   " WHERE w.ev_class OPERATOR(pg_catalog.=) $1",
-						   viewoid);
+						   "  JOIN base ON base.oid OPERATOR(pg_catalog.=) d.refobjid"
+						   " WHERE w.ev_class OPERATOR(pg_catalog.=) $1"
+						   "   AND w.ev_class OPERATOR(pg_catalog.<>) d.refobjid",
+						   relid);
 }
 
 /*
@@ -358,6 +375,10 @@ plystra_check_user_append_only(const char *command)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	plystra_become_storage_owner(&ctx);
+	/* no table may be protected between the check and the drop */
+	ret = SPI_execute("LOCK TABLE plystra_data.append_only_relations IN SHARE MODE", false, 0);
+	if (ret != SPI_OK_UTILITY)
+		elog(ERROR, "could not lock the append-only registry");
 	ret = SPI_execute("SELECT pg_catalog.count(*),"
 					  "       pg_catalog.string_agg(c.oid::pg_catalog.regclass::pg_catalog.text, ', '"
 					  "                             ORDER BY c.oid::pg_catalog.regclass::pg_catalog.text)"
@@ -430,7 +451,11 @@ plystra_check_drop_data(const char *command)
 			bool		isnull;
 			int64		n;
 
-			ret = SPI_execute(query, true, 0);
+			/* no row may be added between the count and the drop */
+			ret = SPI_execute(psprintf("LOCK TABLE %s IN SHARE MODE", name), false, 0);
+			if (ret != SPI_OK_UTILITY)
+				elog(ERROR, "could not lock %s", name);
+			ret = SPI_execute(query, false, 0);
 			if (ret != SPI_OK_SELECT || SPI_processed != 1)
 				elog(ERROR, "could not count the rows of %s", name);
 			n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],

@@ -93,7 +93,9 @@ identity_of(Relation rel)
 		CacheRegisterRelcacheCallback(invalidate_identities, (Datum) 0);
 	}
 	entry = (IdentityEntry *) hash_search(identity_cache, &relid, HASH_ENTER, &found);
-	if (!found || !entry->valid)
+	if (!found)
+		entry->valid = false;
+	if (!entry->valid)
 	{
 		AttrNumber	attnum = SPI_fnumber(RelationGetDescr(rel), "id");
 
@@ -165,11 +167,17 @@ plystra_check_server_id(Relation rel, HeapTuple tuple)
 	{
 		ErrorData  *edata;
 
+		/*
+		 * "currval is not yet defined in this session" means the row did not
+		 * get its id from the sequence.  The error is turned into our own
+		 * below, never swallowed: currval_oid() may hold the sequence open,
+		 * which only the abort of the transaction releases, so this path
+		 * must always end in an error.
+		 */
 		MemoryContextSwitchTo(oldcontext);
 		edata = CopyErrorData();
 		if (edata->sqlerrcode != ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE)
 			PG_RE_THROW();
-		/* "currval is not yet defined": turned into our own error below */
 		FlushErrorState();
 		defined = false;
 	}
@@ -177,7 +185,7 @@ plystra_check_server_id(Relation rel, HeapTuple tuple)
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 
 	if (!defined || DatumGetInt64(current) != DatumGetInt64(id))
-		refuse_client_id(rel, id);
+		refuse_client_id(rel, id);	/* does not return */
 }
 
 /*

@@ -110,6 +110,27 @@ invalidate_plans(Datum arg, Oid relid)
 		entry->valid = false;
 }
 
+/* Free what an invalidated entry kept, and empty it. */
+static void
+reset_entry(PlanEntry *entry)
+{
+	int			i;
+
+	for (i = 0; i < MAX_PARENTS; i++)
+	{
+		if (entry->plans[i] != NULL)
+			SPI_freeplan(entry->plans[i]);
+		if (entry->connames[i] != NULL)
+			pfree(entry->connames[i]);
+		if (entry->parentnames[i] != NULL)
+			pfree(entry->parentnames[i]);
+	}
+	memset(entry->plans, 0, sizeof(entry->plans));
+	memset(entry->connames, 0, sizeof(entry->connames));
+	memset(entry->parentnames, 0, sizeof(entry->parentnames));
+	entry->nplans = 0;
+}
+
 static PlanEntry *
 plan_entry(Oid relid, Oid trigoid)
 {
@@ -140,23 +161,7 @@ plan_entry(Oid relid, Oid trigoid)
 		memset(entry->parentnames, 0, sizeof(entry->parentnames));
 	}
 	else if (!entry->valid)
-	{
-		int			i;
-
-		for (i = 0; i < entry->nplans; i++)
-		{
-			if (entry->plans[i] != NULL)
-				SPI_freeplan(entry->plans[i]);
-			entry->plans[i] = NULL;
-			if (entry->connames[i] != NULL)
-				pfree(entry->connames[i]);
-			entry->connames[i] = NULL;
-			if (entry->parentnames[i] != NULL)
-				pfree(entry->parentnames[i]);
-			entry->parentnames[i] = NULL;
-		}
-		entry->nplans = 0;
-	}
+		reset_entry(entry);
 	return entry;
 }
 
@@ -475,10 +480,8 @@ plystra_live_parent_check(PG_FUNCTION_ARGS)
 		plystra_become_storage_owner(&ctx);
 		if (!entry->valid)
 		{
-			/* plan_entry() freed the invalid plans and set nplans to 0 */
-			memset(entry->plans, 0, sizeof(entry->plans));
-			memset(entry->connames, 0, sizeof(entry->connames));
-			memset(entry->parentnames, 0, sizeof(entry->parentnames));
+			/* invalidated, perhaps while this call ran: start afresh */
+			reset_entry(entry);
 			entry->nplans = trigger->tgnargs / 2;
 			entry->valid = true;
 		}
