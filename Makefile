@@ -24,6 +24,7 @@ OBJS = \
 	src/privileges.o \
 	src/history.o \
 	src/install.o \
+	src/manifest.o \
 	src/migrate.o \
 	src/registry.o \
 	src/row_identity.o \
@@ -79,7 +80,7 @@ REGRESS = \
 REGRESS_OPTS = --inputdir=$(srcdir) --encoding=UTF8 --no-locale
 
 # Isolation specs live in test/specs, their expected output in test/expected.
-ISOLATION = migrate_concurrent audit_purge_concurrent soft_delete_concurrent ddl_race
+ISOLATION = migrate_concurrent audit_purge_concurrent soft_delete_concurrent ddl_race drop_race
 ISOLATION_OPTS = --inputdir=$(srcdir)/test
 
 # TAP tests (PostgreSQL::Test::Cluster) live in test/t.

@@ -637,18 +637,19 @@ $$;
 COMMENT ON FUNCTION plystra.doctor() IS
 'Checks a DBA runs before restarting the application: versions, migrations, drift, guards, inheritance and keys of append-only tables, dump registration, privileges, audit log';
 
-/*
- * Privileges: UPDATE, DELETE and TRUNCATE on append-only tables and their
- * views allow nothing but LOCK TABLE (README's grants of 1.0 and 1.1 gave
- * them); and what default privileges gave other roles on what this script
- * created goes.
- */
-SELECT plystra._revoke_lock_privileges();
-SELECT plystra._revoke_default_privileges();
+CREATE FUNCTION plystra._drift_before_update()
+RETURNS text
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_drift_before_update';
+REVOKE ALL ON FUNCTION plystra._drift_before_update() FROM PUBLIC;
+COMMENT ON FUNCTION plystra._drift_before_update() IS
+'Internal: the drift against the installed version found when the update running in this transaction began, as JSON';
 
 /*
  * The manifest of a version is the catalog at the end of its script, but
- * for what drifted before the update (see the start of this script): an
+ * for what drifted before the update (remembered by the DDL guard at the
+ * update's first command, see _drift_before_update()): an
  * object that was there unexpectedly is not recorded (it stays
  * unexpected); one that was changed keeps the definition the previous
  * version expected, if it is still there; one that was missing is recorded
@@ -661,8 +662,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 	WITH carried AS (
 		SELECT c.object_type, c.object, c.drift, c.expected
-		  FROM jsonb_to_recordset(coalesce(nullif(current_setting('plystra_update.drift', true), ''),
-											 '[]')::jsonb)
+		  FROM jsonb_to_recordset(coalesce(plystra._drift_before_update(), '[]')::jsonb)
 			   AS c(object_type text, object text, drift text, expected text)
 	), live AS (
 		SELECT f.object_type, f.object, f.detail FROM plystra._catalog_facts() f
@@ -681,6 +681,15 @@ AS $$
 		OR (c.drift = 'missing'
 			AND NOT EXISTS (SELECT 1 FROM live l WHERE l.object_type = c.object_type AND l.object = c.object))
 $$;
+
+/*
+ * Privileges: UPDATE, DELETE and TRUNCATE on append-only tables and their
+ * views allow nothing but LOCK TABLE (README's grants of 1.0 and 1.1 gave
+ * them); and what default privileges gave other roles on what this script
+ * created goes.
+ */
+SELECT plystra._revoke_lock_privileges();
+SELECT plystra._revoke_default_privileges();
 
 -- last: what version 1.2 defines, for drift_check()
 SELECT plystra._record_manifest('1.2');

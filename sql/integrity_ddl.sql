@@ -74,6 +74,10 @@ CREATE TRIGGER swallow BEFORE INSERT ON vault.entries FOR EACH ROW EXECUTE FUNCT
 CREATE RULE swallow AS ON INSERT TO vault.entries DO INSTEAD NOTHING;
 CREATE POLICY hide ON vault.entries USING (false);
 ALTER TABLE vault.entries OWNER TO pg_monitor;
+-- the guard's function, in another shape than the guard's: every insert
+-- would fail
+CREATE TRIGGER stop_inserts BEFORE INSERT ON vault.entries
+	FOR EACH ROW EXECUTE FUNCTION plystra.append_only_guard();
 ALTER EVENT TRIGGER plystra_ddl_guard ENABLE ALWAYS;
 SELECT entries_fp() = :'fp0' AS unchanged;
 SELECT tgname, tgenabled FROM pg_trigger
@@ -129,6 +133,18 @@ ALTER TYPE vault.kind_t ADD VALUE 'transfer';
 -- a type no protected column uses is the owner's business
 CREATE TYPE vault.free_t AS (a int, b int);
 ALTER TYPE vault.free_t DROP ATTRIBUTE b;
+-- a table's row type used as a column type: the table keeps its columns
+CREATE TABLE vault.source (a int, b text);
+CREATE TABLE vault.snapshots (id bigint PRIMARY KEY, row_value vault.source);
+INSERT INTO vault.snapshots VALUES (1, ROW(1, 'secret'));
+SELECT plystra.make_append_only('vault.snapshots');
+ALTER TABLE vault.source DROP COLUMN b;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+ALTER TABLE vault.source ADD COLUMN c int;
+ALTER TABLE vault.source RENAME COLUMN a TO z;
+ALTER TABLE vault.source ALTER COLUMN a TYPE bigint;
+ALTER TABLE vault.source ADD CONSTRAINT source_a_check CHECK (a > 0);
+SELECT row_value FROM vault.snapshots;
 SELECT entries_fp() = :'fp0' AS unchanged;
 
 -- the interface: no rules or triggers on its views, its triggers and
@@ -143,7 +159,12 @@ DROP TRIGGER plystra_soft_delete ON plystra.users;
 ALTER TRIGGER plystra_live_parents ON plystra_data.groups RENAME TO off;
 ALTER TABLE plystra_data.users DISABLE TRIGGER ALL;
 ALTER VIEW plystra.users RESET (security_barrier);
+ALTER VIEW plystra.audit_logs ALTER COLUMN details SET DEFAULT '{"forged": true}';
 ALTER VIEW plystra.users OWNER TO pg_monitor;
+-- the identities of the extension's tables keep counting
+ALTER SEQUENCE plystra_data.audit_logs_id_seq RESTART WITH 1;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+ALTER TABLE plystra_data.users ALTER COLUMN id RESTART WITH 1;
 INSERT INTO plystra_data.manifest (version, object_type, object, detail)
 	VALUES ('1.2', 'rule', 'plystra.audit_logs.swallow', 'hand-made');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
@@ -162,23 +183,53 @@ CREATE ROLE plystra_regress_locker;
 GRANT USAGE ON SCHEMA plystra, vault TO plystra_regress_locker;
 GRANT ALL ON plystra.audit_logs, vault.entries TO plystra_regress_locker;
 GRANT SELECT, UPDATE ON plystra.users TO plystra_regress_locker;
+-- every audit row checks its event type: that table is locked no more
+GRANT SELECT, INSERT, UPDATE, DELETE ON plystra.audit_event_types TO plystra_regress_locker;
 SELECT c.relname, a.privilege_type
   FROM pg_class c, aclexplode(c.relacl) a
- WHERE c.oid IN ('plystra.audit_logs'::regclass, 'vault.entries'::regclass, 'plystra.users'::regclass)
+ WHERE c.oid IN ('plystra.audit_logs'::regclass, 'vault.entries'::regclass, 'plystra.users'::regclass,
+				 'plystra.audit_event_types'::regclass)
    AND a.grantee = 'plystra_regress_locker'::regrole
  ORDER BY 1, 2;
 BEGIN;
 SET LOCAL ROLE plystra_regress_locker;
 LOCK TABLE plystra.audit_logs IN ACCESS EXCLUSIVE MODE;
 ROLLBACK;
+BEGIN;
+SET LOCAL ROLE plystra_regress_locker;
+LOCK TABLE plystra.audit_event_types IN ACCESS EXCLUSIVE MODE;
+ROLLBACK;
 -- doctor lists such a grant made while the guard was off
 ALTER EVENT TRIGGER plystra_ddl_guard_end DISABLE;
 GRANT DELETE ON plystra.audit_logs TO plystra_regress_locker;
 ALTER EVENT TRIGGER plystra_ddl_guard_end ENABLE ALWAYS;
 SELECT "check", status, detail FROM plystra.doctor() WHERE "check" = 'lock privileges';
-REVOKE ALL ON plystra.audit_logs, vault.entries, plystra.users FROM plystra_regress_locker;
+REVOKE ALL ON plystra.audit_logs, vault.entries, plystra.users, plystra.audit_event_types
+	FROM plystra_regress_locker;
 REVOKE ALL ON SCHEMA plystra, vault FROM plystra_regress_locker;
 DROP ROLE plystra_regress_locker;
+
+-- make_append_only() refuses a table whose rows change through it (its
+-- children's) or whose keys would run code in it, and revokes what would
+-- let others lock it
+CREATE TABLE vault.parent_t (id bigint PRIMARY KEY);
+CREATE TABLE vault.child_t () INHERITS (vault.parent_t);
+SELECT plystra.make_append_only('vault.parent_t');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+CREATE TABLE vault.referenced_t (id bigint PRIMARY KEY);
+CREATE TABLE vault.referencing_t (id bigint REFERENCES vault.referenced_t ON DELETE CASCADE);
+SELECT plystra.make_append_only('vault.referenced_t');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+CREATE TABLE vault.granted_t (id bigint PRIMARY KEY);
+CREATE ROLE plystra_regress_granted;
+GRANT SELECT, INSERT, UPDATE, DELETE ON vault.granted_t TO plystra_regress_granted;
+SELECT plystra.make_append_only('vault.granted_t');
+SELECT privilege_type FROM pg_class c, aclexplode(c.relacl) a
+ WHERE c.oid = 'vault.granted_t'::regclass AND a.grantee = 'plystra_regress_granted'::regrole
+ ORDER BY 1;
+REVOKE ALL ON vault.granted_t FROM plystra_regress_granted;
+DROP ROLE plystra_regress_granted;
+DROP TABLE vault.child_t, vault.parent_t, vault.referencing_t, vault.referenced_t;
 
 -- the extension is not dropped from under tables of one's own: their guard
 -- triggers would go, and they cannot go themselves

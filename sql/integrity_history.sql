@@ -113,6 +113,32 @@ SELECT component, name, problem FROM plystra.migrate_verify() WHERE component = 
 SELECT plystra.migration_forget('hist', 'zzzz', 'planted by the integrity test');
 DROP TABLE hist_plant2;
 
+-- nor can code that runs inside the extension's own writes: a CHECK
+-- constraint a migration puts on the audit log, calling a function that
+-- writes history and a matching audit row while migrate() records its own
+CREATE FUNCTION hist_ride() RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO plystra_data.schema_migrations
+		VALUES ('hist', '0099_skip', 'sha256:' || repeat('1', 64), now(), current_user, '0', '1.2');
+	RETURN true;
+END $$;
+CREATE FUNCTION hist_ride_audit() RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO plystra_data.audit_logs (event_type, target_type, target_id, details)
+		VALUES ('migration.applied', 'migration', 'hist/0099_skip',
+				jsonb_build_object('checksum', 'sha256:' || repeat('1', 64)));
+	RETURN true;
+END $$;
+SELECT plystra.migrate('hist', '0006_ride',
+	'ALTER TABLE plystra_data.audit_logs ADD CONSTRAINT hist_ride CHECK (public.hist_ride()) NOT VALID');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.migrate('hist', '0006_ride',
+	'ALTER TABLE plystra_data.audit_logs ADD CONSTRAINT hist_ride CHECK (public.hist_ride_audit()) NOT VALID');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT count(*) AS ridden FROM plystra_data.schema_migrations WHERE name IN ('0006_ride', '0099_skip');
+SELECT count(*) AS constraints FROM pg_constraint WHERE conname = 'hist_ride';
+DROP FUNCTION hist_ride(), hist_ride_audit();
+
 -- client-side COPY cannot run in a migration: refused before anything runs
 SELECT plystra.migrate('hist', '0005_copy', 'CREATE TABLE hist_copy (id int); COPY hist_copy FROM STDIN;');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE

@@ -45,6 +45,14 @@ SELECT count(*) AS installed FROM pg_extension WHERE extname = 'plystra';
 DROP SCHEMA plystra CASCADE;
 DROP SCHEMA bobs CASCADE;
 
+-- default privileges that let another role create objects in every new
+-- schema would do so in the one CREATE EXTENSION makes
+ALTER DEFAULT PRIVILEGES GRANT CREATE ON SCHEMAS TO plystra_regress_bob;
+CREATE EXTENSION plystra;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+ALTER DEFAULT PRIVILEGES REVOKE CREATE ON SCHEMAS FROM plystra_regress_bob;
+DROP SCHEMA IF EXISTS plystra;
+
 -- default privileges of the installing role apply to nothing the
 -- scripts create
 ALTER DEFAULT PRIVILEGES GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO plystra_regress_app;
@@ -70,6 +78,10 @@ SELECT "check", status FROM plystra.doctor()
 GRANT EXECUTE ON FUNCTION plystra.password_hash(bigint) TO plystra_regress_app;
 SELECT "check", status, detail FROM plystra.doctor() WHERE "check" = 'function privileges';
 REVOKE EXECUTE ON FUNCTION plystra.password_hash(bigint) FROM plystra_regress_app;
+-- a member of pg_read_all_data reads the storage without a grant on it
+GRANT pg_read_all_data TO plystra_regress_app;
+SELECT "check", status, detail FROM plystra.doctor() WHERE "check" = 'storage privileges';
+REVOKE pg_read_all_data FROM plystra_regress_app;
 SET plystra.allow_drop_data = on;
 DROP EXTENSION plystra;
 DROP SCHEMA plystra;
@@ -87,6 +99,44 @@ DROP SCHEMA plystra;
 ALTER DEFAULT PRIVILEGES REVOKE ALL ON TABLES FROM plystra_regress_app, PUBLIC;
 ALTER DEFAULT PRIVILEGES REVOKE ALL ON SEQUENCES FROM plystra_regress_app;
 ALTER DEFAULT PRIVILEGES REVOKE ALL ON FUNCTIONS FROM plystra_regress_app;
+
+-- code planted to run during ALTER EXTENSION UPDATE gets nothing past the
+-- guards: an event trigger that deletes the audit log while the update's
+-- migrations run stops the update, and the rows stay
+SET client_min_messages = warning;
+CREATE EXTENSION plystra VERSION '1.0';
+RESET client_min_messages;
+INSERT INTO plystra.audit_logs (event_type) VALUES ('user.locked'), ('user.locked');
+CREATE FUNCTION public.wipe() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+	DELETE FROM plystra_data.audit_logs;
+END $$;
+CREATE EVENT TRIGGER aaa_wipe ON ddl_command_end EXECUTE FUNCTION public.wipe();
+ALTER EXTENSION plystra UPDATE;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+DROP EVENT TRIGGER aaa_wipe;
+DROP FUNCTION public.wipe();
+SELECT extversion, (SELECT count(*) FROM plystra_data.audit_logs) AS audit_rows
+  FROM pg_extension WHERE extname = 'plystra';
+
+-- drift that exists before an update stays drift after it: the update does
+-- not make a change by hand the expected state
+CREATE FUNCTION public.spy() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE TRIGGER spy BEFORE INSERT ON plystra_data.users FOR EACH ROW EXECUTE FUNCTION public.spy();
+ALTER TABLE plystra_data.users ALTER COLUMN display_name SET DEFAULT 'anonymous';
+SELECT object_type, object, drift FROM plystra.drift_check();
+SET client_min_messages = warning;
+ALTER EXTENSION plystra UPDATE;
+RESET client_min_messages;
+SELECT extversion FROM pg_extension WHERE extname = 'plystra';
+SELECT object_type, object, drift FROM plystra.drift_check();
+DROP TRIGGER spy ON plystra_data.users;
+ALTER TABLE plystra_data.users ALTER COLUMN display_name SET DEFAULT '';
+SELECT count(*) AS drift FROM plystra.drift_check();
+SET plystra.allow_drop_data = on;
+DROP EXTENSION plystra;
+DROP SCHEMA plystra;
+DROP FUNCTION public.spy();
 
 \c :regress_db
 DROP DATABASE plystra_regress_install;

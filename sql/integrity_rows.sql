@@ -63,6 +63,12 @@ SELECT count(*) AS impostors FROM plystra_data.users WHERE email = 'rows-imposto
 -- the storage owner (a restore) keeps the ids it writes
 INSERT INTO plystra.users (id, email) VALUES (:first_user, 'rows-restored@acme.test');
 SELECT id = :first_user AS kept_id FROM plystra_data.users WHERE email = 'rows-restored@acme.test';
+-- a sequence moved back behind its table is what doctor() reports
+SELECT "check", status FROM plystra.doctor() WHERE "check" = 'identity sequences';
+SELECT setval('plystra_data.users_id_seq', 1);
+SELECT "check", status, detail FROM plystra.doctor() WHERE "check" = 'identity sequences';
+SELECT setval('plystra_data.users_id_seq', max(id)) FROM plystra_data.users;
+SELECT "check", status FROM plystra.doctor() WHERE "check" = 'identity sequences';
 
 -- audit rows: the server sets the acting role, whatever the client sent;
 -- event types that record what the extension did are the extension's

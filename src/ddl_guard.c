@@ -417,7 +417,13 @@ plystra_ddl_guard(PG_FUNCTION_ARGS)
 				 errmsg("function \"%s\" must be fired on ddl_command_start",
 						"ddl_guard")));
 
-	if (plystra_in_own_script() || !plystra_storage_present())
+	/* plystra's own script passes; an update first remembers the drift */
+	if (plystra_in_own_script())
+	{
+		plystra_remember_drift();
+		PG_RETURN_VOID();
+	}
+	if (!plystra_storage_present())
 		PG_RETURN_VOID();
 
 	parsetree = trigdata->parsetree;

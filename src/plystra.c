@@ -41,11 +41,13 @@ plystra_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_ABORT:
 			plystra_reset_acting_user();
 			plystra_door_reset();
+			plystra_forget_drift();
 			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PREPARE:
 			plystra_door_reset();
+			plystra_forget_drift();
 			break;
 		default:
 			break;

@@ -171,6 +171,10 @@ extern const char *plystra_refused_subcommand(struct AlterTableCmd *cmd);
 /* ddl_commands.c: what they refuse, by OID, once a command has run */
 extern void plystra_check_ddl_commands(void);
 
+/* manifest.c: drift carried across an update */
+extern void plystra_remember_drift(void);
+extern void plystra_forget_drift(void);
+
 /* builtin_migrations.c */
 extern const BuiltinMigration *plystra_builtin_migrations(int *count);
 
