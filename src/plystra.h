@@ -164,8 +164,13 @@ extern void plystra_check_touched_relations(List *relids);
 extern void plystra_check_dropped_objects(void);
 
 /* ddl_guard.c: the event triggers, and what they refuse by parse tree */
+#if PG_VERSION_NUM >= 180000
+pg_noreturn extern void plystra_refuse_append_only(const char *nspname, const char *relname,
+												   const char *what);
+#else
 extern void plystra_refuse_append_only(const char *nspname, const char *relname,
 									   const char *what) pg_attribute_noreturn();
+#endif
 extern const char *plystra_refused_subcommand(struct AlterTableCmd *cmd);
 
 /* ddl_commands.c: what they refuse, by OID, once a command has run */
