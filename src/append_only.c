@@ -301,19 +301,14 @@ plystra_make_append_only(PG_FUNCTION_ARGS)
 		{
 			char	   *grantee = SPI_getvalue(grantees->vals[g], grantees->tupdesc, 1);
 
-			ret = SPI_execute(psprintf("REVOKE UPDATE, DELETE, TRUNCATE%s ON TABLE %s FROM %s CASCADE",
-#ifdef ACL_MAINTAIN
-									   ", MAINTAIN",
-#else
-									   "",
-#endif
+			ret = SPI_execute(psprintf("REVOKE " PLYSTRA_LOCK_PRIVILEGES_SQL " ON TABLE %s FROM %s CASCADE",
 									   qualname, grantee),
 							  false, 0);
 			if (ret != SPI_OK_UTILITY)
 				elog(ERROR, "could not revoke privileges on %s: %s", qualname,
 					 SPI_result_code_string(ret));
 			ereport(NOTICE,
-					(errmsg("revoked UPDATE, DELETE and TRUNCATE on %s from %s", qualname, grantee),
+					(errmsg("revoked " PLYSTRA_LOCK_PRIVILEGES_TEXT " on %s from %s", qualname, grantee),
 					 errdetail("On an append-only table they allow nothing but LOCK TABLE, which could stop every write to it.")));
 		}
 	}

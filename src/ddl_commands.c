@@ -507,7 +507,7 @@ check_grant(InternalGrant *istmt)
 	AclMode		lock_privileges = ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE;
 	ListCell   *lc;
 
-#ifdef ACL_MAINTAIN
+#if PG_VERSION_NUM >= 170000
 	lock_privileges |= ACL_MAINTAIN;
 #endif
 	if (!istmt->is_grant || istmt->objtype != OBJECT_TABLE)
@@ -526,12 +526,7 @@ check_grant(InternalGrant *istmt)
 			continue;
 
 		initStringInfo(&sql);
-		appendStringInfo(&sql, "REVOKE UPDATE, DELETE, TRUNCATE%s ON TABLE %s FROM ",
-#ifdef ACL_MAINTAIN
-						 ", MAINTAIN",
-#else
-						 "",
-#endif
+		appendStringInfo(&sql, "REVOKE " PLYSTRA_LOCK_PRIVILEGES_SQL " ON TABLE %s FROM ",
 						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 													get_rel_name(relid)));
 		foreach(lg, istmt->grantees)
@@ -557,7 +552,7 @@ check_grant(InternalGrant *istmt)
 
 		ereport(WARNING,
 				(errcode(ERRCODE_WARNING_PRIVILEGE_NOT_GRANTED),
-				 errmsg("UPDATE, DELETE and TRUNCATE on \"%s\" were not granted",
+				 errmsg(PLYSTRA_LOCK_PRIVILEGES_TEXT " on \"%s\" were not granted",
 						get_rel_name(relid)),
 				 errdetail("On an append-only table, a view over one, or a table whose keys an append-only table checks, these privileges would allow LOCK TABLE, which could stop every write to the append-only table."),
 				 errhint("Grant SELECT and INSERT.")));

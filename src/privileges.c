@@ -261,12 +261,7 @@ plystra_revoke_lock_privileges(PG_FUNCTION_ARGS)
 		bool		had_initprivs = DatumGetBool(SPI_getbinval(rows->vals[i], rows->tupdesc, 4, &isnull));
 		char	   *sql;
 
-		sql = psprintf("REVOKE UPDATE, DELETE, TRUNCATE%s ON TABLE %s FROM %s CASCADE",
-#ifdef ACL_MAINTAIN
-					   ", MAINTAIN",
-#else
-					   "",
-#endif
+		sql = psprintf("REVOKE " PLYSTRA_LOCK_PRIVILEGES_SQL " ON TABLE %s FROM %s CASCADE",
 					   relname, grantee);
 		ret = SPI_execute(sql, false, 0);
 		if (ret != SPI_OK_UTILITY)
@@ -274,7 +269,7 @@ plystra_revoke_lock_privileges(PG_FUNCTION_ARGS)
 		if (!had_initprivs)
 			removeExtObjInitPriv(relid, RelationRelationId);
 		ereport(NOTICE,
-				(errmsg("revoked UPDATE, DELETE and TRUNCATE on %s from %s", relname, grantee),
+				(errmsg("revoked " PLYSTRA_LOCK_PRIVILEGES_TEXT " on %s from %s", relname, grantee),
 				 errdetail("On an append-only table, a view over one, or a table whose keys an append-only table checks, these privileges allowed LOCK TABLE, which could stop every write to the append-only table.")));
 	}
 	SPI_finish();
