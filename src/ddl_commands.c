@@ -260,6 +260,23 @@ changes_row_type(AlterTableType subtype)
 	}
 }
 
+/*
+ * The row type of relid (a table's or a composite type's) may not change
+ * while a column of an append-only table is built from it.
+ */
+static void
+check_row_type(Oid relid, const char *detail)
+{
+	Oid			typid = get_rel_type_id(relid);
+
+	if (OidIsValid(typid) && plystra_type_used_by_append_only(typid))
+		ereport(ERROR,
+				(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
+				 errmsg("type \"%s\" cannot be altered: a column of an append-only table is built from it",
+						format_type_be(typid)),
+				 errdetail_internal("%s", detail)));
+}
+
 static bool
 toggles_triggers_or_rules(AlterTableType subtype)
 {
@@ -311,14 +328,8 @@ check_altered_relation(CollectedCommand *cmd, List **touched)
 
 		if (protected && (reason = plystra_refused_subcommand(atcmd)) != NULL)
 			refuse(relid, reason);
-		if ((relkind == RELKIND_COMPOSITE_TYPE || changes_row_type(atcmd->subtype)) &&
-			OidIsValid(get_rel_type_id(relid)) &&
-			plystra_type_used_by_append_only(get_rel_type_id(relid)))
-			ereport(ERROR,
-					(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
-					 errmsg("type \"%s\" cannot be altered: a column of an append-only table is built from it",
-							format_type_be(get_rel_type_id(relid))),
-					 errdetail("Adding, dropping or changing an attribute changes what every stored row says.")));
+		if (relkind == RELKIND_COMPOSITE_TYPE || changes_row_type(atcmd->subtype))
+			check_row_type(relid, "Adding, dropping or changing an attribute changes what every stored row says.");
 		if (atcmd->subtype == AT_ChangeOwner &&
 			(protected || in_extension_schema(relid)) &&
 			!superuser_arg(get_rolespec_oid(atcmd->newowner, false)))
@@ -373,14 +384,8 @@ check_simple(CollectedCommand *cmd, List **touched)
 			if (IsA(node, AlterObjectSchemaStmt) && plystra_is_append_only(relid))
 				refuse_named(((AlterObjectSchemaStmt *) node)->relation, relid, "SET SCHEMA");
 			/* a renamed attribute or column of a row type */
-			if (IsA(node, RenameStmt) && address->objectSubId > 0 &&
-				OidIsValid(get_rel_type_id(relid)) &&
-				plystra_type_used_by_append_only(get_rel_type_id(relid)))
-				ereport(ERROR,
-						(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
-						 errmsg("type \"%s\" cannot be altered: a column of an append-only table is built from it",
-								format_type_be(get_rel_type_id(relid))),
-						 errdetail("Renaming an attribute changes what every stored row says.")));
+			if (IsA(node, RenameStmt) && address->objectSubId > 0)
+				check_row_type(relid, "Renaming an attribute changes what every stored row says.");
 			break;
 
 		case TriggerRelationId:
