@@ -301,12 +301,7 @@ plystra_make_append_only(PG_FUNCTION_ARGS)
 		{
 			char	   *grantee = SPI_getvalue(grantees->vals[g], grantees->tupdesc, 1);
 
-			ret = SPI_execute(psprintf("REVOKE " PLYSTRA_LOCK_PRIVILEGES_SQL " ON TABLE %s FROM %s CASCADE",
-									   qualname, grantee),
-							  false, 0);
-			if (ret != SPI_OK_UTILITY)
-				elog(ERROR, "could not revoke privileges on %s: %s", qualname,
-					 SPI_result_code_string(ret));
+			plystra_revoke_lock_grants(qualname, grantee);
 			ereport(NOTICE,
 					(errmsg("revoked " PLYSTRA_LOCK_PRIVILEGES_TEXT " on %s from %s", qualname, grantee),
 					 errdetail("On an append-only table they allow nothing but LOCK TABLE, which could stop every write to it.")));

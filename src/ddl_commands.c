@@ -510,7 +510,9 @@ static void
 check_grant(InternalGrant *istmt)
 {
 	AclMode		lock_privileges = ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE;
+	StringInfoData grantees;
 	ListCell   *lc;
+	ListCell   *lg;
 
 #if PG_VERSION_NUM >= 170000
 	lock_privileges |= ACL_MAINTAIN;
@@ -520,39 +522,33 @@ check_grant(InternalGrant *istmt)
 	if (!istmt->all_privs && (istmt->privileges & lock_privileges) == 0)
 		return;
 
+	/* the grantees, as REVOKE names them */
+	initStringInfo(&grantees);
+	foreach(lg, istmt->grantees)
+	{
+		Oid			grantee = lfirst_oid(lg);
+
+		if (lg != list_head(istmt->grantees))
+			appendStringInfoString(&grantees, ", ");
+		if (grantee == ACL_ID_PUBLIC)
+			appendStringInfoString(&grantees, "PUBLIC");
+		else
+			appendStringInfoString(&grantees,
+								   quote_identifier(GetUserNameFromId(grantee, false)));
+	}
+
 	foreach(lc, istmt->objects)
 	{
 		Oid			relid = lfirst_oid(lc);
-		StringInfoData sql;
-		ListCell   *lg;
-		int			ret;
 
 		if (!plystra_is_append_only(relid) && !plystra_lock_blocks_append_only(relid))
 			continue;
 
-		initStringInfo(&sql);
-		appendStringInfo(&sql, "REVOKE " PLYSTRA_LOCK_PRIVILEGES_SQL " ON TABLE %s FROM ",
-						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-													get_rel_name(relid)));
-		foreach(lg, istmt->grantees)
-		{
-			Oid			grantee = lfirst_oid(lg);
-
-			if (lg != list_head(istmt->grantees))
-				appendStringInfoString(&sql, ", ");
-			if (grantee == ACL_ID_PUBLIC)
-				appendStringInfoString(&sql, "PUBLIC");
-			else
-				appendStringInfoString(&sql,
-									   quote_identifier(GetUserNameFromId(grantee, false)));
-		}
-		appendStringInfoString(&sql, " CASCADE");
-
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		ret = SPI_execute(sql.data, false, 0);
-		if (ret != SPI_OK_UTILITY)
-			elog(ERROR, "could not run \"%s\": %s", sql.data, SPI_result_code_string(ret));
+		plystra_revoke_lock_grants(quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+																  get_rel_name(relid)),
+									   grantees.data);
 		SPI_finish();
 
 		ereport(WARNING,

@@ -149,17 +149,17 @@ extern void plystra_check_server_id(struct RelationData *rel,
 									struct HeapTupleData *tuple);
 
 /*
- * The privileges that allow LOCK TABLE in any mode, and so could stop every
- * write to an append-only table: never left granted on one (MAINTAIN exists
- * from PostgreSQL 17 on).
+ * privileges.c: the privileges that allow LOCK TABLE in any mode, and so
+ * could stop every write to an append-only table, are never left granted
+ * on one (MAINTAIN exists from PostgreSQL 17 on)
  */
 #if PG_VERSION_NUM >= 170000
-#define PLYSTRA_LOCK_PRIVILEGES_SQL		"UPDATE, DELETE, TRUNCATE, MAINTAIN"
 #define PLYSTRA_LOCK_PRIVILEGES_TEXT	"UPDATE, DELETE, TRUNCATE and MAINTAIN"
 #else
-#define PLYSTRA_LOCK_PRIVILEGES_SQL		"UPDATE, DELETE, TRUNCATE"
 #define PLYSTRA_LOCK_PRIVILEGES_TEXT	"UPDATE, DELETE and TRUNCATE"
 #endif
+extern void plystra_revoke_lock_grants(const char *qualname,
+									   const char *grantees);
 
 /* registry.c: the append-only registry and the DDL guard's catalog queries */
 extern bool plystra_allow_drop_data;

@@ -65,6 +65,30 @@
 PG_FUNCTION_INFO_V1(plystra_revoke_default_privileges);
 PG_FUNCTION_INFO_V1(plystra_revoke_lock_privileges);
 
+#if PG_VERSION_NUM >= 170000
+#define LOCK_PRIVILEGES_SQL "UPDATE, DELETE, TRUNCATE, MAINTAIN"
+#else
+#define LOCK_PRIVILEGES_SQL "UPDATE, DELETE, TRUNCATE"
+#endif
+
+/*
+ * Revoke the privileges that allow LOCK TABLE on the table or view
+ * qualname (quoted) from grantees (quoted role names or PUBLIC, separated
+ * by commas), and what they granted on to others (CASCADE).  The caller
+ * is connected to SPI.
+ */
+void
+plystra_revoke_lock_grants(const char *qualname, const char *grantees)
+{
+	char	   *sql = psprintf("REVOKE " LOCK_PRIVILEGES_SQL " ON TABLE %s FROM %s CASCADE",
+							   qualname, grantees);
+	int			ret = SPI_execute(sql, false, 0);
+
+	if (ret != SPI_OK_UTILITY)
+		elog(ERROR, "could not run \"%s\": %s", sql, SPI_result_code_string(ret));
+	pfree(sql);
+}
+
 static void
 own_script_only(const char *function)
 {
@@ -259,13 +283,8 @@ plystra_revoke_lock_privileges(PG_FUNCTION_ARGS)
 		char	   *relname = SPI_getvalue(rows->vals[i], rows->tupdesc, 2);
 		char	   *grantee = SPI_getvalue(rows->vals[i], rows->tupdesc, 3);
 		bool		had_initprivs = DatumGetBool(SPI_getbinval(rows->vals[i], rows->tupdesc, 4, &isnull));
-		char	   *sql;
 
-		sql = psprintf("REVOKE " PLYSTRA_LOCK_PRIVILEGES_SQL " ON TABLE %s FROM %s CASCADE",
-					   relname, grantee);
-		ret = SPI_execute(sql, false, 0);
-		if (ret != SPI_OK_UTILITY)
-			elog(ERROR, "could not run \"%s\": %s", sql, SPI_result_code_string(ret));
+		plystra_revoke_lock_grants(relname, grantee);
 		if (!had_initprivs)
 			removeExtObjInitPriv(relid, RelationRelationId);
 		ereport(NOTICE,
