@@ -60,6 +60,22 @@ sub fingerprints
 	return \%fp;
 }
 
+# the tables a fingerprint counts no row of
+sub empty_tables
+{
+	my ($fp) = @_;
+	return join(' ', sort grep { $_ ne 'sequences' && $fp->{$_} =~ /^0 / } keys %$fp);
+}
+
+# the rows of user_allowed_groups, as user:group pairs
+sub allowed_links
+{
+	my ($db) = @_;
+	return $node->safe_psql($db, q{
+		SELECT string_agg(user_id || ':' || group_id, ' ' ORDER BY user_id || ':' || group_id)
+		  FROM plystra_data.user_allowed_groups});
+}
+
 sub version_of
 {
 	my ($db) = @_;
@@ -107,8 +123,7 @@ is(snapshot('from11'), $fresh, '1.1 -> 1.2 is identical to a fresh 1.2');
 $node->safe_psql('filled10', "CREATE EXTENSION plystra VERSION '1.0'");
 $node->safe_psql('filled10', $data_1_0);
 my $before = fingerprints('filled10');
-is(join(' ', sort grep { $_ ne 'sequences' && $before->{$_} =~ /^0 / } keys %$before),
-	'', 'the 1.0 fixture writes rows into every table');
+is(empty_tables($before), '', 'the 1.0 fixture writes rows into every table');
 my $arrays = $node->safe_psql('filled10', q{
 	SELECT string_agg(DISTINCT u.id || ':' || g, ' ' ORDER BY u.id || ':' || g)
 	  FROM plystra_data.users u, unnest(u.allowed_groups) g WHERE g IS NOT NULL});
@@ -117,27 +132,18 @@ is_deeply(fingerprints('filled10'), $before, 'every row and sequence survives 1.
 $node->safe_psql('filled10', 'ALTER EXTENSION plystra UPDATE');
 is(snapshot('filled10'), $fresh, '1.0 -> 1.1 -> 1.2 with data is identical to a fresh 1.2');
 is_deeply(fingerprints('filled10'), $before, 'every row and sequence survives 1.1 -> 1.2');
-is($node->safe_psql('filled10', q{
-	SELECT string_agg(user_id || ':' || group_id, ' ' ORDER BY user_id || ':' || group_id)
-	  FROM plystra_data.user_allowed_groups}),
-	$arrays, 'allowed_groups became user_allowed_groups rows');
+is(allowed_links('filled10'), $arrays, 'allowed_groups became user_allowed_groups rows');
 
 # 1.1 -> 1.2 with rows in every table
 $node->safe_psql('filled11', "CREATE EXTENSION plystra VERSION '1.1'");
 $node->safe_psql('filled11', $data_1_1);
 my $before11 = fingerprints('filled11');
-is(join(' ', sort grep { $_ ne 'sequences' && $before11->{$_} =~ /^0 / } keys %$before11),
-	'', 'the 1.1 fixture writes rows into every table');
-my $links = $node->safe_psql('filled11', q{
-	SELECT string_agg(user_id || ':' || group_id, ' ' ORDER BY user_id || ':' || group_id)
-	  FROM plystra_data.user_allowed_groups});
+is(empty_tables($before11), '', 'the 1.1 fixture writes rows into every table');
+my $links = allowed_links('filled11');
 $node->safe_psql('filled11', 'ALTER EXTENSION plystra UPDATE');
 is(snapshot('filled11'), $fresh, '1.1 -> 1.2 with data is identical to a fresh 1.2');
 is_deeply(fingerprints('filled11'), $before11, 'every row and sequence survives 1.1 -> 1.2');
-is($node->safe_psql('filled11', q{
-	SELECT string_agg(user_id || ':' || group_id, ' ' ORDER BY user_id || ':' || group_id)
-	  FROM plystra_data.user_allowed_groups}),
-	$links, 'user_allowed_groups survives 1.1 -> 1.2');
+is(allowed_links('filled11'), $links, 'user_allowed_groups survives 1.1 -> 1.2');
 
 # on every path: no drift, an intact history, a clean doctor
 foreach my $db (@paths)
