@@ -168,6 +168,7 @@ plystra_audit_row_guard(PG_FUNCTION_ARGS)
 	bool		isnull;
 	Datum		value;
 	text	   *event_type;
+	bool		reserved;
 
 	trigdata = plystra_trigger_call(fcinfo, "audit_row_guard", TRIGGER_EVENT_BEFORE,
 									PLYSTRA_ON_INSERT,
@@ -179,8 +180,9 @@ plystra_audit_row_guard(PG_FUNCTION_ARGS)
 
 	value = heap_getattr(tuple, cols->event_type, tupdesc, &isnull);
 	event_type = isnull ? NULL : DatumGetTextPP(value);
+	reserved = event_type != NULL && reserved_event_type(event_type);
 
-	if (event_type != NULL && reserved_event_type(event_type) &&
+	if (reserved &&
 		plystra_own_write_claim(plystra_audit_row_key(text_to_cstring(event_type),
 													  SPI_getvalue(tuple, tupdesc, cols->target_id))))
 	{
@@ -188,7 +190,7 @@ plystra_audit_row_guard(PG_FUNCTION_ARGS)
 	}
 	else if (!plystra_writer_owns(rel))
 	{
-		if (event_type != NULL && reserved_event_type(event_type))
+		if (reserved)
 			ereport(ERROR,
 					(errcode(ERRCODE_PLYSTRA_RESERVED_EVENT),
 					 errmsg("audit rows of event type \"%s\" are written by the extension only",
@@ -203,8 +205,7 @@ plystra_audit_row_guard(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		if (event_type != NULL && reserved_event_type(event_type) &&
-			plystra_migration_in_xact())
+		if (reserved && plystra_migration_in_xact())
 			ereport(ERROR,
 					(errcode(ERRCODE_PLYSTRA_RESERVED_EVENT),
 					 errmsg("audit rows of event type \"%s\" cannot be written in a transaction that ran a migration",

@@ -69,11 +69,7 @@ plystra_migrate_builtin(PG_FUNCTION_ARGS)
 	char	   *latest;
 	bool		saved;
 
-	if (!plystra_in_own_script())
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("%s may only be called by the plystra extension's scripts",
-						"plystra._migrate_builtin()")));
+	plystra_require_own_script("plystra._migrate_builtin()");
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),

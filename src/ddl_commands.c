@@ -306,12 +306,17 @@ check_altered_relation(CollectedCommand *cmd, List **touched)
 	Oid			relid = cmd->d.alterTable.objectId;
 	char		relkind;
 	bool		protected;
+	bool		extension_relation;
+	bool		interface_view;
+	bool		row_type_checked = false;
 	ListCell   *lc;
 
 	if (!OidIsValid(relid) || cmd->d.alterTable.classId != RelationRelationId)
 		return;
 	relkind = get_rel_relkind(relid);
 	protected = plystra_is_append_only(relid);
+	extension_relation = in_extension_schema(relid);
+	interface_view = is_interface_view(relid);
 	*touched = lappend_oid(*touched, relid);
 
 	foreach(lc, cmd->d.alterTable.subcmds)
@@ -328,10 +333,14 @@ check_altered_relation(CollectedCommand *cmd, List **touched)
 
 		if (protected && (reason = plystra_refused_subcommand(atcmd)) != NULL)
 			refuse(relid, reason);
-		if (relkind == RELKIND_COMPOSITE_TYPE || changes_row_type(atcmd->subtype))
+		if (!row_type_checked &&
+			(relkind == RELKIND_COMPOSITE_TYPE || changes_row_type(atcmd->subtype)))
+		{
 			check_row_type(relid, "Adding, dropping or changing an attribute changes what every stored row says.");
+			row_type_checked = true;
+		}
 		if (atcmd->subtype == AT_ChangeOwner &&
-			(protected || in_extension_schema(relid)) &&
+			(protected || extension_relation) &&
 			!superuser_arg(get_rolespec_oid(atcmd->newowner, false)))
 		{
 			if (protected)
@@ -341,19 +350,19 @@ check_altered_relation(CollectedCommand *cmd, List **touched)
 							relation_name(relid), PLYSTRA_EXTENSION_NAME),
 					 extension_object_refusal()));
 		}
-		if (in_extension_schema(relid) &&
+		if (extension_relation &&
 			(atcmd->subtype == AT_AddIdentity || atcmd->subtype == AT_SetIdentity ||
 			 atcmd->subtype == AT_DropIdentity))
 			ereport(ERROR,
 					(errmsg("identity columns of %s cannot be altered",
 							relation_name(relid)),
 					 extension_object_refusal()));
-		if (in_extension_schema(relid) && toggles_triggers_or_rules(atcmd->subtype))
+		if (extension_relation && toggles_triggers_or_rules(atcmd->subtype))
 			ereport(ERROR,
 					(errmsg("triggers and rules of %s cannot be enabled or disabled",
 							relation_name(relid)),
 					 extension_object_refusal()));
-		if (is_interface_view(relid) && atcmd->subtype != AT_ChangeOwner)
+		if (interface_view && atcmd->subtype != AT_ChangeOwner)
 			ereport(ERROR,
 					(errmsg("options and column defaults of interface view %s cannot be changed",
 							relation_name(relid)),
@@ -541,7 +550,7 @@ check_grant(InternalGrant *istmt)
 	{
 		Oid			relid = lfirst_oid(lc);
 
-		if (!plystra_is_append_only(relid) && !plystra_lock_blocks_append_only(relid))
+		if (!plystra_lock_blocks_append_only(relid))
 			continue;
 
 		if (SPI_connect() != SPI_OK_CONNECT)

@@ -319,8 +319,7 @@ check_drop(DropStmt *stmt)
 						/* PostgreSQL refuses a role that may not drop it */
 						if (!owns(NamespaceRelationId, nspoid))
 							break;
-						plystra_check_user_append_only(psprintf("DROP SCHEMA %s", nspname));
-						plystra_check_drop_data(psprintf("DROP SCHEMA %s", nspname));
+						plystra_check_drop_extension(psprintf("DROP SCHEMA %s", nspname));
 					}
 					else if (schema_holds_protected(nspname))
 						ereport(ERROR,
@@ -338,8 +337,7 @@ check_drop(DropStmt *stmt)
 					/* PostgreSQL refuses a role that may not drop it */
 					if (!OidIsValid(extoid) || !owns(ExtensionRelationId, extoid))
 						break;
-					plystra_check_user_append_only("DROP EXTENSION plystra");
-					plystra_check_drop_data("DROP EXTENSION plystra");
+					plystra_check_drop_extension("DROP EXTENSION plystra");
 				}
 				break;
 			default:
@@ -388,10 +386,7 @@ check_drop_owned(DropOwnedStmt *stmt)
 							GetUserNameFromId(roleid, false)),
 					 errhint("Give the role's other objects away with REASSIGN OWNED, or drop them one by one.")));
 		if (plystra_role_owns_extension(roleid))
-		{
-			plystra_check_user_append_only("DROP OWNED");
-			plystra_check_drop_data("DROP OWNED");
-		}
+			plystra_check_drop_extension("DROP OWNED");
 	}
 }
 

@@ -108,7 +108,6 @@ plystra_restore(PG_FUNCTION_ARGS)
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	StorageOwnerContext ctx;
-	volatile bool switched = false;
 	uint64		restored = 0;
 	int			ret;
 
@@ -128,13 +127,11 @@ plystra_restore(PG_FUNCTION_ARGS)
 	PG_TRY();
 	{
 		plystra_become_storage_owner(&ctx);
-		switched = true;
 		ret = SPI_execute_with_args(psprintf("UPDATE %s SET deleted_at = NULL"
 											 " WHERE id OPERATOR(pg_catalog.=) $1"
 											 "   AND deleted_at IS NOT NULL", storage_name),
 									1, argtypes, values, NULL, false, 0);
 		plystra_restore_user(&ctx);
-		switched = false;
 		if (ret != SPI_OK_UPDATE)
 			elog(ERROR, "restore failed: %s", SPI_result_code_string(ret));
 		restored = SPI_processed;
@@ -152,8 +149,7 @@ plystra_restore(PG_FUNCTION_ARGS)
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
 		CurrentResourceOwner = oldowner;
-		if (switched)
-			plystra_restore_user(&ctx);
+		plystra_restore_user(&ctx);
 
 		if (edata->sqlerrcode == ERRCODE_UNIQUE_VIOLATION)
 			ereport(ERROR,

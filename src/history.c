@@ -41,6 +41,16 @@ static SPIPlanPtr delete_plan = NULL;
 static SPIPlanPtr version_plan = NULL;
 
 /*
+ * "component/name": how a migration is named where one string names it,
+ * the target of its audit rows and the key of its history row's own write.
+ */
+char *
+plystra_migration_key(const char *component, const char *name)
+{
+	return psprintf("%s/%s", component, name);
+}
+
+/*
  * The recorded checksum of (component, name), valid until SPI_finish(),
  * or NULL when the migration is not recorded.
  */
@@ -143,7 +153,7 @@ plystra_history_record(const char *component, const char *name,
 	values[5] = IntervalPGetDatum(duration);
 	values[6] = CStringGetTextDatum(version);
 
-	saved = plystra_own_write_begin(psprintf("%s/%s", component, name));
+	saved = plystra_own_write_begin(plystra_migration_key(component, name));
 	PG_TRY();
 	{
 		ret = plystra_execute_as_owner(&insert_plan,
@@ -251,7 +261,7 @@ plystra_history_insert_guard(PG_FUNCTION_ARGS)
 	component = SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "component"));
 	name = SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "name"));
 	if (component != NULL && name != NULL &&
-		plystra_own_write_claim(psprintf("%s/%s", component, name)))
+		plystra_own_write_claim(plystra_migration_key(component, name)))
 		return PointerGetDatum(tuple);
 
 	if (plystra_migration_running() || plystra_migration_in_xact())

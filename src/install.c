@@ -58,6 +58,17 @@ plystra_in_own_script(void)
 	return OidIsValid(extoid) && CurrentExtensionObject == extoid;
 }
 
+/* The internal functions the extension's scripts call refuse everyone else. */
+void
+plystra_require_own_script(const char *function)
+{
+	if (!plystra_in_own_script())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s may only be called by the plystra extension's scripts",
+						function)));
+}
+
 /*
  * Why an existing schema plystra may not be adopted, or NULL if it may.
  * It may when it holds no object but the extension's own, is owned by a
@@ -135,11 +146,7 @@ plystra_check_install(PG_FUNCTION_ARGS)
 	Oid			nspoid;
 	char	   *reason;
 
-	if (!plystra_in_own_script())
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("%s may only be called by the plystra extension's scripts",
-						"plystra._check_install()")));
+	plystra_require_own_script("plystra._check_install()");
 
 	/*
 	 * Every schema is inspected, also one CREATE EXTENSION made just now: a

@@ -102,11 +102,7 @@ plystra_replace_view(PG_FUNCTION_ARGS)
 	uint64		i;
 	StringInfoData sql;
 
-	if (!plystra_in_own_script())
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("%s may only be called by the plystra extension's scripts",
-						"plystra._replace_view()")));
+	plystra_require_own_script("plystra._replace_view()");
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -252,11 +248,7 @@ plystra_enable_always_trigger(PG_FUNCTION_ARGS)
 	char	   *tgname;
 	Relation	rel;
 
-	if (!plystra_in_own_script())
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("%s may only be called by the plystra extension's scripts",
-						"plystra._enable_always_trigger()")));
+	plystra_require_own_script("plystra._enable_always_trigger()");
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),

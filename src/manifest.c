@@ -53,9 +53,9 @@ static bool drift_looked_for = false;
 PG_FUNCTION_INFO_V1(plystra_drift_before_update);
 
 /*
- * At a DDL command of the extension's own script: during an update, and
- * once per transaction, remember the drift against the manifest of the
- * version installed before it.
+ * At a DDL command of the extension's own script (the caller checks that):
+ * during an update, and once per transaction, remember the drift against
+ * the manifest of the version installed before it.
  */
 void
 plystra_remember_drift(void)
@@ -65,8 +65,9 @@ plystra_remember_drift(void)
 	bool		isnull;
 	Datum		drift;
 
-	if (!plystra_in_own_script() || drift_looked_for)
+	if (drift_looked_for)
 		return;
+	Assert(plystra_in_own_script());
 	dataoid = get_namespace_oid(PLYSTRA_DATA_SCHEMA, true);
 	if (!OidIsValid(dataoid) || !OidIsValid(get_relname_relid("manifest", dataoid)))
 		return;					/* CREATE EXTENSION, before the manifest exists */

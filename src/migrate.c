@@ -248,7 +248,7 @@ plystra_migrate(PG_FUNCTION_ARGS)
 	plystra_history_record(component, name, checksum, started, finished,
 						   plystra_installed_version(), applied_by);
 	plystra_audit("migration.applied", applied_by, "migration",
-				  psprintf("%s/%s", component, name),
+				  plystra_migration_key(component, name),
 				  json_object4("component", component, "name", name,
 							   "checksum", checksum, NULL, NULL));
 
@@ -316,7 +316,7 @@ plystra_migration_forget(PG_FUNCTION_ARGS)
 
 	if (checksum != NULL)
 		plystra_audit("migration.forgotten", NULL, "migration",
-					  psprintf("%s/%s", component, name),
+					  plystra_migration_key(component, name),
 					  json_object4("component", component, "name", name,
 								   "checksum", checksum, "reason", reason));
 

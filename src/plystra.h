@@ -121,12 +121,14 @@ extern void plystra_checksum(const char *data, size_t len,
 
 /* install.c: checks run by the extension's own scripts */
 extern bool plystra_in_own_script(void);
+extern void plystra_require_own_script(const char *function);
 
 /* script.c: running a migration script */
 extern int	plystra_run_script(const char *what, const char *script);
 extern bool plystra_migration_running(void);
 
 /* history.c: the migration history */
+extern char *plystra_migration_key(const char *component, const char *name);
 extern char *plystra_history_checksum(const char *component, const char *name);
 extern char *plystra_history_latest(const char *component);
 extern char *plystra_installed_version(void);
@@ -171,8 +173,7 @@ extern bool plystra_is_extension_schema(Oid nspoid);
 extern bool plystra_is_guard_function(List *funcname);
 extern bool plystra_type_used_by_append_only(Oid typoid);
 extern bool plystra_lock_blocks_append_only(Oid relid);
-extern void plystra_check_drop_data(const char *command);
-extern void plystra_check_user_append_only(const char *command);
+extern void plystra_check_drop_extension(const char *command);
 extern void plystra_check_touched_relations(List *relids);
 extern void plystra_check_dropped_objects(void);
 

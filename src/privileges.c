@@ -89,16 +89,6 @@ plystra_revoke_lock_grants(const char *qualname, const char *grantees)
 	pfree(sql);
 }
 
-static void
-own_script_only(const char *function)
-{
-	if (!plystra_in_own_script())
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("%s may only be called by the plystra extension's scripts",
-						function)));
-}
-
 static Datum
 oid_array(List *oids)
 {
@@ -156,7 +146,7 @@ plystra_revoke_default_privileges(PG_FUNCTION_ARGS)
 	Datum		values[3];
 	uint64		n;
 
-	own_script_only("plystra._revoke_default_privileges()");
+	plystra_require_own_script("plystra._revoke_default_privileges()");
 	extoid = get_extension_oid(PLYSTRA_EXTENSION_NAME, false);
 
 	/* the members whose membership was recorded in this transaction */
@@ -233,7 +223,7 @@ plystra_revoke_lock_privileges(PG_FUNCTION_ARGS)
 	uint64		i;
 	int			ret;
 
-	own_script_only("plystra._revoke_lock_privileges()");
+	plystra_require_own_script("plystra._revoke_lock_privileges()");
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 

@@ -184,11 +184,10 @@ plystra_type_used_by_append_only(Oid typoid)
 
 /*
  * Would a LOCK TABLE of relid stop writes to an append-only table?  True
- * for a table an append-only table's foreign keys reference (every insert
- * checks its key there) and for a view over an append-only or such a
- * table.  UPDATE, DELETE or TRUNCATE granted on one would let a role lock
- * the audit log against every writer.  (The append-only tables themselves
- * are asked with plystra_is_append_only().)
+ * for an append-only table, for a table an append-only table's foreign
+ * keys reference (every insert checks its key there) and for a view over
+ * either.  UPDATE, DELETE or TRUNCATE granted on one would let a role lock
+ * the audit log against every writer.
  */
 bool
 plystra_lock_blocks_append_only(Oid relid)
@@ -205,9 +204,7 @@ plystra_lock_blocks_append_only(Oid relid)
 						   "      ON r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) c.conrelid"
 						   "   WHERE c.contype OPERATOR(pg_catalog.=) 'f')"
 						   "SELECT 1 FROM base"
-						   " WHERE base.oid OPERATOR(pg_catalog.=) $1"
-						   "   AND NOT EXISTS (SELECT 1 FROM plystra_data.append_only_relations r"
-						   "                    WHERE r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) $1)"
+						   " WHERE base.oid OPERATOR(pg_catalog.=) $1 "
 						   "UNION ALL "
 						   "SELECT 1 FROM pg_catalog.pg_rewrite w"
 						   "  JOIN pg_catalog.pg_depend d"
@@ -364,8 +361,8 @@ plystra_check_dropped_objects(void)
  * the guard triggers of append-only tables of one's own, which stay (they
  * cannot be dropped): refused whatever plystra.allow_drop_data says.
  */
-void
-plystra_check_user_append_only(const char *command)
+static void
+check_user_append_only(const char *command)
 {
 	StorageOwnerContext ctx;
 	int			ret;
@@ -407,8 +404,8 @@ plystra_check_user_append_only(const char *command)
  * extension's own history, manifest and policies of references do not
  * count), unless plystra.allow_drop_data.
  */
-void
-plystra_check_drop_data(const char *command)
+static void
+check_drop_data(const char *command)
 {
 	int			ret;
 	uint64		i;
@@ -481,3 +478,14 @@ plystra_check_drop_data(const char *command)
 	SPI_finish();
 }
 
+/*
+ * DROP EXTENSION plystra, DROP SCHEMA plystra or DROP OWNED of its owner,
+ * by a role that may run it: refused while tables of one's own are
+ * append-only, then while the storage holds data.
+ */
+void
+plystra_check_drop_extension(const char *command)
+{
+	check_user_append_only(command);
+	check_drop_data(command);
+}

@@ -497,7 +497,7 @@ plystra_live_parent_check(PG_FUNCTION_ARGS)
 														 " WHERE id OPERATOR(pg_catalog.=) $1"
 														 " FOR SHARE",
 														 quote_qualified_identifier(PLYSTRA_DATA_SCHEMA,
-																					get_rel_name(parentid))),
+																					entry->parentnames[i])),
 												1, argtypes);
 		}
 		values[0] = Int64GetDatum(DatumGetInt64(value));

@@ -83,16 +83,18 @@ plystra_writer_owns(Relation rel)
 	return superuser() || GetUserId() == rel->rd_rel->relowner;
 }
 
+/*
+ * What is saved in ctx is saved before anything can fail, so that
+ * plystra_restore_user(ctx) is right after any attempt to switch.
+ */
 static void
 become_owner(StorageOwnerContext *ctx, int flags)
 {
-	Oid			owner = storage_owner();
-
 	ctx->save_acting_user = acting_user;
-	if (!OidIsValid(acting_user))
-		acting_user = GetUserId();
 	GetUserIdAndSecContext(&ctx->save_userid, &ctx->save_sec_context);
-	SetUserIdAndSecContext(owner, ctx->save_sec_context |
+	if (!OidIsValid(acting_user))
+		acting_user = ctx->save_userid;
+	SetUserIdAndSecContext(storage_owner(), ctx->save_sec_context |
 						   SECURITY_LOCAL_USERID_CHANGE | flags);
 }
 
