@@ -107,15 +107,14 @@ plystra--1.0--1.1.sql: ext/plystra--1.0--1.1.pre.sql ext/plystra--1.0--1.1.post.
 	$(ASSEMBLE) script 1.0 1.1 > $@.tmp && mv $@.tmp $@
 
 plystra--1.1--1.2.sql: ext/plystra--1.1--1.2.pre.sql ext/plystra--1.1--1.2.post.sql \
-		migrations/migrations.lst $(MIGRATIONS) ext/assemble.sh
+		ext/defs/wiring.sql migrations/migrations.lst $(MIGRATIONS) ext/assemble.sh
 	$(ASSEMBLE) script 1.1 1.2 > $@.tmp && mv $@.tmp $@
 
-# the full script of the current version: the chain from 1.0, in one
-plystra--1.2.sql: ext/plystra--1.0.pre.sql ext/plystra--1.0.post.sql \
-		ext/plystra--1.0--1.1.pre.sql ext/plystra--1.0--1.1.post.sql \
-		ext/plystra--1.1--1.2.pre.sql ext/plystra--1.1--1.2.post.sql \
+# the full script of the current version: the current definitions of
+# ext/defs/ and every migration
+plystra--1.2.sql: $(wildcard $(srcdir)/ext/defs/*.sql) \
 		migrations/migrations.lst $(MIGRATIONS) ext/assemble.sh
-	$(ASSEMBLE) full 1.0 1.1 1.2 > $@.tmp && mv $@.tmp $@
+	$(ASSEMBLE) full 1.2 > $@.tmp && mv $@.tmp $@
 
 src/migrations_list.h: migrations/migrations.lst $(MIGRATIONS) ext/assemble.sh \
 		$(EXTENSION).control

@@ -5,17 +5,26 @@
 #   assemble.sh SRCDIR header LIBVERSION    C header for src/builtin_migrations.c
 #   assemble.sh SRCDIR script V             install script plystra--V.sql
 #   assemble.sh SRCDIR script V1 V2         upgrade script plystra--V1--V2.sql
-#   assemble.sh SRCDIR full V0 V1 ... Vn    full install script plystra--Vn.sql
+#   assemble.sh SRCDIR full V               full install script plystra--V.sql
 #
 # A version script is ext/<script>.pre.sql, then every migration that the
 # list assigns to the target version, each handed byte for byte to
 # plystra._migrate_builtin() as a dollar-quoted literal, then
-# ext/<script>.post.sql.  A full script of a later version is the install
-# script of V0 followed by every upgrade step to Vn, each without its
-# psql guard line, so that a fresh install runs exactly what an update
-# runs.  Before it writes anything it checks every migration file against
-# the checksum pinned in the list, so an edited released migration stops
-# the build.
+# ext/<script>.post.sql.  The full script of the current version is
+# written from the current definitions instead, one file per concern in
+# ext/defs/: bootstrap.sql, every migration up to that version, then the
+# files of DEFS below, then the manifest.  An upgrade script states what
+# changed; the upgrade matrix (test/t/001_upgrade_matrix.pl) proves that a
+# fresh install and every update path leave the same database.
+#
+# In ext/defs/ and in the pre and post files a line "@helper args" is
+# expanded with the helpers of ext/defs/wiring.sql (how a table's triggers
+# and view options are wired).  Released files hold no such line, so their
+# scripts come out byte for byte as released.
+#
+# Before it writes anything it checks every migration file against the
+# checksum pinned in the list, so an edited released migration stops the
+# build.
 set -eu
 
 srcdir=$1
@@ -66,9 +75,49 @@ check_all() {
 	done
 }
 
+# The concerns of the current definitions, in the order the full script
+# runs them (each may use what an earlier one defines).
+DEFS="audit ddl_guard soft_delete entities migrations operations grants"
+
+# A file with its "@helper args" lines expanded (see ext/defs/wiring.sql).
+expand() {
+	awk -v wiring="$srcdir/ext/defs/wiring.sql" '
+		function fail(msg) {
+			printf "assemble.sh: %s:%d: %s\n", FILENAME, FNR, msg > "/dev/stderr"
+			failed = 1
+			exit 1
+		}
+		FILENAME == wiring && /^@define [a-z_]+$/ { name = $2; body = ""; indef = 1; next }
+		FILENAME == wiring && indef && /^@end$/ { helper[name] = body; indef = 0; next }
+		FILENAME == wiring && indef { body = body $0 "\n"; next }
+		FILENAME == wiring { next }
+		/^@/ {
+			h = substr($1, 2)
+			if (!(h in helper))
+				fail("unknown helper @" h)
+			if (NF < 2)
+				fail("@" h " needs a table")
+			rest = $0
+			sub(/^@[a-z_]+[ \t]+[^ \t]+[ \t]*/, "", rest)
+			b = helper[h]
+			gsub(/\$1/, $2, b)
+			gsub(/\$\*/, rest, b)
+			printf "%s", b
+			next
+		}
+		{ print }
+		END { if (indef && !failed) { printf "assemble.sh: %s: @define %s has no @end\n", wiring, name > "/dev/stderr"; exit 1 } }
+	' "$srcdir/ext/defs/wiring.sql" "$1"
+}
+
+# The migrations of version $2 ($1 = only), or of every version up to $2
+# ($1 = upto), each handed to plystra._migrate_builtin().
 emit_migrations() {
 	entries | while read -r version name checksum; do
-		[ "$version" = "$1" ] || continue
+		case $1 in
+		only) [ "$version" = "$2" ] || continue ;;
+		upto) [ "$(printf '%s\n%s\n' "$version" "$2" | sort -V | tail -n 1)" = "$2" ] || continue ;;
+		esac
 		printf '\n-- migration %s (%s)\n' "$name" "$checksum"
 		printf "SELECT plystra._migrate_builtin('%s', %s" "$name" "$tag"
 		cat "$srcdir/migrations/$name.sql"
@@ -79,11 +128,11 @@ emit_migrations() {
 # ext/<base>.pre.sql, the migrations of version $2, ext/<base>.post.sql
 emit_script() {
 	[ -f "$srcdir/ext/$1.pre.sql" ] || die "no $srcdir/ext/$1.pre.sql"
-	cat "$srcdir/ext/$1.pre.sql"
-	emit_migrations "$2"
+	expand "$srcdir/ext/$1.pre.sql"
+	emit_migrations only "$2"
 	if [ -f "$srcdir/ext/$1.post.sql" ]; then
 		echo
-		cat "$srcdir/ext/$1.post.sql"
+		expand "$srcdir/ext/$1.post.sql"
 	fi
 }
 
@@ -108,23 +157,24 @@ script)
 	fi
 	;;
 full)
-	[ $# -ge 2 ] || die "full needs the chain of versions"
-	eval "last=\${$#}"
-	printf '/*\n * plystra--%s.sql\n' "$last"
-	printf ' *\t  Install script of plystra %s: the install script of %s followed by\n' "$last" "$1"
-	printf ' *\t  every update to %s, so that a fresh install runs what an update runs.\n' "$last"
-	printf ' *\n * Assembled by ext/assemble.sh from ext/ and migrations/.  Edit those, never\n'
-	printf ' * the assembled file.\n */\n\n'
+	[ $# -eq 1 ] || die "full needs the version"
+	v=$1
+	printf '/*\n * plystra--%s.sql\n' "$v"
+	printf ' *\t  Install script of plystra %s: the current definitions of every\n' "$v"
+	printf ' *\t  concern and every migration up to %s.\n' "$v"
+	printf ' *\n * Assembled by ext/assemble.sh from ext/defs/ and migrations/.  Edit those,\n'
+	printf ' * never the assembled file.\n */\n\n'
 	printf -- '-- complain if script is sourced in psql, rather than via CREATE EXTENSION\n'
 	printf '\\echo Use "CREATE EXTENSION plystra" to load this file. \\quit\n'
-	prev=$1
-	emit_script plystra--$1 "$1" | sed '/^\\echo Use /d'
-	shift
-	for v in "$@"; do
-		printf '\n-- update from %s to %s\n' "$prev" "$v"
-		emit_script plystra--$prev--$v "$v" | sed '/^\\echo Use /d'
-		prev=$v
+	expand "$srcdir/ext/defs/bootstrap.sql"
+	emit_migrations upto "$v"
+	for d in $DEFS; do
+		echo
+		expand "$srcdir/ext/defs/$d.sql"
 	done
+	printf '\n-- last: what version %s defines, for drift_check()\n' "$v"
+	printf "SELECT plystra._record_manifest('%s');\n" "$v"
+	printf '\n-- end of plystra--%s.sql\n' "$v"
 	;;
 *)
 	die "unknown mode $mode"

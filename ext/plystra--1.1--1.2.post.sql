@@ -190,44 +190,25 @@ CREATE TRIGGER plystra_server_ids BEFORE INSERT ON plystra_data.users
  * updated_at is the server's on INSERT too (the storage owner, restoring,
  * keeps the time it sends).
  */
-CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.admin_grants
-	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
-CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.background_jobs
-	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
-CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.groups
-	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
-CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.member_roles
-	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
-CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.members
-	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
-CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.permissions
-	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
-CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.plugin_admin_menus
-	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
-CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.plugin_settings_definitions
-	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
-CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.plugin_settings_values
-	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
-CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.plugins
-	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
-CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.resource_actions
-	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
-CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.resource_mappings
-	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
-CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.resource_types
-	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
-CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.resources
-	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
-CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.role_permissions
-	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
-CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.roles
-	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
-CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.spaces
-	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
-CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.template_installations
-	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
-CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.users
-	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
+@updated_at admin_grants
+@updated_at background_jobs
+@updated_at groups
+@updated_at member_roles
+@updated_at members
+@updated_at permissions
+@updated_at plugin_admin_menus
+@updated_at plugin_settings_definitions
+@updated_at plugin_settings_values
+@updated_at plugins
+@updated_at resource_actions
+@updated_at resource_mappings
+@updated_at resource_types
+@updated_at resources
+@updated_at role_permissions
+@updated_at roles
+@updated_at spaces
+@updated_at template_installations
+@updated_at users
 
 /*
  * The migration history is written by migrate() and the extension's

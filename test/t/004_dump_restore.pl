@@ -47,7 +47,9 @@ $node->safe_psql('fresh', 'CREATE EXTENSION plystra');
 
 # every table of plystra_data, every column, and every sequence position;
 # built-in rows are written anew by CREATE EXTENSION, so their timestamps
-# are the restore's
+# are the restore's; of the manifest, what the installed version defines
+# (CREATE EXTENSION records it again; the manifests of the versions a
+# database was updated through are not dumped)
 sub fingerprint
 {
 	my ($db) = @_;
@@ -62,7 +64,9 @@ sub fingerprint
 			  FROM (SELECT CASE WHEN (to_jsonb(t)->>'builtin')::boolean
 								THEN to_jsonb(t) - 'created_at' - 'updated_at' - 'protected_at'
 								ELSE to_jsonb(t) END AS r
-					  FROM plystra_data.$t t) s}) . "\n";
+					  FROM plystra_data.$t t
+					 WHERE '$t' <> 'manifest' OR to_jsonb(t)->>'version' =
+						   (SELECT extversion FROM pg_extension WHERE extname = 'plystra')) s}) . "\n";
 	}
 	$fp .= $node->safe_psql($db, q{
 		SELECT string_agg(sequencename || '=' || coalesce(last_value, 0), ' ' ORDER BY sequencename)

@@ -1,0 +1,537 @@
+-- ext/defs/operations.sql
+-- Current definitions: the manifest of what the installed version defines,
+-- drift_check() and doctor().
+
+/*
+ * Operations: the manifest of what this version defines, drift_check() and
+ * doctor().
+ *
+ * plystra._catalog_facts() describes every object of the extension's two
+ * schemas as (object_type, object, detail) rows: relations, columns with
+ * their types, defaults and nullability, constraints, indexes with their
+ * predicates, triggers with their enabled state, views with their
+ * definitions, functions with their full definition (volatility, security,
+ * settings), sequences, event triggers, extension members, dump
+ * registration, and what PUBLIC may do.  Privileges a DBA grants to named
+ * roles are not drift and are left out.  At the end of each version script
+ * the facts are recorded as that version's manifest; drift_check() compares
+ * the live facts with the manifest of the installed version.  Capturing the
+ * manifest on the server itself keeps it independent of how the server
+ * version deparses definitions; the upgrade matrix checks that every path
+ * to a version records the same manifest.
+ */
+CREATE FUNCTION plystra._catalog_facts(OUT object_type text, OUT object text, OUT detail text)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH nsp AS (
+	SELECT oid, nspname FROM pg_catalog.pg_namespace
+	 WHERE nspname IN ('plystra', 'plystra_data')
+), rel AS (
+	SELECT c.oid, c.relkind, pg_catalog.format('%I.%I', n.nspname, c.relname) AS qname
+	  FROM pg_catalog.pg_class c JOIN nsp n ON n.oid = c.relnamespace
+	 WHERE c.relkind <> 't'
+), fn AS (
+	SELECT p.oid FROM pg_catalog.pg_proc p JOIN nsp n ON n.oid = p.pronamespace
+)
+SELECT 'relation', r.qname,
+	   pg_catalog.concat_ws(' ', c.relkind::text, c.relpersistence::text,
+							CASE WHEN c.relrowsecurity THEN 'rls' END,
+							CASE WHEN c.relforcerowsecurity THEN 'force rls' END,
+							CASE WHEN c.relowner <> x.extowner THEN 'not owned by the extension owner' END,
+							CASE WHEN c.relkind = 'v' THEN c.reloptions::text END)
+  FROM rel r JOIN pg_catalog.pg_class c ON c.oid = r.oid,
+	   pg_catalog.pg_extension x
+ WHERE x.extname = 'plystra'
+UNION ALL
+SELECT 'schema', n.nspname,
+	   CASE WHEN s.nspowner <> x.extowner THEN 'not owned by the extension owner' ELSE '' END
+  FROM nsp n JOIN pg_catalog.pg_namespace s ON s.oid = n.oid,
+	   pg_catalog.pg_extension x
+ WHERE x.extname = 'plystra'
+UNION ALL
+SELECT 'column', r.qname || '.' || a.attname,
+	   pg_catalog.concat_ws(' ',
+		   pg_catalog.format_type(a.atttypid, a.atttypmod),
+		   CASE WHEN a.attnotnull THEN 'not null' END,
+		   'default ' || pg_catalog.pg_get_expr(d.adbin, d.adrelid),
+		   'identity ' || NULLIF(a.attidentity::text, ''),
+		   'generated ' || NULLIF(a.attgenerated::text, ''))
+  FROM rel r
+  JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid
+  LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+ WHERE a.attnum > 0 AND NOT a.attisdropped AND r.relkind IN ('r', 'v', 'p')
+UNION ALL
+SELECT 'constraint', r.qname || '.' || co.conname,
+	   co.contype::text || ' ' || pg_catalog.pg_get_constraintdef(co.oid)
+  FROM rel r JOIN pg_catalog.pg_constraint co ON co.conrelid = r.oid
+UNION ALL
+SELECT 'index', r.qname,
+	   -- storage parameters (fillfactor) are tuning, not definition
+	   pg_catalog.regexp_replace(pg_catalog.pg_get_indexdef(r.oid), ' WITH \([^)]*\)', '')
+  FROM rel r WHERE r.relkind IN ('i', 'I')
+UNION ALL
+SELECT 'trigger', r.qname || '.' || t.tgname,
+	   'enabled ' || t.tgenabled::text || ' ' || pg_catalog.pg_get_triggerdef(t.oid)
+  FROM rel r JOIN pg_catalog.pg_trigger t ON t.tgrelid = r.oid
+ WHERE NOT t.tgisinternal
+UNION ALL
+SELECT 'rule', r.qname || '.' || rw.rulename, pg_catalog.pg_get_ruledef(rw.oid)
+  FROM rel r JOIN pg_catalog.pg_rewrite rw ON rw.ev_class = r.oid
+ WHERE rw.rulename <> '_RETURN'
+UNION ALL
+SELECT 'view', r.qname, pg_catalog.pg_get_viewdef(r.oid)
+  FROM rel r WHERE r.relkind = 'v'
+UNION ALL
+SELECT 'sequence', r.qname,
+	   pg_catalog.concat_ws(' ', pg_catalog.format_type(s.seqtypid, NULL), s.seqstart,
+							s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle)
+  FROM rel r JOIN pg_catalog.pg_sequence s ON s.seqrelid = r.oid
+UNION ALL
+SELECT 'function', p.oid::pg_catalog.regprocedure::text,
+	   pg_catalog.pg_get_functiondef(p.oid)
+	   || CASE WHEN p.proowner <> x.extowner THEN ' not owned by the extension owner' ELSE '' END
+  FROM fn JOIN pg_catalog.pg_proc p ON p.oid = fn.oid,
+	   pg_catalog.pg_extension x
+ WHERE x.extname = 'plystra'
+UNION ALL
+SELECT 'event trigger', e.evtname,
+	   pg_catalog.concat_ws(' ', e.evtevent, 'enabled ' || e.evtenabled::text,
+							e.evtfoid::pg_catalog.regproc::text, e.evttags::text)
+  FROM pg_catalog.pg_event_trigger e
+ WHERE e.evtfoid IN (SELECT oid FROM fn)
+UNION ALL
+SELECT 'member', pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), ''
+  FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension x ON x.oid = d.refobjid
+ WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
+   AND x.extname = 'plystra' AND d.deptype = 'e'
+UNION ALL
+SELECT 'dump registration', c.cfg::pg_catalog.regclass::text, coalesce(c.cond, '')
+  FROM pg_catalog.pg_extension x,
+	   LATERAL ROWS FROM (pg_catalog.unnest(x.extconfig), pg_catalog.unnest(x.extcondition)) AS c(cfg, cond)
+ WHERE x.extname = 'plystra'
+UNION ALL
+SELECT 'public privilege', r.qname,
+	   pg_catalog.string_agg(a.privilege_type, ',' ORDER BY a.privilege_type)
+  FROM rel r JOIN pg_catalog.pg_class c ON c.oid = r.oid,
+	   LATERAL pg_catalog.aclexplode(c.relacl) a
+ WHERE a.grantee = 0
+ GROUP BY r.qname
+UNION ALL
+SELECT 'public privilege', p.oid::pg_catalog.regprocedure::text,
+	   pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE')::text
+  FROM fn JOIN pg_catalog.pg_proc p ON p.oid = fn.oid
+UNION ALL
+SELECT 'public privilege', 'schema ' || n.nspname,
+	   pg_catalog.concat_ws(',',
+		   CASE WHEN pg_catalog.has_schema_privilege('public', n.oid, 'USAGE') THEN 'USAGE' END,
+		   CASE WHEN pg_catalog.has_schema_privilege('public', n.oid, 'CREATE') THEN 'CREATE' END)
+  FROM nsp n
+$$;
+REVOKE ALL ON FUNCTION plystra._catalog_facts() FROM PUBLIC;
+COMMENT ON FUNCTION plystra._catalog_facts() IS
+'Internal: every object of the extension''s schemas as (object_type, object, detail) facts';
+
+CREATE TABLE plystra_data.manifest (
+	version		text NOT NULL,
+	object_type	text NOT NULL,
+	object		text NOT NULL,
+	detail		text NOT NULL,
+	CONSTRAINT manifest_pkey PRIMARY KEY (version, object_type, object)
+);
+COMMENT ON TABLE plystra_data.manifest IS
+'What each installed version of the extension defines, recorded by its script; drift_check() compares the catalog with it. Not dumped: CREATE EXTENSION records it again';
+@append_only manifest 'The manifest is what the extension version defines.'
+@script_only manifest
+INSERT INTO plystra_data.append_only_relations (relation, builtin)
+	VALUES ('plystra_data.manifest', true);
+
+
+CREATE FUNCTION plystra._drift_before_update()
+RETURNS text
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_drift_before_update';
+REVOKE ALL ON FUNCTION plystra._drift_before_update() FROM PUBLIC;
+COMMENT ON FUNCTION plystra._drift_before_update() IS
+'Internal: the drift against the installed version found when the update running in this transaction began, as JSON';
+
+/*
+ * The manifest of a version is the catalog at the end of its script, but
+ * for what drifted before the update (remembered by the DDL guard at the
+ * update's first command, see _drift_before_update()): an
+ * object that was there unexpectedly is not recorded (it stays
+ * unexpected); one that was changed keeps the definition the previous
+ * version expected, if it is still there; one that was missing is recorded
+ * as expected, unless the update made it again.
+ */
+CREATE FUNCTION plystra._record_manifest(version text)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH carried AS (
+		SELECT c.object_type, c.object, c.drift, c.expected
+		  FROM jsonb_to_recordset(coalesce(plystra._drift_before_update(), '[]')::jsonb)
+			   AS c(object_type text, object text, drift text, expected text)
+	), live AS (
+		SELECT f.object_type, f.object, f.detail FROM plystra._catalog_facts() f
+	)
+	INSERT INTO plystra_data.manifest (version, object_type, object, detail)
+	SELECT $1, l.object_type, l.object, l.detail
+	  FROM live l
+	 WHERE NOT EXISTS (SELECT 1 FROM carried c
+						WHERE c.object_type = l.object_type AND c.object = l.object
+						  AND c.drift IN ('unexpected', 'changed'))
+	UNION ALL
+	SELECT $1, c.object_type, c.object, c.expected
+	  FROM carried c
+	 WHERE (c.drift = 'changed'
+			AND EXISTS (SELECT 1 FROM live l WHERE l.object_type = c.object_type AND l.object = c.object))
+		OR (c.drift = 'missing'
+			AND NOT EXISTS (SELECT 1 FROM live l WHERE l.object_type = c.object_type AND l.object = c.object))
+$$;
+REVOKE ALL ON FUNCTION plystra._record_manifest(text) FROM PUBLIC;
+COMMENT ON FUNCTION plystra._record_manifest(text) IS
+'Internal: records what a version defines, at the end of its script';
+
+CREATE FUNCTION plystra._library_version()
+RETURNS text
+LANGUAGE C IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_library_version_sql';
+COMMENT ON FUNCTION plystra._library_version() IS
+'The version of the loaded plystra library';
+
+CREATE FUNCTION plystra.drift_check()
+RETURNS TABLE (object_type text, object text, drift text, expected text, actual text)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH want AS (
+		SELECT m.object_type, m.object, m.detail
+		  FROM plystra_data.manifest m
+		 WHERE m.version = (SELECT extversion FROM pg_catalog.pg_extension
+							 WHERE extname = 'plystra')
+	), live AS (
+		SELECT f.object_type, f.object, f.detail FROM plystra._catalog_facts() f
+	)
+	SELECT coalesce(w.object_type, l.object_type),
+		   coalesce(w.object, l.object),
+		   CASE WHEN l.object IS NULL THEN 'missing'
+				WHEN w.object IS NULL THEN 'unexpected'
+				ELSE 'changed' END,
+		   w.detail, l.detail
+	  FROM want w
+	  FULL JOIN live l ON l.object_type = w.object_type AND l.object = w.object
+	 WHERE w.detail IS DISTINCT FROM l.detail
+	 ORDER BY 1, 2
+$$;
+REVOKE ALL ON FUNCTION plystra.drift_check() FROM PUBLIC;
+COMMENT ON FUNCTION plystra.drift_check() IS
+'Every difference between the catalog of the extension''s objects and what the installed version defines; no rows means no drift';
+
+CREATE FUNCTION plystra.doctor()
+RETURNS TABLE ("check" text, status text, detail text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+	ext_version text := (SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'plystra');
+	lib_version text := plystra._library_version();
+	server_num int := current_setting('server_version_num')::int;
+	n bigint;
+	first_items text;
+	oldest timestamptz;
+	retention interval;
+	internal_roles text;
+	seq record;
+	max_id bigint;
+	next_id bigint;
+BEGIN
+	"check" := 'server version';
+	IF server_num / 10000 = 15 THEN
+		status := 'ok';
+		detail := 'PostgreSQL ' || current_setting('server_version') || ', the version plystra is tested on';
+	ELSIF server_num >= 130000 THEN
+		status := 'warn';
+		detail := 'PostgreSQL ' || current_setting('server_version')
+				  || ' builds, but plystra is tested on 15 only. Hint: run the test suite on this version before relying on it.';
+	ELSE
+		status := 'fail';
+		detail := 'PostgreSQL ' || current_setting('server_version') || ' is older than 13. Hint: upgrade PostgreSQL.';
+	END IF;
+	RETURN NEXT;
+
+	"check" := 'extension and library';
+	IF ext_version = lib_version THEN
+		status := 'ok';
+		detail := 'extension ' || ext_version || ', library ' || lib_version;
+	ELSE
+		status := 'fail';
+		detail := 'extension ' || ext_version || ', library ' || lib_version || '. Hint: '
+				  || CASE WHEN string_to_array(ext_version, '.')::int[] < string_to_array(lib_version, '.')::int[]
+						  THEN 'run ALTER EXTENSION plystra UPDATE, then restart the application.'
+						  ELSE 'install the plystra library of version ' || ext_version || ' (make install from the matching source).'
+					 END;
+	END IF;
+	RETURN NEXT;
+
+	"check" := 'pending migrations';
+	SELECT count(*), string_agg(s.name, ', ' ORDER BY s.name) INTO n, first_items
+	  FROM plystra.migration_status('plystra') s WHERE s.state = 'pending';
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
+	detail := CASE WHEN n = 0 THEN 'none'
+				   ELSE n || ' shipped by the library but not applied: ' || first_items
+						|| '. Hint: run ALTER EXTENSION plystra UPDATE.' END;
+	RETURN NEXT;
+
+	"check" := 'migrate_verify';
+	SELECT count(*), string_agg(v.component || '/' || v.name || ' ' || v.problem, ', ')
+	  INTO n, first_items FROM plystra.migrate_verify() v;
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
+	detail := CASE WHEN n = 0 THEN 'the migration history is intact'
+				   ELSE n || CASE WHEN n = 1 THEN ' problem: ' ELSE ' problems: ' END || first_items
+						|| '. Hint: SELECT * FROM plystra.migrate_verify() says what each one means.' END;
+	RETURN NEXT;
+
+	"check" := 'drift_check';
+	SELECT count(*), string_agg(d.object_type || ' ' || d.object || ' ' || d.drift, '; ')
+	  INTO n, first_items
+	  FROM (SELECT * FROM plystra.drift_check() LIMIT 3) d;
+	IF n > 0 THEN
+		SELECT count(*) INTO n FROM plystra.drift_check();
+	END IF;
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
+	detail := CASE WHEN n = 0 THEN 'the catalog matches what version ' || ext_version || ' defines'
+				   ELSE n || ' differences, first: ' || first_items
+						|| '. Hint: SELECT * FROM plystra.drift_check() lists them with expected and actual definitions.' END;
+	RETURN NEXT;
+
+	"check" := 'guard triggers';
+	SELECT count(*), string_agg(g.what, ', ') INTO n, first_items
+	  FROM (SELECT r.relation::text || '.' || t.name
+				   || CASE WHEN tg.oid IS NULL THEN ' missing' ELSE ' enabled ' || tg.tgenabled::text END AS what
+			  FROM plystra_data.append_only_relations r
+			  CROSS JOIN (VALUES ('plystra_append_only'), ('plystra_append_only_truncate')) AS t(name)
+			  LEFT JOIN pg_catalog.pg_trigger tg
+				ON tg.tgrelid = r.relation AND tg.tgname = t.name
+			 WHERE tg.oid IS NULL OR tg.tgenabled <> 'A'
+			UNION ALL
+			SELECT 'plystra_data.audit_logs.plystra_audit_rows'
+				   || CASE WHEN tg.oid IS NULL THEN ' missing' ELSE ' enabled ' || tg.tgenabled::text END
+			  FROM (SELECT 1) one
+			  LEFT JOIN pg_catalog.pg_trigger tg
+				ON tg.tgrelid = 'plystra_data.audit_logs'::regclass AND tg.tgname = 'plystra_audit_rows'
+			 WHERE tg.oid IS NULL OR tg.tgenabled <> 'A') g;
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
+	detail := CASE WHEN n = 0
+				   THEN (SELECT count(*) FROM plystra_data.append_only_relations)
+						|| ' append-only tables, every guard trigger present and ENABLE ALWAYS'
+				   ELSE 'not guarding: ' || first_items
+						|| '. Hint: the guard was switched off below SQL''s reach (catalog edit); restore the trigger with ALTER TABLE ... ENABLE ALWAYS TRIGGER and find out who did it.' END;
+	RETURN NEXT;
+
+	"check" := 'append-only inheritance';
+	SELECT count(*), string_agg(i.inhrelid::regclass || ' inherits from ' || i.inhparent::regclass, ', ')
+	  INTO n, first_items
+	  FROM pg_catalog.pg_inherits i
+	 WHERE i.inhparent IN (SELECT r.relation FROM plystra_data.append_only_relations r)
+		OR i.inhrelid IN (SELECT r.relation FROM plystra_data.append_only_relations r);
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
+	detail := CASE WHEN n = 0 THEN 'no append-only table has parents, children or partitions'
+				   ELSE n || ' found: ' || first_items
+						|| '. Hint: rows of a child can be changed or deleted through its parent; move the child''s rows to a table of their own and detach it (ALTER TABLE ... NO INHERIT, as a superuser, after checking what it held).' END;
+	RETURN NEXT;
+
+	"check" := 'append-only foreign keys';
+	SELECT count(*), string_agg(c.conname || ' on ' || c.conrelid::regclass, ', ')
+	  INTO n, first_items
+	  FROM pg_catalog.pg_constraint c
+	 WHERE c.contype = 'f'
+	   AND (c.conrelid IN (SELECT r.relation FROM plystra_data.append_only_relations r)
+			OR c.confrelid IN (SELECT r.relation FROM plystra_data.append_only_relations r))
+	   AND (c.confdeltype NOT IN ('a', 'r') OR c.confupdtype NOT IN ('a', 'r'));
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
+	detail := CASE WHEN n = 0 THEN 'no foreign key cascades into or out of an append-only table'
+				   ELSE n || ' found: ' || first_items
+						|| '. Hint: a cascading key runs code inside the sanctioned purge and changes rows; drop it and add it back with ON DELETE RESTRICT ON UPDATE RESTRICT.' END;
+	RETURN NEXT;
+
+	"check" := 'lock privileges';
+	WITH base AS (
+		SELECT r.relation::oid AS oid FROM plystra_data.append_only_relations r
+		UNION
+		SELECT c.confrelid FROM pg_catalog.pg_constraint c
+		  JOIN plystra_data.append_only_relations r ON r.relation = c.conrelid
+		 WHERE c.contype = 'f'
+	), rel AS (
+		SELECT oid FROM base
+		UNION
+		SELECT w.ev_class FROM pg_catalog.pg_rewrite w
+		  JOIN pg_catalog.pg_depend d
+			ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = w.oid
+		   AND d.refclassid = 'pg_catalog.pg_class'::regclass
+		  JOIN base ON base.oid = d.refobjid
+		 WHERE w.ev_class <> d.refobjid
+	)
+	SELECT count(*), string_agg(DISTINCT x.what, ', ')
+	  INTO n, first_items
+	  FROM (SELECT c.oid::regclass || ' to ' || CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END AS what
+			  FROM rel JOIN pg_catalog.pg_class c ON c.oid = rel.oid,
+				   LATERAL pg_catalog.aclexplode(c.relacl) a
+			 WHERE a.grantee <> c.relowner
+			   AND a.privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE', 'MAINTAIN')) x;
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'warn' END;
+	detail := CASE WHEN n = 0 THEN 'no role but the owner may lock an append-only table, or a table its keys check, against writers'
+				   ELSE 'UPDATE, DELETE or TRUNCATE granted on ' || first_items
+						|| '. Hint: on an append-only table, a view over one, or a table whose keys an append-only table checks, they allow LOCK TABLE, which stops every write to the append-only table; REVOKE UPDATE, DELETE, TRUNCATE ON ... FROM ....' END;
+	RETURN NEXT;
+
+	"check" := 'identity sequences';
+	first_items := NULL;
+	FOR seq IN
+		SELECT c.oid::regclass AS tab, pg_catalog.pg_get_serial_sequence(c.oid::regclass::text, a.attname) AS seqname,
+			   a.attname
+		  FROM pg_catalog.pg_class c
+		  JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attidentity <> '' AND NOT a.attisdropped
+		 WHERE c.relnamespace = 'plystra_data'::regnamespace AND c.relkind = 'r'
+		 ORDER BY 1
+	LOOP
+		EXECUTE format('SELECT max(%I)::bigint FROM %s', seq.attname, seq.tab) INTO max_id;
+		-- the value the sequence hands out next must be larger
+		EXECUTE format('SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM %s',
+					   seq.seqname) INTO next_id;
+		IF max_id IS NOT NULL AND next_id <= max_id THEN
+			first_items := concat_ws(', ', first_items, seq.tab || ' (largest id ' || max_id || ')');
+		END IF;
+	END LOOP;
+	status := CASE WHEN first_items IS NULL THEN 'ok' ELSE 'fail' END;
+	detail := CASE WHEN first_items IS NULL THEN 'every identity sequence is past the largest id of its table'
+				   ELSE 'the next ids are taken already in ' || first_items
+						|| ': inserts will fail with duplicate keys. Hint: SELECT setval(pg_get_serial_sequence(''<table>'', ''id''), max(id)) FROM <table>; and find out who moved the sequence back.' END;
+	RETURN NEXT;
+
+	"check" := 'event triggers';
+	SELECT count(*), string_agg(x.name || coalesce(' enabled ' || e.evtenabled::text, ' missing'), ', ')
+	  INTO n, first_items
+	  FROM (VALUES ('plystra_ddl_guard'), ('plystra_ddl_guard_end'), ('plystra_drop_guard')) AS x(name)
+	  LEFT JOIN pg_catalog.pg_event_trigger e ON e.evtname = x.name
+	 WHERE e.oid IS NULL OR e.evtenabled <> 'A';
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
+	detail := CASE WHEN n = 0 THEN 'plystra_ddl_guard, plystra_ddl_guard_end, plystra_drop_guard present and ENABLE ALWAYS'
+				   ELSE 'not guarding DDL: ' || first_items
+						|| '. Hint: ALTER EVENT TRIGGER <name> ENABLE ALWAYS, and find out who disabled it (event triggers do not fire for ALTER EVENT TRIGGER).' END;
+	RETURN NEXT;
+
+	"check" := 'dump registration';
+	SELECT count(*), string_agg(c.oid::regclass::text, ', ') INTO n, first_items
+	  FROM pg_catalog.pg_class c
+	 WHERE c.relnamespace = 'plystra_data'::regnamespace AND c.relkind IN ('r', 'S')
+	   AND c.oid NOT IN ('plystra_data.manifest'::regclass, 'plystra_data.reference_policies'::regclass)
+	   AND c.oid NOT IN (SELECT unnest(extconfig) FROM pg_catalog.pg_extension WHERE extname = 'plystra');
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
+	detail := CASE WHEN n = 0 THEN 'every table and sequence of plystra_data is dumped by pg_dump'
+				   ELSE n || ' not dumped: ' || first_items
+						|| '. Hint: their rows would be lost by a dump and restore; reinstall the extension scripts of this version.' END;
+	RETURN NEXT;
+
+	"check" := 'session_replication_role';
+	status := CASE WHEN current_setting('session_replication_role') = 'origin' THEN 'ok' ELSE 'warn' END;
+	detail := CASE WHEN status = 'ok' THEN 'origin'
+				   ELSE current_setting('session_replication_role')
+						|| ': the guards still fire, but foreign keys, updated_at and soft delete audit triggers do not. Hint: SET session_replication_role = origin outside replication and restores.' END;
+	RETURN NEXT;
+
+	"check" := 'storage privileges';
+	SELECT count(*), string_agg(x.who, ', ' ORDER BY x.who) INTO n, first_items
+	  FROM (SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE r.rolname::text END AS who
+			  FROM pg_catalog.pg_class c, LATERAL pg_catalog.aclexplode(c.relacl) a
+			  LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
+			 WHERE c.relnamespace = 'plystra_data'::regnamespace
+			   AND a.grantee <> c.relowner AND NOT coalesce(r.rolsuper, false)
+			UNION
+			SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE r.rolname::text END
+			  FROM pg_catalog.pg_namespace s, LATERAL pg_catalog.aclexplode(s.nspacl) a
+			  LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
+			 WHERE s.oid = 'plystra_data'::regnamespace
+			   AND a.grantee <> s.nspowner AND NOT coalesce(r.rolsuper, false)
+			UNION
+			-- members of the predefined roles that read or write every table
+			SELECT r.rolname::text || ' (through ' || p.rolname || ')'
+			  FROM pg_catalog.pg_roles r, pg_catalog.pg_roles p
+			 WHERE p.rolname IN ('pg_read_all_data', 'pg_write_all_data')
+			   AND r.oid <> p.oid AND NOT r.rolsuper AND r.rolname !~ '^pg_'
+			   AND pg_catalog.pg_has_role(r.oid, p.oid, 'USAGE')) x;
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'warn' END;
+	detail := CASE WHEN n = 0 THEN 'no role but superusers has a privilege on plystra_data or its tables'
+				   ELSE 'privileges on plystra_data or its tables held by: ' || first_items
+						|| '. Hint: applications are granted schema plystra only: REVOKE ALL ON SCHEMA plystra_data FROM <role>; REVOKE ALL ON ALL TABLES IN SCHEMA plystra_data FROM <role>; REVOKE ALL ON ALL SEQUENCES IN SCHEMA plystra_data FROM <role>.' END;
+	RETURN NEXT;
+
+	"check" := 'function privileges';
+	SELECT count(*), string_agg(p.oid::regprocedure::text, ', ') INTO n, first_items
+	  FROM pg_catalog.pg_proc p
+	 WHERE p.pronamespace = 'plystra'::regnamespace
+	   AND p.proname NOT IN ('migration_checksum', 'append_only_tables', '_builtin_migrations',
+							 '_library_version')
+	   AND pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE');
+	IF n > 0 THEN
+		status := 'fail';
+		detail := 'PUBLIC can execute: ' || first_items
+				  || '. Hint: REVOKE EXECUTE ON FUNCTION ... FROM PUBLIC and grant it to the roles that need it.';
+		RETURN NEXT;
+	ELSE
+		-- internal and trigger functions are never granted on purpose: such a
+		-- grant came from default privileges in force when an older version
+		-- was installed
+		SELECT count(*), string_agg(DISTINCT r.rolname, ', ') INTO n, internal_roles
+		  FROM pg_catalog.pg_proc p, LATERAL pg_catalog.aclexplode(p.proacl) a
+		  JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
+		 WHERE p.pronamespace = 'plystra'::regnamespace
+		   AND a.grantee <> p.proowner AND NOT r.rolsuper
+		   AND (p.proname LIKE '\_%'
+				OR p.prorettype IN ('pg_catalog.trigger'::regtype, 'pg_catalog.event_trigger'::regtype));
+		SELECT string_agg(x.rolname || ' (' || x.functions || ')', '; ' ORDER BY x.rolname)
+		  INTO first_items
+		  FROM (SELECT r.rolname, string_agg(p.proname, ', ' ORDER BY p.proname) AS functions
+				  FROM pg_catalog.pg_proc p, LATERAL pg_catalog.aclexplode(p.proacl) a
+				  JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
+				 WHERE p.pronamespace = 'plystra'::regnamespace
+				   AND a.grantee <> p.proowner AND NOT r.rolsuper
+				   AND p.proname NOT LIKE '\_%'
+				   AND p.prorettype NOT IN ('pg_catalog.trigger'::regtype, 'pg_catalog.event_trigger'::regtype)
+				 GROUP BY r.rolname) x;
+		IF n > 0 THEN
+			status := 'warn';
+			detail := internal_roles || ' can execute internal or trigger functions, which are never granted on purpose (default privileges in force when an older version was installed?); other functions granted: '
+					  || coalesce(first_items, 'none')
+					  || '. Hint: REVOKE ALL ON ALL FUNCTIONS IN SCHEMA plystra FROM <role>, then grant what the role needs.';
+		ELSE
+			status := 'ok';
+			detail := 'PUBLIC can execute no privileged function'
+					  || coalesce('; granted to: ' || first_items, '; granted to no other role');
+		END IF;
+		RETURN NEXT;
+	END IF;
+
+	"check" := 'audit log';
+	SELECT min(a.created_at) INTO oldest FROM plystra_data.audit_logs a;
+	retention := make_interval(secs => (SELECT setting::double precision FROM pg_catalog.pg_settings
+										 WHERE name = 'plystra.audit_min_retention'));
+	status := 'ok';
+	detail := pg_catalog.pg_size_pretty(pg_catalog.pg_total_relation_size('plystra_data.audit_logs'))
+			  || CASE WHEN oldest IS NULL THEN ', no rows'
+					  ELSE ', oldest row from ' || oldest::date || ' ('
+						   || date_part('day', now() - oldest)::int || ' days ago)' END
+			  || '; minimum retention ' || current_setting('plystra.audit_min_retention')
+			  || CASE WHEN oldest < now() - retention
+					  THEN '; rows older than that may be removed with plystra.audit_purge()' ELSE '' END;
+	RETURN NEXT;
+END
+$$;
+REVOKE ALL ON FUNCTION plystra.doctor() FROM PUBLIC;
+COMMENT ON FUNCTION plystra.doctor() IS
+'Checks a DBA runs before restarting the application: versions, migrations, drift, guards, inheritance and keys of append-only tables, dump registration, privileges, audit log';

@@ -1,0 +1,93 @@
+-- ext/defs/wiring.sql
+-- How a table or view of the extension is wired, one helper per kind of
+-- wiring.  ext/assemble.sh expands a line "@helper table args..." of a
+-- definition or upgrade file into the statements below, $1 becoming the
+-- table and $* the rest of the line, so that a table's triggers and view
+-- options are written once here and named in one line where they are
+-- used.  This file itself emits nothing.
+
+-- An entity whose rows are soft-deleted: deleted_at is the server's, a
+-- DELETE through the interface view sets it (also in replica mode), every
+-- change of it is audited, and the view is a security barrier.
+@define soft_delete
+CREATE TRIGGER plystra_deleted_at_insert BEFORE INSERT ON plystra_data.$1
+	FOR EACH ROW WHEN (NEW.deleted_at IS NOT NULL)
+	EXECUTE FUNCTION plystra.deleted_at_guard();
+CREATE TRIGGER plystra_deleted_at_update BEFORE UPDATE OF deleted_at ON plystra_data.$1
+	FOR EACH ROW WHEN (OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL)
+	EXECUTE FUNCTION plystra.deleted_at_guard();
+CREATE TRIGGER plystra_deleted_at_audit AFTER UPDATE OF deleted_at ON plystra_data.$1
+	FOR EACH ROW WHEN (OLD.deleted_at IS DISTINCT FROM NEW.deleted_at)
+	EXECUTE FUNCTION plystra.deleted_at_audit();
+CREATE TRIGGER plystra_soft_delete INSTEAD OF DELETE ON plystra.$1
+	FOR EACH ROW EXECUTE FUNCTION plystra.soft_delete_trigger('plystra_data.$1');
+SELECT plystra._enable_always_trigger('plystra.$1', 'plystra_soft_delete');
+ALTER VIEW plystra.$1 SET (security_barrier = true);
+@end
+
+-- An interface view that hides rows (of deleted parents): a function in a
+-- caller's query must not see them before the filter has run.
+@define security_barrier
+ALTER VIEW plystra.$1 SET (security_barrier = true);
+@end
+
+-- Rows may not reference soft-deleted parents: pairs of column and parent
+-- table follow the table.
+@define live_parents
+CREATE TRIGGER plystra_live_parents BEFORE INSERT OR UPDATE ON plystra_data.$1
+	FOR EACH ROW EXECUTE FUNCTION plystra.live_parent_check($*);
+@end
+
+-- A row's id is the server's: assigned by its identity sequence, never
+-- changed (but by the storage owner).
+@define server_ids
+CREATE TRIGGER plystra_id_guard BEFORE UPDATE OF id ON plystra_data.$1
+	FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION plystra.id_guard();
+CREATE TRIGGER plystra_server_ids BEFORE INSERT ON plystra_data.$1
+	FOR EACH ROW EXECUTE FUNCTION plystra.server_id_guard();
+@end
+
+-- updated_at is the server's, on INSERT and UPDATE.  The migration that
+-- made the table made the trigger, for UPDATE only: this replaces it.
+@define updated_at
+CREATE OR REPLACE TRIGGER plystra_updated_at BEFORE INSERT OR UPDATE ON plystra_data.$1
+	FOR EACH ROW EXECUTE FUNCTION plystra.updated_at_trigger();
+@end
+
+-- A table whose rows never change or go; the rest of the line is the hint
+-- its error gives.  ENABLE ALWAYS: also under session_replication_role =
+-- replica.
+@define append_only
+CREATE TRIGGER plystra_append_only
+	BEFORE UPDATE OR DELETE ON plystra_data.$1
+	FOR EACH ROW EXECUTE FUNCTION plystra.append_only_guard(
+		$*);
+CREATE TRIGGER plystra_append_only_truncate
+	BEFORE TRUNCATE ON plystra_data.$1
+	FOR EACH STATEMENT EXECUTE FUNCTION plystra.append_only_guard(
+		$*);
+ALTER TABLE plystra_data.$1
+	ENABLE ALWAYS TRIGGER plystra_append_only,
+	ENABLE ALWAYS TRIGGER plystra_append_only_truncate;
+@end
+
+-- A table whose rows only the extension's scripts write.
+@define script_only
+CREATE TRIGGER plystra_script_only
+	BEFORE INSERT ON plystra_data.$1
+	FOR EACH ROW EXECUTE FUNCTION plystra.script_only_guard();
+ALTER TABLE plystra_data.$1 ENABLE ALWAYS TRIGGER plystra_script_only;
+@end
+
+-- A table holding built-in (seed) rows, kept as the extension shipped them.
+@define builtin_rows
+CREATE TRIGGER plystra_builtin_rows
+	BEFORE INSERT OR UPDATE OR DELETE ON plystra_data.$1
+	FOR EACH ROW EXECUTE FUNCTION plystra.builtin_row_guard();
+CREATE TRIGGER plystra_builtin_rows_truncate
+	BEFORE TRUNCATE ON plystra_data.$1
+	FOR EACH STATEMENT EXECUTE FUNCTION plystra.builtin_row_guard();
+ALTER TABLE plystra_data.$1
+	ENABLE ALWAYS TRIGGER plystra_builtin_rows,
+	ENABLE ALWAYS TRIGGER plystra_builtin_rows_truncate;
+@end

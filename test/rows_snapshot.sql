@@ -1,0 +1,40 @@
+-- test/rows_snapshot.sql
+-- Every row of every table of plystra_data and every sequence position, one
+-- text line per table (row count and digest of the sorted rows) and per
+-- sequence, so that two databases can be compared.  With
+-- rows_snapshot.times = off the columns a database sets from its own clock
+-- (timestamps, durations) are left out, so that databases filled at
+-- different times compare equal; with on, every column counts.  The
+-- manifest is left out: it is compared per version.
+CREATE FUNCTION pg_temp.rows_snapshot(times boolean)
+RETURNS SETOF text
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	t record;
+	cols text;
+	line text;
+BEGIN
+	FOR t IN SELECT c.oid, format('%I.%I', n.nspname, c.relname) AS qname
+			   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			  WHERE n.nspname = 'plystra_data' AND c.relkind IN ('r', 'p')
+				AND c.relname <> 'manifest'
+			  ORDER BY 2
+	LOOP
+		SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) INTO cols
+		  FROM pg_attribute a
+		 WHERE a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
+		   AND (times OR a.atttypid NOT IN ('timestamptz'::regtype, 'timestamp'::regtype,
+											'interval'::regtype, 'date'::regtype));
+		EXECUTE format('SELECT count(*) || '' '' || coalesce(md5(string_agg(r, E''\n'' ORDER BY r)), '''')
+						  FROM (SELECT ROW(%s)::text AS r FROM %s) s', cols, t.qname)
+		   INTO line;
+		RETURN NEXT 'table ' || t.qname || ' ' || line;
+	END LOOP;
+	RETURN QUERY
+		SELECT 'sequence ' || schemaname || '.' || sequencename || ' ' || coalesce(last_value, 0)
+		  FROM pg_sequences WHERE schemaname = 'plystra_data'
+		 ORDER BY sequencename;
+END
+$$;
+SELECT pg_temp.rows_snapshot(current_setting('rows_snapshot.times')::boolean);
