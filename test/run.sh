@@ -26,7 +26,7 @@ chmod 755 "$work"
 copy_tree "$work/src"
 mkdir -p "$work/logs"
 [ "$(id -u)" -eq 0 ] && chown postgres: "$work/logs"
-trap 'stop_cluster "$work"; rm -f "$extdir"/plystra_evil*' EXIT
+trap 'stop_cluster "$work"; rm -f "$extdir"/plystra_evil* "$extdir"/plystra--*--*m[0-9][0-9][0-9].sql' EXIT
 say "throwaway cluster in $work (socket $work, port $PORT)"
 start_cluster "$work" "$PORT"
 set +e
@@ -41,7 +41,7 @@ suite() {
 	local name=$1 expected=$2 log=$work/logs/$1.log ok bad rc
 	shift 2
 	say "$name"
-	as_pg env PGHOST="$work" PGPORT="$PORT" PGUSER=postgres \
+	as_pg env PGHOST="$work" PGPORT="$PORT" PGUSER=postgres ${PLYSTRA_MUTANTS:+PLYSTRA_MUTANTS=$PLYSTRA_MUTANTS} \
 		make -C "$work/src" -s PG_CONFIG="$PG_CONFIG" installcheck "$@" >"$log" 2>&1
 	rc=$?
 	case $name in
@@ -104,6 +104,12 @@ suite regress "$n_regress" ISOLATION= TAP_TESTS=
 if [ "$n_isolation" -gt 0 ]; then
 	suite isolation "$n_isolation" REGRESS= TAP_TESTS=
 fi
+# the mutants of the upgrade script that test/t/007_upgrade_mutations.pl
+# runs, installed for the TAP tests only (as versions 1.2mNNN)
+say "mutants of plystra--1.1--1.2.sql"
+PLYSTRA_MUTANTS=$(perl "$top/test/mutate_script.pl" "$top/plystra--1.1--1.2.sql" "$extdir" 1.1 1.2) ||
+	failed=$((failed + 1))
+echo "$PLYSTRA_MUTANTS mutants installed"
 suite tap "$n_tap" REGRESS= ISOLATION=
 
 echo

@@ -1,0 +1,83 @@
+#!/usr/bin/perl
+# test/mutate_script.pl - write the mutants of an upgrade script.
+#
+#   perl test/mutate_script.pl SCRIPT OUTDIR FROM TO
+#
+# SCRIPT is a built upgrade script plystra--FROM--TO.sql.  For each of its
+# statements (after the psql guard line) this writes
+# OUTDIR/plystra--FROM--TOmNNN.sql, the script without that statement, so
+# that ALTER EXTENSION plystra UPDATE TO 'TOmNNN' runs an upgrade that
+# forgot it.  The first line of a mutant names the statement it lacks.
+# test/t/007_upgrade_mutations.pl runs every mutant and requires the
+# upgrade matrix's comparison to notice each one.  Prints the number of
+# mutants written.
+use strict;
+use warnings;
+
+die "usage: $0 SCRIPT OUTDIR FROM TO\n" unless @ARGV == 4;
+my ($script, $outdir, $from, $to) = @ARGV;
+
+open(my $fh, '<', $script) or die "$script: $!\n";
+my $sql = do { local $/; <$fh> };
+close $fh;
+
+# everything up to the psql guard line stays in every mutant
+$sql =~ /\A(.*?^\\echo [^\n]*\n)(.*)\z/ms or die "$script: no psql guard line\n";
+my ($head, $body) = ($1, $2);
+
+# Split into chunks that each end with a statement's semicolon, comments
+# and white space before it included; quotes, dollar quotes and comments
+# are skipped over whole.
+my @chunks;
+my $cur = '';
+pos($body) = 0;
+while (pos($body) < length($body))
+{
+	if ($body =~ /\G(--[^\n]*\n?)/gc
+		|| $body =~ m{\G(/\*.*?\*/)}gcs
+		|| $body =~ /\G('(?:[^']|'')*')/gc
+		|| $body =~ /\G(\$([A-Za-z_][A-Za-z_0-9]*|)\$.*?\$\2\$)/gcs
+		|| $body =~ /\G([^-\/'\$;]+)/gc
+		|| $body =~ /\G([-\/\$])/gc)
+	{
+		$cur .= $1;
+	}
+	elsif ($body =~ /\G;/gc)
+	{
+		push @chunks, $cur . ';';
+		$cur = '';
+	}
+	else
+	{
+		die "$script: cannot split at offset " . pos($body) . "\n";
+	}
+}
+my $tail = $cur;
+
+# the statement a chunk holds, on one line, comments left out
+sub statement
+{
+	my ($chunk) = @_;
+	(my $s = $chunk) =~ s{^\s*(?:--[^\n]*\n|/\*.*?\*/\s*)*}{}s;
+	$s =~ s/\s+/ /g;
+	return $s;
+}
+
+my $n = 0;
+for my $i (0 .. $#chunks)
+{
+	my $stmt = statement($chunks[$i]);
+	next if $stmt eq ';';
+	$n++;
+	my $version = sprintf('%sm%03d', $to, $n);
+	my $file = "$outdir/plystra--$from--$version.sql";
+	open(my $out, '>', $file) or die "$file: $!\n";
+	print $out "-- mutant $n of plystra--$from--$to.sql, without: $stmt\n";
+	print $out $head;
+	print $out @chunks[ 0 .. $i - 1 ] if $i > 0;
+	print $out @chunks[ $i + 1 .. $#chunks ] if $i < $#chunks;
+	print $out $tail;
+	close $out or die "$file: $!\n";
+	chmod 0644, $file;
+}
+print "$n\n";
