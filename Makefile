@@ -13,6 +13,7 @@ MODULE_big = plystra
 OBJS = \
 	$(WIN32RES) \
 	src/plystra.o \
+	src/access.o \
 	src/checksum.o \
 	src/builtin_migrations.o \
 	src/builtin_rows.o \
@@ -76,6 +77,7 @@ REGRESS = \
 	integrity_ddl \
 	integrity_rows \
 	integrity_purge \
+	access \
 	drift_doctor
 REGRESS_OPTS = --inputdir=$(srcdir) --encoding=UTF8 --no-locale
 

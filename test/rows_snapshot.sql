@@ -4,9 +4,10 @@
 -- sequence, so that two databases can be compared.  With
 -- rows_snapshot.times = off the columns a database sets from its own clock
 -- (timestamps, durations) are left out, so that databases filled at
--- different times compare equal; with on, every column counts.  The
--- manifest is left out: it is compared per version.
-CREATE FUNCTION pg_temp.rows_snapshot(times boolean)
+-- different times compare equal; with on, every column counts.  With
+-- rows_snapshot.each_row = on, one line per row instead of a digest per
+-- table.  The manifest is left out: it is compared per version.
+CREATE FUNCTION pg_temp.rows_snapshot(times boolean, each_row boolean)
 RETURNS SETOF text
 LANGUAGE plpgsql
 AS $$
@@ -26,6 +27,11 @@ BEGIN
 		 WHERE a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
 		   AND (times OR a.atttypid NOT IN ('timestamptz'::regtype, 'timestamp'::regtype,
 											'interval'::regtype, 'date'::regtype));
+		IF each_row THEN
+			RETURN QUERY EXECUTE format('SELECT ''row %s '' || ROW(%s)::text FROM %s ORDER BY 1',
+										t.qname, cols, t.qname);
+			CONTINUE;
+		END IF;
 		EXECUTE format('SELECT count(*) || '' '' || coalesce(md5(string_agg(r, E''\n'' ORDER BY r)), '''')
 						  FROM (SELECT ROW(%s)::text AS r FROM %s) s', cols, t.qname)
 		   INTO line;
@@ -37,4 +43,5 @@ BEGIN
 		 ORDER BY sequencename;
 END
 $$;
-SELECT pg_temp.rows_snapshot(current_setting('rows_snapshot.times')::boolean);
+SELECT pg_temp.rows_snapshot(current_setting('rows_snapshot.times')::boolean,
+							 coalesce(current_setting('rows_snapshot.each_row', true), 'off')::boolean);

@@ -243,6 +243,7 @@ DECLARE
 	lib_version text := plystra._library_version();
 	server_num int := current_setting('server_version_num')::int;
 	n bigint;
+	n_other bigint;
 	first_items text;
 	oldest timestamptz;
 	retention interval;
@@ -516,6 +517,35 @@ BEGIN
 		END IF;
 		RETURN NEXT;
 	END IF;
+
+	"check" := 'access';
+	SELECT count(*) FILTER (WHERE d.difference = 'missing'),
+		   count(*) FILTER (WHERE d.difference <> 'missing'),
+		   string_agg(d.item, '; ' ORDER BY d.item)
+	  INTO n, n_other, first_items
+	  FROM (SELECT x.difference,
+				   x.role || ': ' || CASE WHEN x.difference = 'no such role'
+										  THEN 'access recorded for a role that does not exist'
+										  ELSE x.difference || ' ' || x.privilege || ' on '
+											   || lower(x.object_type) || ' ' || x.object END AS item
+			  FROM plystra._access_differences() x) d;
+	IF n > 0 THEN
+		status := 'fail';
+	ELSIF n_other > 0 THEN
+		status := 'warn';
+	ELSE
+		status := 'ok';
+	END IF;
+	IF status = 'ok' THEN
+		SELECT string_agg(a.role_name || ' (' || a.access || ')', ', ' ORDER BY a.role_name, a.access)
+		  INTO first_items FROM plystra_data.access_grants a;
+		detail := 'every role holds what its recorded access gives, and nothing more on the interface: '
+				  || coalesce(first_items, 'no access recorded');
+	ELSE
+		detail := 'privileges differ from the recorded access: ' || first_items
+				  || '. Hint: SELECT plystra.grant_access(<role>, <access>) grants what is missing; revoke what is extra, or record it with grant_access(); the record of a dropped role goes with DELETE FROM plystra_data.access_grants WHERE role_name = <role>; plystra.access lists who has what.';
+	END IF;
+	RETURN NEXT;
 
 	"check" := 'audit log';
 	SELECT min(a.created_at) INTO oldest FROM plystra_data.audit_logs a;

@@ -6,11 +6,16 @@
 # script forgot.  Every path to 1.2 starts from a database holding rows in
 # every table, and must end identical to a fresh 1.2 holding the same rows:
 #
-#   fresh      CREATE EXTENSION plystra, then the rows (data_1_1.sql)
-#   from10     1.0 with rows (data_1_0.sql) -> 1.1 -> 1.2, two commands
-#   direct10   1.0 with rows -> 1.2 in one command
-#   from11     1.1 with rows (data_1_1.sql) -> 1.2
+#   fresh      CREATE EXTENSION plystra, then the rows (data_1_1.sql), and
+#              grant_access(matrix_app, application)
+#   from10     1.0 with rows (data_1_0.sql) and README's GRANTs of 1.0 to
+#              matrix_app -> 1.1 -> 1.2, two commands
+#   direct10   the same 1.0 -> 1.2 in one command
+#   from11     1.1 with rows (data_1_1.sql) and README's GRANTs -> 1.2
 #
+# The application's role must come out of every path with the same
+# privileges (1.0's grants predate user_allowed_groups) and the same
+# recorded access.
 # Identical means: the catalog of both schemas (test/catalog_snapshot.sql:
 # tables, columns, defaults, constraints, indexes, triggers with enabled
 # state and arguments, views with options, functions with settings,
@@ -53,14 +58,24 @@ sub rows
 	return $node->safe_psql($db, "SET rows_snapshot.times = off;\n$rows_sql");
 }
 
-# every row, times included, and every sequence position, but for the
-# tables an update adds rows to: reference_policies (new in 1.2) and the
-# registry of append-only tables (which gains it)
+# every row, times included, one line each, and every sequence position
 sub rows_with_times
 {
 	my ($db) = @_;
-	return join("\n", grep { !/^table plystra_data\.(reference_policies|append_only_relations) /m }
-		split /\n/, $node->safe_psql($db, "SET rows_snapshot.times = on;\n$rows_sql"));
+	return $node->safe_psql($db,
+		"SET rows_snapshot.times = on; SET rows_snapshot.each_row = on;\n$rows_sql");
+}
+
+# the rows of $before that $after lacks (changed or lost by an update) and
+# the sequences it moved back; an update may add rows and tables
+sub lost
+{
+	my ($before, $after) = @_;
+	my %now = map { $_ => 1 } split /\n/, $after;
+	my %seq = $after =~ /^sequence (\S+) (\d+)$/mg;
+	return join("\n", grep {
+		/^sequence (\S+) (\d+)$/ ? !defined $seq{$1} || $seq{$1} < $2 : !$now{$_}
+	} split /\n/, $before);
 }
 
 sub version_of
@@ -75,11 +90,19 @@ foreach my $db (@paths)
 {
 	$node->safe_psql('postgres', "CREATE DATABASE $db");
 }
+$node->safe_psql('postgres', 'CREATE ROLE matrix_app LOGIN');
+
+# what README told DBAs to run for their application before 1.2
+my $readme_grants = q{
+	GRANT USAGE ON SCHEMA plystra TO matrix_app;
+	GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA plystra TO matrix_app;
+};
 
 # fresh 1.2 with rows
 $node->safe_psql('fresh', 'CREATE EXTENSION plystra');
 is(version_of('fresh'), '1.2', 'CREATE EXTENSION plystra installs 1.2');
 $node->safe_psql('fresh', $data_1_1);
+$node->safe_psql('fresh', q{SELECT plystra.grant_access('matrix_app', 'application')});
 my $fresh = snapshot('fresh');
 my $fresh_rows = rows('fresh');
 like($fresh, qr/^history \| plystra\/015_user_allowed_groups \| sha256:[0-9a-f]{64} 1\.1 /m,
@@ -97,6 +120,7 @@ unlike($fresh_rows, qr/^table plystra_data\.\S+ 0 /m, 'the fixture writes rows i
 # 1.0 -> 1.1 -> 1.2
 $node->safe_psql('from10', "CREATE EXTENSION plystra VERSION '1.0'");
 $node->safe_psql('from10', $data_1_0);
+$node->safe_psql('from10', $readme_grants);
 my $before = rows_with_times('from10');
 my $arrays = $node->safe_psql('from10', q{
 	SELECT string_agg(DISTINCT u.id || ':' || g, ' ' ORDER BY u.id || ':' || g)
@@ -109,20 +133,25 @@ is($node->safe_psql('from10', q{
 my $at11 = rows_with_times('from10');
 $node->safe_psql('from10', 'ALTER EXTENSION plystra UPDATE');
 is(version_of('from10'), '1.2', '1.0 -> 1.1 -> 1.2 reaches 1.2');
-is(rows_with_times('from10'), $at11, 'from10: every row survives 1.1 -> 1.2, times included');
+# users lose their column allowed_groups (to user_allowed_groups, above)
+is(join("\n", grep { !/^row plystra_data\.users / } split /\n/, lost($before, $at11)), '',
+	'from10: every row survives 1.0 -> 1.1, times included');
+is(lost($at11, rows_with_times('from10')), '', 'from10: every row survives 1.1 -> 1.2, times included');
 
 # 1.0 -> 1.2 in one command
 $node->safe_psql('direct10', "CREATE EXTENSION plystra VERSION '1.0'");
 $node->safe_psql('direct10', $data_1_0);
+$node->safe_psql('direct10', $readme_grants);
 $node->safe_psql('direct10', 'ALTER EXTENSION plystra UPDATE');
 is(version_of('direct10'), '1.2', '1.0 -> 1.2 reaches 1.2');
 
 # 1.1 -> 1.2
 $node->safe_psql('from11', "CREATE EXTENSION plystra VERSION '1.1'");
 $node->safe_psql('from11', $data_1_1);
+$node->safe_psql('from11', $readme_grants);
 my $before11 = rows_with_times('from11');
 $node->safe_psql('from11', 'ALTER EXTENSION plystra UPDATE');
-is(rows_with_times('from11'), $before11, 'from11: every row survives 1.1 -> 1.2, times included');
+is(lost($before11, rows_with_times('from11')), '', 'from11: every row survives 1.1 -> 1.2, times included');
 
 my $manifest = q{SELECT string_agg(object_type || ' | ' || object || ' | ' || detail, E'\n'
 							  ORDER BY object_type, object)
@@ -137,6 +166,10 @@ foreach my $db (grep { $_ ne 'fresh' } @paths)
 }
 foreach my $db (@paths)
 {
+	is($node->safe_psql($db, q{
+		SELECT string_agg(access, ',') || ' ' || has_table_privilege('matrix_app', 'plystra.user_allowed_groups', 'SELECT, INSERT, DELETE')
+		  FROM plystra.access WHERE role = 'matrix_app'}),
+		'application true', "$db: the application's access is recorded and reaches user_allowed_groups");
 	is($node->safe_psql($db, 'SELECT count(*) FROM plystra.drift_check()'), '0',
 		"$db: drift_check is clean");
 	is($node->safe_psql($db, 'SELECT count(*) FROM plystra.migrate_verify()'), '0',

@@ -5,7 +5,7 @@
 # and a data-only restore into a database with the extension: every row
 # comes back (seed rows once, soft-deleted rows, audit rows, the whole
 # migration history with its original times), sequences continue after
-# their last value, privileges granted on the interface survive, and the
+# their last value, access given with grant_access() survives, and the
 # catalog equals a fresh install's.
 use strict;
 use warnings;
@@ -38,8 +38,7 @@ $node->safe_psql('src', q{
 	CREATE TABLE ledger (id int PRIMARY KEY, amount int);
 	INSERT INTO ledger VALUES (1, 10), (2, -3);
 	SELECT plystra.make_append_only('app.ledger');
-	GRANT USAGE ON SCHEMA plystra TO app_reader;
-	GRANT SELECT ON plystra.users TO app_reader;
+	SELECT plystra.grant_access('app_reader', 'application');
 	INSERT INTO plystra.users (email) VALUES ('late@acme.test');
 });
 $node->safe_psql('postgres', 'CREATE DATABASE fresh');
@@ -83,7 +82,7 @@ sub catalog
 }
 
 my $before = fingerprint('src');
-like($before, qr/^schema_migrations 17 /m, 'the source has its history');
+like($before, qr/^schema_migrations 18 /m, 'the source has its history');
 like($before, qr/^users 5 /m, 'and its users, soft-deleted one included');
 my $history = $node->safe_psql('src', q{
 	SELECT string_agg(component || '/' || name || ' ' || checksum || ' ' || applied_at || ' '
@@ -148,8 +147,14 @@ foreach my $format ('plain', 'custom', 'parallel', 'data_only')
 	is(catalog($db), catalog('fresh'), "$format: the catalog equals a fresh install's");
 	is($node->safe_psql($db, q{SELECT string_agg("check" || ' ' || status, ', ') FROM plystra.doctor() WHERE status <> 'ok'}),
 		'', "$format: doctor is clean");
-	is($node->safe_psql($db, q{SELECT has_table_privilege('app_reader', 'plystra.users', 'SELECT')}),
-		't', "$format: privileges granted on the interface survive");
+	is($node->safe_psql($db, q{
+		SELECT string_agg(role || ' ' || access, ', ') || ' '
+			   || has_table_privilege('app_reader', 'plystra.users', 'SELECT, INSERT, UPDATE, DELETE')
+			   || ' ' || has_table_privilege('app_reader', 'plystra.user_allowed_groups', 'SELECT')
+			   || ' ' || has_table_privilege('app_reader', 'plystra.audit_logs', 'UPDATE')
+		  FROM plystra.access}),
+		'app_reader application true true false',
+		"$format: the recorded access and the privileges it gave survive");
 	is($node->safe_psql($db, q{SELECT body FROM app.notes}), 'kept',
 		"$format: the application's own data is back");
 	is($node->safe_psql($db, q{

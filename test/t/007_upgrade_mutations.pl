@@ -5,7 +5,8 @@
 # statement (installed as version 1.2mNNN by test/run.sh, which says how
 # many in PLYSTRA_MUTANTS).  Each mutant updates a copy of a 1.1 database
 # holding rows in every table, an application role granted as README said
-# for 1.1, and default privileges for that role; the comparison of
+# for 1.0 (so not on user_allowed_groups), and default privileges for that
+# role; the comparison of
 # 001_upgrade_matrix.pl (catalog, rows, sequence positions, the manifest of
 # 1.2) against the same database updated by the real script must see a
 # difference, or the update must fail.  A statement whose loss nothing
@@ -58,6 +59,8 @@ $node->safe_psql('base', q{
 	ALTER DEFAULT PRIVILEGES IN SCHEMA plystra GRANT SELECT ON TABLES TO app;
 	ALTER DEFAULT PRIVILEGES IN SCHEMA plystra GRANT EXECUTE ON FUNCTIONS TO app;
 	ALTER DEFAULT PRIVILEGES IN SCHEMA plystra_data GRANT SELECT ON TABLES TO app;
+	-- granted at 1.0, before user_allowed_groups existed, as README said
+	REVOKE ALL ON plystra.user_allowed_groups FROM app;
 });
 # the library of 1.1 let a GRANT of UPDATE and DELETE on the audit log
 # through (today's GRANT guard takes them back at once): a superuser's
