@@ -39,8 +39,25 @@ SELECT to_regclass('plystra_data.user_allowed_groups') AS new_table;
 SELECT id, allowed_groups FROM plystra_data.users ORDER BY id;
 
 UPDATE plystra.users SET allowed_groups = '{1}' WHERE id = 5;
+
+-- objects of an application built on plystra.users: 015 removes a column
+-- of the view, so it must drop and recreate it, which they would block;
+-- the update says which and what to do, and changes nothing
+CREATE VIEW public.user_emails AS SELECT email FROM plystra.users;
+CREATE FUNCTION public.user_count() RETURNS bigint LANGUAGE sql
+	BEGIN ATOMIC SELECT count(*) FROM plystra.users; END;
 ALTER EXTENSION plystra UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'plystra';
+SELECT count(*) AS emails FROM public.user_emails;
+DROP VIEW public.user_emails;
+DROP FUNCTION public.user_count();
+
+ALTER EXTENSION plystra UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'plystra';
+-- and the application creates them again
+CREATE VIEW public.user_emails AS SELECT email FROM plystra.users;
+SELECT count(*) AS emails FROM public.user_emails;
+DROP VIEW public.user_emails;
 
 -- every element became a row, soft-deleted users and groups included
 SELECT user_id, group_id FROM plystra_data.user_allowed_groups ORDER BY 1, 2;

@@ -4,14 +4,23 @@
  *	  The interface views of schema plystra: replacing one during an
  *	  update, and keeping a read-only one read-only.
  *
- * A migration that removes or retypes a column must drop and recreate the
- * interface view over it, since CREATE OR REPLACE VIEW can only append
- * columns.  Done by hand that loses every privilege a DBA granted on the
- * view; and privileges granted again by the upgrade script would be
- * recorded in pg_init_privs as the extension's own, so pg_dump would leave
- * them out.  plystra._replace_view() keeps the grants of the old view
- * (table-level, and column-level for the columns that remain) and records
- * them as the DBA's, exactly as they were.
+ * A migration that changes the definition of an interface view calls
+ * plystra._replace_view().  Where the new columns allow it (the old ones,
+ * same names, types and collations, in the same order, then new ones) the
+ * view is replaced in place, as CREATE OR REPLACE VIEW does: objects of
+ * applications built on it (their views, functions) stay as they are.
+ * Where they do not (a column removed or retyped), the view is dropped and
+ * created again, which objects depending on it would block: the update is
+ * then refused before anything is dropped, with the list of those objects
+ * and what to do.  Either way the view comes out without triggers and
+ * options, which the script then sets, as it did before 1.2.
+ *
+ * Dropping a view loses every privilege a DBA granted on it; and
+ * privileges granted again by the upgrade script would be recorded in
+ * pg_init_privs as the extension's own, so pg_dump would leave them out.
+ * _replace_view() keeps the grants of the old view (table-level, and
+ * column-level for the columns that remain) and records them as the DBA's,
+ * exactly as they were.
  *
  * Copyright (c) 2026, Plystra developers
  *
@@ -23,6 +32,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/relation.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
@@ -35,6 +45,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/plancache.h"
 #include "utils/rel.h"
 
 #include "plystra.h"
@@ -78,12 +89,132 @@ typedef struct SavedGrant
 } SavedGrant;
 
 /*
+ * Can "CREATE OR REPLACE VIEW" give the view the columns of definition?
+ * It can when the old columns come first, each with its name, type,
+ * typmod and collation, as checkViewColumns() of PostgreSQL requires.  The
+ * caller is connected to SPI.
+ */
+static bool
+columns_allow_replace(Oid viewoid, const char *definition)
+{
+	Relation	rel;
+	TupleDesc	olddesc;
+	TupleDesc	newdesc;
+	SPIPlanPtr	plan;
+	bool		ok = true;
+	int			i;
+
+	plan = SPI_prepare(definition, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "could not parse the new definition of the view: %s",
+			 SPI_result_code_string(SPI_result));
+	if (!SPI_is_cursor_plan(plan))
+		elog(ERROR, "the new definition of the view is not a query");
+	newdesc = SPI_plan_get_plan_sources(plan) != NIL
+		? ((CachedPlanSource *) linitial(SPI_plan_get_plan_sources(plan)))->resultDesc
+		: NULL;
+	if (newdesc == NULL)
+		elog(ERROR, "the new definition of the view returns no columns");
+
+	rel = relation_open(viewoid, AccessShareLock);
+	olddesc = RelationGetDescr(rel);
+	if (newdesc->natts < olddesc->natts)
+		ok = false;
+	for (i = 0; ok && i < olddesc->natts; i++)
+	{
+		Form_pg_attribute oldatt = TupleDescAttr(olddesc, i);
+		Form_pg_attribute newatt = TupleDescAttr(newdesc, i);
+
+		if (oldatt->attisdropped || newatt->attisdropped ||
+			strcmp(NameStr(oldatt->attname), NameStr(newatt->attname)) != 0 ||
+			oldatt->atttypid != newatt->atttypid ||
+			oldatt->atttypmod != newatt->atttypmod ||
+			oldatt->attcollation != newatt->attcollation)
+			ok = false;
+	}
+	relation_close(rel, AccessShareLock);
+	SPI_freeplan(plan);
+	return ok;
+}
+
+/*
+ * The objects that depend on the view and would make DROP VIEW fail,
+ * described, or NULL: views and materialized views over it, functions
+ * whose SQL body uses it.  The caller is connected to SPI.
+ */
+static char *
+dependent_objects(Oid viewoid)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+	int			ret;
+
+	values[0] = ObjectIdGetDatum(viewoid);
+	ret = SPI_execute_with_args("SELECT pg_catalog.string_agg(x.what, ', ' ORDER BY x.what)"
+								"  FROM (SELECT DISTINCT CASE WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+								"                             THEN pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, r.ev_class, 0)"
+								"                             ELSE pg_catalog.pg_describe_object(d.classid, d.objid, 0) END AS what"
+								"          FROM pg_catalog.pg_depend d"
+								"          LEFT JOIN pg_catalog.pg_rewrite r"
+								"            ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+								"           AND r.oid OPERATOR(pg_catalog.=) d.objid"
+								"         WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+								"           AND d.refobjid OPERATOR(pg_catalog.=) $1"
+								"           AND d.deptype OPERATOR(pg_catalog.=) 'n'"
+								"           AND r.ev_class IS DISTINCT FROM $1) x",
+								1, argtypes, values, NULL, true, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not list the objects that depend on the view");
+	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+}
+
+/*
+ * Replace the view in place and strip it of its triggers, which the
+ * script creates again as after a DROP (options go with CREATE OR REPLACE
+ * VIEW itself).  The caller is connected to SPI.
+ */
+static void
+replace_in_place(Oid viewoid, const char *qualname, const char *definition)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+	SPITupleTable *triggers;
+	uint64		n;
+	uint64		i;
+	int			ret;
+	char	   *sql;
+
+	sql = psprintf("CREATE OR REPLACE VIEW %s AS %s", qualname, definition);
+	ret = SPI_execute(sql, false, 0);
+	if (ret != SPI_OK_UTILITY)
+		elog(ERROR, "could not replace %s: %s", qualname, SPI_result_code_string(ret));
+
+	values[0] = ObjectIdGetDatum(viewoid);
+	ret = SPI_execute_with_args("SELECT pg_catalog.format('DROP TRIGGER %I ON %s', t.tgname, $1::pg_catalog.regclass)"
+								"  FROM pg_catalog.pg_trigger t"
+								" WHERE t.tgrelid OPERATOR(pg_catalog.=) $1 AND NOT t.tgisinternal",
+								1, argtypes, values, NULL, false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not list the triggers of %s", qualname);
+	triggers = SPI_tuptable;
+	n = SPI_processed;
+	for (i = 0; i < n; i++)
+	{
+		sql = SPI_getvalue(triggers->vals[i], triggers->tupdesc, 1);
+		ret = SPI_execute(sql, false, 0);
+		if (ret != SPI_OK_UTILITY)
+			elog(ERROR, "could not run \"%s\": %s", sql, SPI_result_code_string(ret));
+	}
+}
+
+/*
  * plystra._replace_view(view regclass, definition text) returns void
  *
- * Drops the interface view and creates it again, with the same name, as
+ * Replaces the interface view in place when the new columns allow it;
+ * otherwise drops it and creates it again, with the same name, as
  * "CREATE VIEW name AS definition", then grants again what others held on
- * the old view.  Objects that depend on the view make the DROP fail, which
- * is what a DBA wants: the upgrade stops and says which object to move.
+ * the old view.  Objects that depend on the view stop the update in that
+ * case, before anything is dropped, with the list of them.
  */
 Datum
 plystra_replace_view(PG_FUNCTION_ARGS)
@@ -124,6 +255,26 @@ plystra_replace_view(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+
+	if (columns_allow_replace(viewoid, definition))
+	{
+		replace_in_place(viewoid, qualname, definition);
+		SPI_finish();
+		PG_RETURN_VOID();
+	}
+	else
+	{
+		char	   *dependents = dependent_objects(viewoid);
+
+		if (dependents != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+					 errmsg("cannot recreate view %s because other objects depend on it",
+							qualname),
+					 errdetail("The update removes or changes columns of %s, which CREATE OR REPLACE VIEW cannot do, so it drops the view and creates it again.  Objects that depend on it: %s.",
+							   qualname, dependents),
+					 errhint("Save the definitions of these objects (pg_dump --schema-only), drop them, run ALTER EXTENSION plystra UPDATE again, then create them again for the new columns.")));
+	}
 
 	/*
 	 * The extension grants nothing on its interface views, so every
