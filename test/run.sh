@@ -26,7 +26,7 @@ chmod 755 "$work"
 copy_tree "$work/src"
 mkdir -p "$work/logs"
 [ "$(id -u)" -eq 0 ] && chown postgres: "$work/logs"
-trap 'stop_cluster "$work"; rm -f "$extdir"/plystra_evil* "$extdir"/plystra--*--*m[0-9][0-9][0-9].sql' EXIT
+trap 'stop_cluster "$work"; rm -f "$extdir"/plystra_evil* "$extdir"/plystra--*--*m[0-9][0-9][0-9].sql "$extdir"/plystra--1.2--1.2app.sql' EXIT
 say "throwaway cluster in $work (socket $work, port $PORT)"
 start_cluster "$work" "$PORT"
 set +e
@@ -42,6 +42,7 @@ suite() {
 	shift 2
 	say "$name"
 	as_pg env PGHOST="$work" PGPORT="$PORT" PGUSER=postgres ${PLYSTRA_MUTANTS:+PLYSTRA_MUTANTS=$PLYSTRA_MUTANTS} \
+		${PLYSTRA_TEST_VERSIONS:+PLYSTRA_TEST_VERSIONS=$PLYSTRA_TEST_VERSIONS} \
 		make -C "$work/src" -s PG_CONFIG="$PG_CONFIG" installcheck "$@" >"$log" 2>&1
 	rc=$?
 	case $name in
@@ -110,6 +111,9 @@ say "mutants of plystra--1.1--1.2.sql"
 PLYSTRA_MUTANTS=$(perl "$top/test/mutate_script.pl" "$top/plystra--1.1--1.2.sql" "$extdir" 1.1 1.2) ||
 	failed=$((failed + 1))
 echo "$PLYSTRA_MUTANTS mutants installed"
+# and the test-only versions of test/fixtures/versions (008)
+install -m 644 "$top"/test/fixtures/versions/*.sql "$extdir"/
+PLYSTRA_TEST_VERSIONS=1
 suite tap "$n_tap" REGRESS= ISOLATION=
 
 echo
