@@ -925,6 +925,26 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'plystra_adopt_access';
 
 /*
+ * Built-in rows carry the time their migration was applied, which the
+ * history keeps, so that a restored dump gives them back as they were
+ * (builtin_rows.c).  Versions before 1.2 stamped them with the start of
+ * the transaction that installed them.
+ */
+CREATE FUNCTION plystra._date_builtin_rows(rel regclass, migration text, ids bigint[])
+RETURNS bigint
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'plystra_date_builtin_rows_sql';
+SELECT plystra._date_builtin_rows('plystra_data.permissions', '001_finance_demo', NULL);
+SELECT plystra._date_builtin_rows('plystra_data.roles', '001_finance_demo', NULL);
+SELECT plystra._date_builtin_rows('plystra_data.role_permissions', '001_finance_demo', NULL);
+SELECT plystra._date_builtin_rows('plystra_data.audit_event_types', '004_production_readiness', '{1,2,3,4,5,6}');
+SELECT plystra._date_builtin_rows('plystra_data.audit_event_types', '006_data_console_mutations', '{7}');
+SELECT plystra._date_builtin_rows('plystra_data.audit_event_types', '013_user_admin_grants', '{8,9}');
+SELECT plystra._date_builtin_rows('plystra_data.audit_event_types', '014_authn_hardening', '{10,11,12,13}');
+DROP FUNCTION plystra._date_builtin_rows(regclass, text, bigint[]);
+
+/*
  * Privileges: UPDATE, DELETE and TRUNCATE on append-only tables and their
  * views allow nothing but LOCK TABLE (README's grants of 1.0 and 1.1 gave
  * them); and what default privileges gave other roles on what this script

@@ -117,6 +117,8 @@ plystra_migrate_builtin(PG_FUNCTION_ARGS)
 		plystra_history_record(PLYSTRA_COMPONENT, name, checksum, started,
 							   finished, builtin->version,
 							   GetUserNameFromId(GetUserId(), false));
+		/* the built-in rows it wrote or changed carry its time */
+		plystra_date_builtin_rows(GetCurrentTransactionStartTimestamp(), started);
 	}
 	PG_FINALLY();
 	{

@@ -39,6 +39,7 @@ static SPIPlanPtr latest_plan = NULL;
 static SPIPlanPtr insert_plan = NULL;
 static SPIPlanPtr delete_plan = NULL;
 static SPIPlanPtr version_plan = NULL;
+static SPIPlanPtr applied_at_plan = NULL;
 
 /*
  * "component/name": how a migration is named where one string names it,
@@ -74,6 +75,34 @@ plystra_history_checksum(const char *component, const char *name)
 	if (SPI_processed == 0)
 		return NULL;
 	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+}
+
+/*
+ * When the recorded migration was applied; an error when it is not
+ * recorded.  The caller is connected to SPI.
+ */
+TimestampTz
+plystra_history_applied_at(const char *component, const char *name)
+{
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+	Datum		d;
+	bool		isnull;
+	int			ret;
+
+	values[0] = CStringGetTextDatum(component);
+	values[1] = CStringGetTextDatum(name);
+	ret = plystra_execute_as_owner(&applied_at_plan,
+								   "SELECT applied_at FROM plystra_data.schema_migrations"
+								   " WHERE component OPERATOR(pg_catalog.=) $1"
+								   "   AND name OPERATOR(pg_catalog.=) $2",
+								   2, argtypes, values, false, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "migration \"%s\" of component \"%s\" is not recorded", name, component);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		elog(ERROR, "migration \"%s\" of component \"%s\" has no time", name, component);
+	return DatumGetTimestampTz(d);
 }
 
 /*
@@ -236,8 +265,9 @@ plystra_history_relid(void)
  * extension's own migrations anew, and then copies the dumped history in.
  * A dumped row of component 'plystra' whose migration is already recorded
  * with the same checksum replaces the new record, so that the restored
- * history says when and by whom the migration was really applied; with
- * another checksum it is refused, since it belongs to another build.
+ * history says when and by whom the migration was really applied, and the
+ * built-in rows the migration wrote get that time back (builtin_rows.c);
+ * with another checksum it is refused, since it belongs to another build.
  */
 PG_FUNCTION_INFO_V1(plystra_history_insert_guard);
 
@@ -251,6 +281,9 @@ plystra_history_insert_guard(PG_FUNCTION_ARGS)
 	char	   *name;
 	char	   *checksum;
 	char	   *recorded;
+	TimestampTz recorded_at;
+	Datum		restored_at;
+	bool		isnull;
 
 	trigdata = plystra_trigger_call(fcinfo, "history_insert_guard", TRIGGER_EVENT_BEFORE,
 									PLYSTRA_ON_INSERT,
@@ -292,6 +325,7 @@ plystra_history_insert_guard(PG_FUNCTION_ARGS)
 							name, checksum, recorded),
 					 errdetail("The row comes from a database whose plystra scripts were another build."),
 					 errhint("Restore into a database where the same version of plystra, from the same build, is installed.")));
+		recorded_at = plystra_history_applied_at(PLYSTRA_COMPONENT, name);
 		saved = plystra_door_open(plystra_history_relid(), DT_NOEND);
 		PG_TRY();
 		{
@@ -302,6 +336,11 @@ plystra_history_insert_guard(PG_FUNCTION_ARGS)
 			plystra_door_restore(saved);
 		}
 		PG_END_TRY();
+
+		/* the built-in rows of the migration get the original's time too */
+		restored_at = heap_getattr(tuple, SPI_fnumber(tupdesc, "applied_at"), tupdesc, &isnull);
+		if (!isnull)
+			plystra_date_builtin_rows(recorded_at, DatumGetTimestampTz(restored_at));
 	}
 	SPI_finish();
 

@@ -92,6 +92,8 @@ extern bool plystra_own_write_claim(const char *key);
 extern bool plystra_builtin_begin(void);
 extern void plystra_builtin_end(bool saved);
 extern bool plystra_in_builtin_migration(void);
+extern bool plystra_redating_builtin_rows(void);
+extern void plystra_date_builtin_rows(TimestampTz from, TimestampTz to);
 extern void plystra_note_migration_in_xact(void);
 extern bool plystra_migration_in_xact(void);
 extern void plystra_door_reset(void);
@@ -131,6 +133,8 @@ extern bool plystra_migration_running(void);
 extern char *plystra_migration_key(const char *component, const char *name);
 extern char *plystra_history_checksum(const char *component, const char *name);
 extern char *plystra_history_latest(const char *component);
+extern TimestampTz plystra_history_applied_at(const char *component,
+											  const char *name);
 extern char *plystra_installed_version(void);
 extern void plystra_history_record(const char *component, const char *name,
 								   const char *checksum, TimestampTz started,

@@ -110,6 +110,9 @@ plystra_updated_at_trigger(PG_FUNCTION_ARGS)
 		return stamped(trigdata->tg_trigtuple, RelationGetDescr(rel),
 					   attnum, GetCurrentTransactionStartTimestamp());
 	}
+	/* the extension dating its built-in rows sets the times itself */
+	if (plystra_redating_builtin_rows())
+		return PointerGetDatum(trigdata->tg_newtuple);
 	return stamped(trigdata->tg_newtuple, RelationGetDescr(rel),
 				   attnum, GetCurrentTransactionStartTimestamp());
 }

@@ -4,7 +4,9 @@
 -- sequence, so that two databases can be compared.  With
 -- rows_snapshot.times = off the columns a database sets from its own clock
 -- (timestamps, durations) are left out, so that databases filled at
--- different times compare equal; with on, every column counts.  With
+-- different times compare equal; with on, every column counts.  Either
+-- way each built-in row says which migration its created_at and updated_at
+-- are the applied_at of ("dated" lines: they must be its own).  With
 -- rows_snapshot.each_row = on, one line per row instead of a digest per
 -- table.  The manifest is left out: it is compared per version.
 CREATE FUNCTION pg_temp.rows_snapshot(times boolean, each_row boolean)
@@ -36,6 +38,29 @@ BEGIN
 						  FROM (SELECT ROW(%s)::text AS r FROM %s) s', cols, t.qname)
 		   INTO line;
 		RETURN NEXT 'table ' || t.qname || ' ' || line;
+	END LOOP;
+	-- built-in rows are dated by their migration: which one, by name
+	FOR t IN SELECT c.oid, format('%I.%I', n.nspname, c.relname) AS qname,
+					EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid
+							   AND a.attname = 'updated_at' AND NOT a.attisdropped) AS has_updated
+			   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			  WHERE n.nspname = 'plystra_data' AND c.relkind = 'r'
+				AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid
+							   AND a.attname = 'builtin' AND NOT a.attisdropped)
+				AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid
+							   AND a.attname = 'created_at' AND NOT a.attisdropped)
+			  ORDER BY 2
+	LOOP
+		RETURN QUERY EXECUTE format(
+			'SELECT ''dated %s '' || t.id || '' '' || coalesce(c.name, ''undated'')
+					|| '' '' || coalesce(u.name, ''undated'')
+			   FROM %s t
+			   LEFT JOIN plystra_data.schema_migrations c
+				 ON c.component = ''plystra'' AND c.applied_at = t.created_at
+			   LEFT JOIN plystra_data.schema_migrations u
+				 ON u.component = ''plystra'' AND u.applied_at = %s
+			  WHERE t.builtin ORDER BY t.id',
+			t.qname, t.qname, CASE WHEN t.has_updated THEN 't.updated_at' ELSE 't.created_at' END);
 	END LOOP;
 	RETURN QUERY
 		SELECT 'sequence ' || schemaname || '.' || sequencename || ' ' || coalesce(last_value, 0)

@@ -44,11 +44,13 @@ $node->safe_psql('src', q{
 $node->safe_psql('postgres', 'CREATE DATABASE fresh');
 $node->safe_psql('fresh', 'CREATE EXTENSION plystra');
 
-# every table of plystra_data, every column, and every sequence position;
-# built-in rows are written anew by CREATE EXTENSION, so their timestamps
-# are the restore's; of the manifest, what the installed version defines
-# (CREATE EXTENSION records it again; the manifests of the versions a
-# database was updated through are not dumped)
+# every table of plystra_data, every column, and every sequence position.
+# Built-in rows are written anew by CREATE EXTENSION, and dated with the
+# original time of their migration; the extension's own entries in the
+# registry of append-only tables are not, their protected_at is the
+# restore's.  Of the manifest, what the installed version defines (CREATE
+# EXTENSION records it again; the manifests of the versions a database was
+# updated through are not dumped).
 sub fingerprint
 {
 	my ($db) = @_;
@@ -61,7 +63,7 @@ sub fingerprint
 		$fp .= "$t " . $node->safe_psql($db, qq{
 			SELECT count(*) || ' ' || coalesce(md5(string_agg(r::text, ',' ORDER BY r::text)), '')
 			  FROM (SELECT CASE WHEN (to_jsonb(t)->>'builtin')::boolean
-								THEN to_jsonb(t) - 'created_at' - 'updated_at' - 'protected_at'
+								THEN to_jsonb(t) - 'protected_at'
 								ELSE to_jsonb(t) END AS r
 					  FROM plystra_data.$t t
 					 WHERE '$t' <> 'manifest' OR to_jsonb(t)->>'version' =

@@ -5,8 +5,8 @@
 # statement (installed as version 1.2mNNN by test/run.sh, which says how
 # many in PLYSTRA_MUTANTS).  Each mutant updates a copy of a 1.1 database
 # holding rows in every table, an application role granted as README said
-# for 1.0 (so not on user_allowed_groups), and default privileges for that
-# role; the comparison of
+# for 1.0 (so not on user_allowed_groups), default privileges for that
+# role, and built-in rows stamped as versions before 1.2 did; the comparison of
 # 001_upgrade_matrix.pl (catalog, rows, sequence positions, the manifest of
 # 1.2) against the same database updated by the real script must see a
 # difference, or the update must fail.  A statement whose loss nothing
@@ -72,6 +72,30 @@ $node->safe_psql('base', q{
 	 WHERE oid = 'plystra.audit_logs'::regclass});
 is($node->safe_psql('base', q{SELECT has_table_privilege('app', 'plystra.audit_logs', 'UPDATE, DELETE')}),
 	't', 'the 1.1 database holds UPDATE and DELETE on the audit log');
+
+# the library of 1.0 and 1.1 stamped built-in rows with the start of the
+# transaction that installed them (today's dates them by migration): with
+# their guard switched off by a superuser's catalog update, for the
+# transactions in between, they get such a stamp
+my @builtin_tables = qw(roles permissions role_permissions audit_event_types);
+foreach my $state ('D', undef, 'A')
+{
+	if (defined $state)
+	{
+		$node->safe_psql('base', qq{
+			UPDATE pg_trigger SET tgenabled = '$state'
+			 WHERE tgname = 'plystra_builtin_rows'
+			   AND tgrelid IN (SELECT ('plystra_data.' || t)::regclass
+								 FROM unnest('{@{[ join(',', @builtin_tables) ]}}'::text[]) t)});
+		next;
+	}
+	$node->safe_psql('base', join("\n", map {
+		"UPDATE plystra_data.$_ SET created_at = '2025-01-01 00:00+00' WHERE builtin;"
+	} @builtin_tables));
+}
+like($node->safe_psql('base', "SET rows_snapshot.times = off;\n$rows_sql"),
+	qr/^dated plystra_data\.roles 1 undated undated$/m,
+	'the 1.1 database holds built-in rows stamped as before 1.2');
 
 $node->safe_psql('postgres', 'CREATE DATABASE reference TEMPLATE base');
 $node->safe_psql('reference', 'ALTER EXTENSION plystra UPDATE');
