@@ -89,7 +89,7 @@ ISOLATION_OPTS = --inputdir=$(srcdir)/test
 TAP_TESTS = 1
 PROVE_TESTS = test/t/*.pl
 
-EXTRA_CLEAN = src/migrations_list.h
+EXTRA_CLEAN = src/migrations_list.h src/scripts_list.h
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -125,5 +125,11 @@ src/migrations_list.h: migrations/migrations.lst $(MIGRATIONS) ext/assemble.sh \
 # every object depends on the shared header (PGXS tracks no dependencies)
 $(OBJS) $(OBJS:.o=.bc): src/plystra.h
 
-# the generated header must exist before anything that includes it is built
+# the checksums of the scripts of this build, which the library checks the
+# installed scripts against (src/install.c)
+src/scripts_list.h: $(DATA_built) ext/assemble.sh
+	$(ASSEMBLE) scripts $(DATA_built) > $@.tmp && mv $@.tmp $@
+
+# the generated headers must exist before anything that includes them is built
 src/builtin_migrations.o src/builtin_migrations.bc: src/migrations_list.h
+src/install.o src/install.bc: src/scripts_list.h

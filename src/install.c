@@ -14,6 +14,15 @@
  * Tables that state what a version defines (the manifest, the policies of
  * references) get plystra.script_only_guard(): only the scripts add rows.
  *
+ * A library and scripts of different builds must not meet: a script would
+ * define objects the library does not implement, or the other way round.
+ * The library knows the checksum of every script of its build
+ * (scripts_list.h, written by ext/assemble.sh), and every script since 1.2
+ * first calls plystra._check_scripts(), which compares the installed
+ * scripts with them and refuses to go on when one differs.  (The scripts
+ * of 1.0 and 1.1, released before this check, are checked by the scripts
+ * after them, and their migrations by _migrate_builtin().)
+ *
  * Copyright (c) 2026, Plystra developers
  *
  * IDENTIFICATION
@@ -32,14 +41,19 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/fd.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
 #include "plystra.h"
+#include "scripts_list.h"
 
 PG_FUNCTION_INFO_V1(plystra_check_install);
+PG_FUNCTION_INFO_V1(plystra_check_scripts);
 
 /*
  * True while a script of the plystra extension itself runs (CREATE EXTENSION
@@ -206,4 +220,83 @@ plystra_script_only_guard(PG_FUNCTION_ARGS)
 					RelationGetRelationName(trigdata->tg_relation)),
 			 errdetail("The table states what the installed version of plystra defines.")));
 	PG_RETURN_NULL();			/* keep compiler quiet */
+}
+
+/*
+ * The checksum of an installed script of the extension, or NULL when the
+ * file is not there (a packager may leave out scripts nobody can reach).
+ */
+static char *
+installed_script_checksum(const char *file)
+{
+	char		sharepath[MAXPGPATH];
+	char		path[MAXPGPATH];
+	FILE	   *fp;
+	StringInfoData buf;
+	char		chunk[8192];
+	size_t		n;
+	char	   *checksum;
+
+	get_share_path(my_exec_path, sharepath);
+	snprintf(path, sizeof(path), "%s/extension/%s", sharepath, file);
+	fp = AllocateFile(path, PG_BINARY_R);
+	if (fp == NULL)
+	{
+		if (errno == ENOENT)
+			return NULL;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open extension script \"%s\": %m", path)));
+	}
+	initStringInfo(&buf);
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		appendBinaryStringInfo(&buf, chunk, n);
+	if (ferror(fp))
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read extension script \"%s\": %m", path)));
+	FreeFile(fp);
+	checksum = palloc(PLYSTRA_CHECKSUM_LEN + 1);
+	plystra_checksum(buf.data, buf.len, checksum);
+	pfree(buf.data);
+	return checksum;
+}
+
+/*
+ * plystra._check_scripts(raise boolean DEFAULT true) returns text
+ *
+ * Compares every installed script of the extension with the one this
+ * library was built with.  When one differs: an error if raise, else the
+ * description of the differences (doctor() reports it); NULL when all
+ * agree.
+ */
+Datum
+plystra_check_scripts(PG_FUNCTION_ARGS)
+{
+	bool		raise = PG_ARGISNULL(0) ? true : PG_GETARG_BOOL(0);
+	StringInfoData problems;
+	int			i;
+
+	initStringInfo(&problems);
+	for (i = 0; i < lengthof(built_scripts); i++)
+	{
+		char	   *installed = installed_script_checksum(built_scripts[i].file);
+
+		if (installed == NULL || strcmp(installed, built_scripts[i].checksum) == 0)
+			continue;
+		if (raise)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("extension script \"%s\" is not from the build of the loaded plystra library",
+							built_scripts[i].file),
+					 errdetail("The installed script has checksum %s; the library was built with checksum %s.",
+							   installed, built_scripts[i].checksum),
+					 errhint("Install the plystra library and its scripts from the same build (make install), then run the command again.")));
+		appendStringInfo(&problems, "%s%s has checksum %s, the library's build %s",
+						 problems.len > 0 ? "; " : "", built_scripts[i].file,
+						 installed, built_scripts[i].checksum);
+	}
+	if (problems.len == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(problems.data));
 }

@@ -57,6 +57,13 @@ typedef struct BuiltinMigration
 	const char *checksum;		/* "sha256:<hex>" of the shipped bytes */
 } BuiltinMigration;
 
+/* One script of the extension this library was built with (ext/assemble.sh). */
+typedef struct BuiltScript
+{
+	const char *file;			/* e.g. "plystra--1.1--1.2.sql" */
+	const char *checksum;		/* "sha256:<hex>" of its bytes */
+} BuiltScript;
+
 struct FunctionCallInfoBaseData;
 struct TriggerData;
 struct RelationData;

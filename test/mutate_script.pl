@@ -68,6 +68,9 @@ for my $i (0 .. $#chunks)
 {
 	my $stmt = statement($chunks[$i]);
 	next if $stmt eq ';';
+	# the check of the installed script files leaves nothing in the
+	# database to compare; test/mixed_builds.sh tests it
+	next if $stmt eq 'SELECT plystra._check_scripts();';
 	$n++;
 	my $version = sprintf('%sm%03d', $to, $n);
 	my $file = "$outdir/plystra--$from--$version.sql";

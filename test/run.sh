@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test/run.sh - the whole suite: pg_regress (sql/, expected/), isolation
 # (test/specs), TAP with PostgreSQL::Test::Cluster (test/t, which holds the
-# upgrade matrix too).  Installs what is missing, builds and installs
+# upgrade matrix and the mutation test of the upgrade script), and the
+# test of mixed builds (test/mixed_builds.sh).  Installs what is missing, builds and installs
 # plystra, runs everything as the postgres account in a copy of the tree it
 # owns, against a throwaway cluster on a private socket directory.
 #
@@ -115,6 +116,16 @@ echo "$PLYSTRA_MUTANTS mutants installed"
 install -m 644 "$top"/test/fixtures/versions/*.sql "$extdir"/
 PLYSTRA_TEST_VERSIONS=1
 suite tap "$n_tap" REGRESS= ISOLATION=
+
+# the library refuses scripts of another build: the test changes installed
+# scripts for a moment, so it runs here, as root, after everything else
+say "mixed builds"
+if bash "$top/test/mixed_builds.sh" "$work" "$PORT" >"$work/logs/mixed_builds.log" 2>&1; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
+cat "$work/logs/mixed_builds.log"
 
 echo
 echo "logs: $work/logs"

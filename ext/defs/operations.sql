@@ -280,6 +280,14 @@ BEGIN
 	END IF;
 	RETURN NEXT;
 
+	"check" := 'scripts';
+	first_items := plystra._check_scripts(false);
+	status := CASE WHEN first_items IS NULL THEN 'ok' ELSE 'fail' END;
+	detail := coalesce('installed scripts are not from the build of the loaded library: ' || first_items
+					   || '. Hint: install the plystra library and its scripts from the same build (make install).',
+					   'the installed scripts are those the loaded library was built with');
+	RETURN NEXT;
+
 	"check" := 'pending migrations';
 	SELECT count(*), string_agg(s.name, ', ' ORDER BY s.name) INTO n, first_items
 	  FROM plystra.migration_status('plystra') s WHERE s.state = 'pending';
