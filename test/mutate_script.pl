@@ -1,21 +1,34 @@
 #!/usr/bin/perl
 # test/mutate_script.pl - write the mutants of an upgrade script.
 #
-#   perl test/mutate_script.pl SCRIPT OUTDIR FROM TO
+#   perl test/mutate_script.pl SCRIPT OUTDIR FROM TO TAG [NEXT NEXT_TO]
 #
 # SCRIPT is a built upgrade script plystra--FROM--TO.sql.  For each of its
 # statements (after the psql guard line) this writes
-# OUTDIR/plystra--FROM--TOmNNN.sql, the script without that statement, so
-# that ALTER EXTENSION plystra UPDATE TO 'TOmNNN' runs an upgrade that
-# forgot it.  The first line of a mutant names the statement it lacks.
+# OUTDIR/plystra--FROM--TO<TAG>NNN.sql, the script without that statement,
+# so that ALTER EXTENSION plystra UPDATE TO 'TO<TAG>NNN' runs an upgrade
+# that forgot it.  With NEXT (the built script of the following step, to
+# NEXT_TO), it also writes OUTDIR/plystra--TO<TAG>NNN--NEXT_TO<TAG>NNN.sql,
+# a copy of NEXT, so that the update can go on from the mutant to
+# NEXT_TO<TAG>NNN (a path of its own: no other update finds it).  The
+# first line of a mutant names the statement it lacks.
 # test/t/007_upgrade_mutations.pl runs every mutant and requires the
 # upgrade matrix's comparison to notice each one.  Prints the number of
 # mutants written.
 use strict;
 use warnings;
 
-die "usage: $0 SCRIPT OUTDIR FROM TO\n" unless @ARGV == 4;
-my ($script, $outdir, $from, $to) = @ARGV;
+die "usage: $0 SCRIPT OUTDIR FROM TO TAG [NEXT NEXT_TO]\n"
+  unless @ARGV == 5 || @ARGV == 7;
+my ($script, $outdir, $from, $to, $tag, $next, $next_to) = @ARGV;
+die "$0: TAG must be one lower-case letter\n" unless $tag =~ /^[a-z]$/;
+my $next_sql;
+if (defined $next)
+{
+	open(my $nh, '<', $next) or die "$next: $!\n";
+	$next_sql = do { local $/; <$nh> };
+	close $nh;
+}
 
 open(my $fh, '<', $script) or die "$script: $!\n";
 my $sql = do { local $/; <$fh> };
@@ -72,7 +85,7 @@ for my $i (0 .. $#chunks)
 	# database to compare; test/mixed_builds.sh tests it
 	next if $stmt eq 'SELECT plystra._check_scripts();';
 	$n++;
-	my $version = sprintf('%sm%03d', $to, $n);
+	my $version = sprintf('%s%s%03d', $to, $tag, $n);
 	my $file = "$outdir/plystra--$from--$version.sql";
 	open(my $out, '>', $file) or die "$file: $!\n";
 	print $out "-- mutant $n of plystra--$from--$to.sql, without: $stmt\n";
@@ -82,5 +95,13 @@ for my $i (0 .. $#chunks)
 	print $out $tail;
 	close $out or die "$file: $!\n";
 	chmod 0644, $file;
+	if (defined $next_sql)
+	{
+		my $then = sprintf('%s/plystra--%s--%s%s%03d.sql', $outdir, $version, $next_to, $tag, $n);
+		open(my $nout, '>', $then) or die "$then: $!\n";
+		print $nout $next_sql;
+		close $nout or die "$then: $!\n";
+		chmod 0644, $then;
+	}
 }
 print "$n\n";

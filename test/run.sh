@@ -27,7 +27,7 @@ chmod 755 "$work"
 copy_tree "$work/src"
 mkdir -p "$work/logs"
 [ "$(id -u)" -eq 0 ] && chown postgres: "$work/logs"
-trap 'stop_cluster "$work"; rm -f "$extdir"/plystra_evil* "$extdir"/plystra--*--*m[0-9][0-9][0-9].sql "$extdir"/plystra--1.2--1.2app.sql' EXIT
+trap 'stop_cluster "$work"; rm -f "$extdir"/plystra_evil* "$extdir"/plystra--*[am][0-9][0-9][0-9].sql "$extdir"/plystra--1.2--1.2app.sql' EXIT
 say "throwaway cluster in $work (socket $work, port $PORT)"
 start_cluster "$work" "$PORT"
 set +e
@@ -106,12 +106,19 @@ suite regress "$n_regress" ISOLATION= TAP_TESTS=
 if [ "$n_isolation" -gt 0 ]; then
 	suite isolation "$n_isolation" REGRESS= TAP_TESTS=
 fi
-# the mutants of the upgrade script that test/t/007_upgrade_mutations.pl
-# runs, installed for the TAP tests only (as versions 1.2mNNN)
-say "mutants of plystra--1.1--1.2.sql"
-PLYSTRA_MUTANTS=$(perl "$top/test/mutate_script.pl" "$top/plystra--1.1--1.2.sql" "$extdir" 1.1 1.2) ||
+# the mutants of the upgrade scripts that test/t/007_upgrade_mutations.pl
+# runs, installed for the TAP tests only: versions 1.2mNNN (1.1 -> 1.2
+# without one statement) and 1.1aNNN (1.0 -> 1.1 without one), each with
+# its own way on to 1.2aNNN
+say "mutants of the upgrade scripts"
+if n12=$(perl "$top/test/mutate_script.pl" "$top/plystra--1.1--1.2.sql" "$extdir" 1.1 1.2 m) &&
+	n11=$(perl "$top/test/mutate_script.pl" "$top/plystra--1.0--1.1.sql" "$extdir" 1.0 1.1 a \
+		"$top/plystra--1.1--1.2.sql" 1.2); then
+	PLYSTRA_MUTANTS=$((n12 + n11))
+	echo "$n12 mutants of plystra--1.1--1.2.sql, $n11 of plystra--1.0--1.1.sql installed"
+else
 	failed=$((failed + 1))
-echo "$PLYSTRA_MUTANTS mutants installed"
+fi
 # and the test-only versions of test/fixtures/versions (008)
 install -m 644 "$top"/test/fixtures/versions/*.sql "$extdir"/
 PLYSTRA_TEST_VERSIONS=1
