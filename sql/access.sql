@@ -131,6 +131,13 @@ DROP ROLE plystra_regress_acc_gone;
 SELECT status, detail FROM plystra.doctor() WHERE "check" = 'access';
 DELETE FROM plystra_data.access_grants WHERE role_name = 'plystra_regress_acc_gone';
 SELECT status FROM plystra.doctor() WHERE "check" = 'access';
+-- a superuser with a recorded access misses nothing
+CREATE ROLE plystra_regress_acc_super SUPERUSER;
+SELECT plystra.grant_access('plystra_regress_acc_super', 'admin');
+REVOKE ALL ON FUNCTION plystra.restore(regclass, bigint) FROM plystra_regress_acc_super;
+SELECT status FROM plystra.doctor() WHERE "check" = 'access';
+SELECT plystra.revoke_access('plystra_regress_acc_super', 'admin');
+DROP ROLE plystra_regress_acc_super;
 
 -- every change is audited, by whom, and the record is dumped
 SELECT event_type, actor_role, target_type, target_id, details

@@ -170,9 +170,9 @@ COMMENT ON FUNCTION plystra._apply_access() IS
 /*
  * How the privileges roles hold on the extension's interface differ from
  * what their recorded access gives: 'missing' privileges of a recorded
- * access, 'extra' privileges beyond it (held directly, by a role that is
- * neither a superuser nor the owner), and 'no such role' for a record whose
- * role is gone.  doctor() reports them.
+ * access (a superuser misses none), 'extra' privileges beyond it (held
+ * directly, by a role that is neither a superuser nor the owner), and 'no
+ * such role' for a record whose role is gone.  doctor() reports them.
  */
 CREATE FUNCTION plystra._access_differences(OUT role name, OUT difference text,
 											OUT object_type text, OUT object text,
@@ -213,7 +213,8 @@ AS $$
 	)
 	SELECT w.role_name, 'missing', w.object_type, w.object, w.privilege
 	  FROM want w
-	 WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = w.role_name)
+	 WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+				   WHERE r.rolname = w.role_name AND NOT r.rolsuper)
 	   AND NOT EXISTS (SELECT 1 FROM have h
 						WHERE h.role_name = w.role_name AND h.object_type = w.object_type
 						  AND h.object = w.object AND h.privilege = w.privilege)
