@@ -185,6 +185,35 @@ audit_access(const char *event_type, const char *rolname, const char *kind)
 }
 
 /*
+ * The role and the kind of access grant_access() and revoke_access() were
+ * given, checked; connects to SPI.
+ */
+static void
+access_arguments(FunctionCallInfo fcinfo, char **rolname, char **kind)
+{
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("role and access must not be null")));
+	*kind = access_kind(PG_GETARG_TEXT_PP(1));
+	*rolname = access_role(PG_GETARG_OID(0));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+}
+
+/* Run the GRANT or REVOKE statements query lists for role $1 and kind $2. */
+static void
+change_privileges(const char *query, const char *rolname, const char *kind)
+{
+	Oid			argtypes[2] = {NAMEOID, TEXTOID};
+	Datum		values[2];
+
+	values[0] = DirectFunctionCall1(namein, CStringGetDatum(rolname));
+	values[1] = CStringGetTextDatum(kind);
+	(void) run_as_owner(query, 2, argtypes, values);
+}
+
+/*
  * plystra.grant_access(role regrole, access text) returns void
  *
  * Records the access and grants what it needs; granting a recorded access
@@ -195,25 +224,13 @@ plystra_grant_access(PG_FUNCTION_ARGS)
 {
 	char	   *rolname;
 	char	   *kind;
-	Oid			argtypes[2] = {NAMEOID, TEXTOID};
-	Datum		values[2];
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("role and access must not be null")));
-	kind = access_kind(PG_GETARG_TEXT_PP(1));
-	rolname = access_role(PG_GETARG_OID(0));
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	access_arguments(fcinfo, &rolname, &kind);
 	if (access_table("INSERT INTO plystra_data.access_grants (role_name, access)"
 					 " VALUES ($1, $2) ON CONFLICT DO NOTHING",
 					 rolname, kind) > 0)
 		audit_access("audit.access_granted", rolname, kind);
-	values[0] = DirectFunctionCall1(namein, CStringGetDatum(rolname));
-	values[1] = CStringGetTextDatum(kind);
-	(void) run_as_owner(grant_query, 2, argtypes, values);
+	change_privileges(grant_query, rolname, kind);
 	SPI_finish();
 	PG_RETURN_VOID();
 }
@@ -230,18 +247,8 @@ plystra_revoke_access(PG_FUNCTION_ARGS)
 {
 	char	   *rolname;
 	char	   *kind;
-	Oid			argtypes[2] = {NAMEOID, TEXTOID};
-	Datum		values[2];
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("role and access must not be null")));
-	kind = access_kind(PG_GETARG_TEXT_PP(1));
-	rolname = access_role(PG_GETARG_OID(0));
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	access_arguments(fcinfo, &rolname, &kind);
 	if (access_table("DELETE FROM plystra_data.access_grants"
 					 " WHERE role_name OPERATOR(pg_catalog.=) $1"
 					 "   AND access OPERATOR(pg_catalog.=) $2",
@@ -251,9 +258,7 @@ plystra_revoke_access(PG_FUNCTION_ARGS)
 		ereport(NOTICE,
 				(errmsg("role \"%s\" had no recorded access \"%s\"", rolname, kind),
 				 errdetail("Its privileges of that access are revoked all the same.")));
-	values[0] = DirectFunctionCall1(namein, CStringGetDatum(rolname));
-	values[1] = CStringGetTextDatum(kind);
-	(void) run_as_owner(revoke_query, 2, argtypes, values);
+	change_privileges(revoke_query, rolname, kind);
 	SPI_finish();
 	PG_RETURN_VOID();
 }
