@@ -2,7 +2,8 @@
 -- Everything the installed plystra defines, one sorted text line per fact,
 -- by name (never by OID), so that two databases can be compared line by
 -- line: relations, columns, constraints, indexes, triggers, views,
--- functions, sequences, privileges, comments, extension membership, dump
+-- functions, sequences, privileges (each ACL as a sorted set: the order of
+-- its items is only the order of the grants), comments, extension membership, dump
 -- registration, and the extension's own migration history without times.
 WITH ext AS (
 	SELECT oid, extversion, extconfig, extcondition
@@ -18,13 +19,13 @@ WITH ext AS (
 	SELECT 'extension', 'plystra', 'version ' || extversion FROM ext
 	UNION ALL
 	SELECT 'schema', n.nspname,
-		   pg_catalog.pg_get_userbyid(s.nspowner) || ' ' || coalesce(s.nspacl::text, '')
+		   pg_catalog.pg_get_userbyid(s.nspowner) || ' ' || coalesce((SELECT pg_catalog.string_agg(x::text, ',' ORDER BY x::text) FROM pg_catalog.unnest(s.nspacl) x), '')
 	  FROM nsp n JOIN pg_catalog.pg_namespace s ON s.oid = n.oid
 	UNION ALL
 	SELECT 'relation', r.qname,
 		   pg_catalog.concat_ws(' ', c.relkind::text, c.relpersistence::text,
 								c.relrowsecurity, c.relforcerowsecurity,
-								c.reloptions::text, c.relacl::text,
+								c.reloptions::text, (SELECT pg_catalog.string_agg(x::text, ',' ORDER BY x::text) FROM pg_catalog.unnest(c.relacl) x),
 								pg_catalog.pg_get_userbyid(c.relowner))
 	  FROM rel r JOIN pg_catalog.pg_class c ON c.oid = r.oid
 	UNION ALL
@@ -37,7 +38,7 @@ WITH ext AS (
 			   'identity ' || NULLIF(a.attidentity::text, ''),
 			   'generated ' || NULLIF(a.attgenerated::text, ''),
 			   'collation ' || NULLIF(a.attcollation, 0)::pg_catalog.regcollation::text,
-			   'acl ' || a.attacl::text)
+			   'acl ' || (SELECT pg_catalog.string_agg(x::text, ',' ORDER BY x::text) FROM pg_catalog.unnest(a.attacl) x))
 	  FROM rel r
 	  JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid
 	  LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
@@ -70,7 +71,7 @@ WITH ext AS (
 	  FROM rel r JOIN pg_catalog.pg_sequence s ON s.seqrelid = r.oid
 	UNION ALL
 	SELECT 'function', p.oid::pg_catalog.regprocedure::text,
-		   pg_catalog.pg_get_functiondef(p.oid) || ' acl ' || coalesce(p.proacl::text, '')
+		   pg_catalog.pg_get_functiondef(p.oid) || ' acl ' || coalesce((SELECT pg_catalog.string_agg(x::text, ',' ORDER BY x::text) FROM pg_catalog.unnest(p.proacl) x), '')
 	  FROM pg_catalog.pg_proc p JOIN nsp n ON n.oid = p.pronamespace
 	UNION ALL
 	SELECT 'type', t.oid::pg_catalog.regtype::text, t.typtype::text

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # test/quickstart.sh - the main job: install what is missing, build and
 # install plystra, start a throwaway cluster, create the extension at 1.0,
-# update it, and print its state and doctor's report.  Safe to run again: the previous
-# throwaway cluster is stopped and replaced.
+# update it with README's upgrade procedure (tools/upgrade.sh: back up,
+# update, verify, drift check, doctor), and print its state and doctor's
+# report.  Safe to run again: the previous throwaway cluster is stopped and
+# replaced.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/test/lib.sh"
@@ -24,9 +26,18 @@ psql_q() {
 	as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$DIR" -p "$PORT" -U postgres "$@"
 }
 psql_q -d postgres -c "CREATE DATABASE plystra"
-say "CREATE EXTENSION plystra VERSION '1.0'; ALTER EXTENSION plystra UPDATE"
-psql_q -d plystra -c "CREATE EXTENSION plystra VERSION '1.0'" \
-	-c "ALTER EXTENSION plystra UPDATE"
+say "CREATE EXTENSION plystra VERSION '1.0'"
+psql_q -d plystra -c "CREATE EXTENSION plystra VERSION '1.0'"
+say "tools/upgrade.sh: back up, ALTER EXTENSION plystra UPDATE, verify, drift check, doctor"
+mkdir -p "$DIR/backups"
+[ "$(id -u)" -eq 0 ] && chown postgres: "$DIR/backups"
+# the script is read by this shell: the checkout may be where postgres cannot read
+as_pg env PGHOST="$DIR" PGPORT="$PORT" PGUSER=postgres \
+	sh -s -- -b "$DIR/backups" plystra <"$top/tools/upgrade.sh" >"$DIR/upgrade.log" 2>&1 || {
+	cat "$DIR/upgrade.log" >&2
+	die "the upgrade procedure failed"
+}
+grep '^== ' "$DIR/upgrade.log"
 psql_q -d plystra -P pager=off \
 	-c "SELECT extname, extversion, n.nspname AS schema FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE extname = 'plystra'" \
 	-c "SELECT name, extension_version, checksum, applied_at, applied_by, execution_time FROM plystra.schema_migrations WHERE component = 'plystra' ORDER BY name" \

@@ -13,9 +13,12 @@
 #   direct10   the same 1.0 -> 1.2 in one command
 #   from11     1.1 with rows (data_1_1.sql) and README's GRANTs -> 1.2
 #
-# The application's role must come out of every path with the same
-# privileges (1.0's grants predate user_allowed_groups) and the same
-# recorded access.
+# Roles granted by README's recipes (the application's, a migrator,
+# monitoring, an admin, an authenticator) must come out of every path with
+# the privileges and recorded access that grant_access() gives on a fresh
+# 1.2 (1.0's grants predate user_allowed_groups).  A role that held only a
+# part of an access keeps what it had, no more, unrecorded, and doctor
+# names it.
 # Identical means: the catalog of both schemas (test/catalog_snapshot.sql:
 # tables, columns, defaults, constraints, indexes, triggers with enabled
 # state and arguments, views with options, functions with settings,
@@ -90,19 +93,43 @@ foreach my $db (@paths)
 {
 	$node->safe_psql('postgres', "CREATE DATABASE $db");
 }
-$node->safe_psql('postgres', 'CREATE ROLE matrix_app LOGIN');
+$node->safe_psql('postgres', q{
+	CREATE ROLE matrix_app LOGIN;
+	CREATE ROLE matrix_migrator;
+	CREATE ROLE matrix_monitor;
+	CREATE ROLE matrix_admin;
+	CREATE ROLE matrix_auth;
+});
 
-# what README told DBAs to run for their application before 1.2
+# what README told DBAs to run for their roles before 1.2: the recipes of
+# the application, the migrator, monitoring, the password functions, and
+# the admin functions
 my $readme_grants = q{
-	GRANT USAGE ON SCHEMA plystra TO matrix_app;
+	GRANT USAGE ON SCHEMA plystra TO matrix_app, matrix_migrator, matrix_monitor, matrix_admin, matrix_auth;
 	GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA plystra TO matrix_app;
+	GRANT EXECUTE ON FUNCTION plystra.migrate(text, text, text, boolean),
+		plystra.migration_status(text), plystra.migrate_verify() TO matrix_migrator;
+	GRANT EXECUTE ON FUNCTION plystra.doctor(), plystra.drift_check() TO matrix_monitor;
+	GRANT EXECUTE ON FUNCTION plystra.restore(regclass, bigint), plystra.purge_deleted(regclass, interval),
+		plystra.audit_purge(timestamptz) TO matrix_admin;
+	GRANT EXECUTE ON FUNCTION plystra.set_password_hash(bigint, text), plystra.password_hash(bigint)
+		TO matrix_auth;
+};
+# in the order the update records them (by role), so that their audit rows
+# get the same ids
+my $grant_access = q{
+	SELECT plystra.grant_access('matrix_admin', 'admin');
+	SELECT plystra.grant_access('matrix_app', 'application');
+	SELECT plystra.grant_access('matrix_auth', 'authenticator');
+	SELECT plystra.grant_access('matrix_migrator', 'migrator');
+	SELECT plystra.grant_access('matrix_monitor', 'monitor');
 };
 
 # fresh 1.2 with rows
 $node->safe_psql('fresh', 'CREATE EXTENSION plystra');
 is(version_of('fresh'), '1.2', 'CREATE EXTENSION plystra installs 1.2');
 $node->safe_psql('fresh', $data_1_1);
-$node->safe_psql('fresh', q{SELECT plystra.grant_access('matrix_app', 'application')});
+$node->safe_psql('fresh', $grant_access);
 my $fresh = snapshot('fresh');
 my $fresh_rows = rows('fresh');
 like($fresh, qr/^history \| plystra\/015_user_allowed_groups \| sha256:[0-9a-f]{64} 1\.1 /m,
@@ -167,9 +194,11 @@ foreach my $db (grep { $_ ne 'fresh' } @paths)
 foreach my $db (@paths)
 {
 	is($node->safe_psql($db, q{
-		SELECT string_agg(access, ',') || ' ' || has_table_privilege('matrix_app', 'plystra.user_allowed_groups', 'SELECT, INSERT, DELETE')
-		  FROM plystra.access WHERE role = 'matrix_app'}),
-		'application true', "$db: the application's access is recorded and reaches user_allowed_groups");
+		SELECT string_agg(role || ' ' || access, ', ' ORDER BY role) || ' '
+			   || has_table_privilege('matrix_app', 'plystra.user_allowed_groups', 'SELECT, INSERT, DELETE')
+		  FROM plystra.access}),
+		'matrix_admin admin, matrix_app application, matrix_auth authenticator, matrix_migrator migrator, matrix_monitor monitor true',
+		"$db: every role's access is recorded, the application's reaches user_allowed_groups");
 	is($node->safe_psql($db, 'SELECT count(*) FROM plystra.drift_check()'), '0',
 		"$db: drift_check is clean");
 	is($node->safe_psql($db, 'SELECT count(*) FROM plystra.migrate_verify()'), '0',
@@ -178,6 +207,36 @@ foreach my $db (@paths)
 		q{SELECT string_agg("check", ', ') FROM plystra.doctor() WHERE status <> 'ok'}),
 		'', "$db: doctor is clean");
 }
+
+# a role that only reads plystra.users, and one that only purges audit
+# rows, are not given the access they held a part of
+$node->safe_psql('postgres', q{
+	CREATE ROLE matrix_reader;
+	CREATE ROLE matrix_retention;
+	CREATE DATABASE partial;
+});
+$node->safe_psql('partial', "CREATE EXTENSION plystra VERSION '1.1'");
+$node->safe_psql('partial', q{
+	GRANT USAGE ON SCHEMA plystra TO matrix_reader, matrix_retention;
+	GRANT SELECT ON plystra.users TO matrix_reader;
+	GRANT EXECUTE ON FUNCTION plystra.audit_purge(timestamptz) TO matrix_retention;
+});
+my $partial_acl = q{
+	SELECT (SELECT string_agg(relname || ' ' || privilege_type, ', ' ORDER BY relname, privilege_type)
+			  FROM pg_class c, aclexplode(c.relacl) a
+			 WHERE c.relnamespace = 'plystra'::regnamespace AND a.grantee = 'matrix_reader'::regrole)
+		   || ' / ' ||
+		   (SELECT string_agg(proname, ', ' ORDER BY proname)
+			  FROM pg_proc p, aclexplode(p.proacl) a
+			 WHERE p.pronamespace = 'plystra'::regnamespace AND a.grantee = 'matrix_retention'::regrole)};
+my $partial_before = $node->safe_psql('partial', $partial_acl);
+$node->safe_psql('partial', 'ALTER EXTENSION plystra UPDATE');
+is($node->safe_psql('partial', 'SELECT count(*) FROM plystra.access'), '0',
+	'roles holding a part of an access are not recorded with it');
+is($node->safe_psql('partial', $partial_acl), $partial_before, 'and keep exactly their privileges');
+like($node->safe_psql('partial', q{SELECT status || ': ' || detail FROM plystra.doctor() WHERE "check" = 'access'}),
+	qr/^warn: .*matrix_reader: extra SELECT on table plystra\.users.*matrix_retention: extra EXECUTE on function plystra\.audit_purge/,
+	'doctor names them');
 
 # the comparisons can fail: a changed default, a trigger that fires in
 # replica mode only, a lost view option, a privilege, one changed row
