@@ -293,17 +293,17 @@ plystra_apply_access(PG_FUNCTION_ARGS)
  * plystra._adopt_access() returns bigint: the number of access records it
  * wrote.  Called once, by the update to 1.2, before which README told
  * DBAs to GRANT by hand: a role (not a superuser, not the owner) that holds
- * what a recipe of README gave directly is recorded with that access, so
- * that this and every later update extends it to new objects.  A role
- * granted SELECT, INSERT, UPDATE and DELETE on plystra.users gets
- * application, EXECUTE on migrate() migrator, on doctor() monitor, on both
- * password functions authenticator, on restore(), purge_deleted() and
- * audit_purge() admin.  No role gains a power it did not have: a role that
- * only reads plystra.users, or only runs audit_purge(), is left as it is,
+ * directly every privilege an access gives on the objects version 1.0
+ * defined (its manifest) is recorded with that access, so that this and
+ * every later update extends it to new objects.  That is what README's
+ * recipes for the application (every table of the interface), the
+ * migrator and the password functions gave.  No role gains a power it did
+ * not have: a role that holds only a part of an access (only some views,
+ * doctor() and drift_check() without migrate_verify()) is left as it is,
  * for doctor() to report.  Each record is audited as grant_access()
- * audits it.  The writes README's
- * grant gave on the read-only migration history view, which its trigger
- * refuses, are revoked from the roles recorded as application.
+ * audits it.  The writes README's grant gave on the read-only migration
+ * history view, which its trigger refuses, are revoked from the roles
+ * recorded as application.
  */
 Datum
 plystra_adopt_access(PG_FUNCTION_ARGS)
@@ -319,40 +319,42 @@ plystra_adopt_access(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 
 	plystra_become_storage_owner(&ctx);
-	ret = SPI_execute("WITH held(access, object_type, object, privilege) AS ("
-					  "  VALUES ('application', 'TABLE', 'plystra.users', 'SELECT'),"
-					  "         ('application', 'TABLE', 'plystra.users', 'INSERT'),"
-					  "         ('application', 'TABLE', 'plystra.users', 'UPDATE'),"
-					  "         ('application', 'TABLE', 'plystra.users', 'DELETE'),"
-					  "         ('migrator', 'FUNCTION', 'plystra.migrate(text,text,text,boolean)', 'EXECUTE'),"
-					  "         ('monitor', 'FUNCTION', 'plystra.doctor()', 'EXECUTE'),"
-					  "         ('authenticator', 'FUNCTION', 'plystra.set_password_hash(bigint,text)', 'EXECUTE'),"
-					  "         ('authenticator', 'FUNCTION', 'plystra.password_hash(bigint)', 'EXECUTE'),"
-					  "         ('admin', 'FUNCTION', 'plystra.restore(regclass,bigint)', 'EXECUTE'),"
-					  "         ('admin', 'FUNCTION', 'plystra.purge_deleted(regclass,interval)', 'EXECUTE'),"
-					  "         ('admin', 'FUNCTION', 'plystra.audit_purge(timestamptz)', 'EXECUTE')"
-					  "), acl AS ("
-					  "  SELECT h.access, h.object, a.grantee, a.privilege_type"
-					  "    FROM (SELECT DISTINCT access, object_type, object FROM held) h,"
-					  "         LATERAL pg_catalog.aclexplode(CASE h.object_type"
-					  "         WHEN 'TABLE' THEN (SELECT c.relacl FROM pg_catalog.pg_class c"
-					  "                             WHERE c.oid OPERATOR(pg_catalog.=) h.object::pg_catalog.regclass)"
-					  "         ELSE (SELECT p.proacl FROM pg_catalog.pg_proc p"
-					  "                WHERE p.oid OPERATOR(pg_catalog.=) h.object::pg_catalog.regprocedure) END) a"
+	ret = SPI_execute("WITH needed AS ("
+					  "  SELECT a.access, a.object_type, a.object, a.privilege"
+					  "    FROM plystra._access_privileges() a"
+					  "   WHERE EXISTS (SELECT 1 FROM plystra_data.manifest m"
+					  "                  WHERE m.version OPERATOR(pg_catalog.=) '1.0'"
+					  "                    AND m.object_type OPERATOR(pg_catalog.=) CASE a.object_type"
+					  "                        WHEN 'TABLE' THEN 'relation' WHEN 'FUNCTION' THEN 'function'"
+					  "                        ELSE 'schema' END"
+					  "                    AND m.object OPERATOR(pg_catalog.=) a.object)"
+					  "), held AS ("
+					  "  SELECT 'TABLE' AS object_type, c.oid::pg_catalog.regclass::pg_catalog.text AS object,"
+					  "         x.grantee, x.privilege_type"
+					  "    FROM pg_catalog.pg_class c, LATERAL pg_catalog.aclexplode(c.relacl) x"
+					  "   WHERE c.relnamespace OPERATOR(pg_catalog.=) 'plystra'::pg_catalog.regnamespace"
+					  "  UNION ALL"
+					  "  SELECT 'FUNCTION', p.oid::pg_catalog.regprocedure::pg_catalog.text, x.grantee, x.privilege_type"
+					  "    FROM pg_catalog.pg_proc p, LATERAL pg_catalog.aclexplode(p.proacl) x"
+					  "   WHERE p.pronamespace OPERATOR(pg_catalog.=) 'plystra'::pg_catalog.regnamespace"
+					  "  UNION ALL"
+					  "  SELECT 'SCHEMA', n.nspname::pg_catalog.text, x.grantee, x.privilege_type"
+					  "    FROM pg_catalog.pg_namespace n, LATERAL pg_catalog.aclexplode(n.nspacl) x"
+					  "   WHERE n.nspname OPERATOR(pg_catalog.=) 'plystra'"
 					  ") "
 					  "INSERT INTO plystra_data.access_grants (role_name, access)"
-					  "SELECT r.rolname, h.access"
-					  "  FROM (SELECT DISTINCT access FROM held) h, pg_catalog.pg_roles r"
+					  "SELECT r.rolname, k.access"
+					  "  FROM (SELECT DISTINCT access FROM needed) k, pg_catalog.pg_roles r"
 					  " WHERE NOT r.rolsuper"
 					  "   AND r.oid OPERATOR(pg_catalog.<>) (SELECT x.extowner FROM pg_catalog.pg_extension x"
 					  "                                       WHERE x.extname OPERATOR(pg_catalog.=) 'plystra')"
-					  "   AND NOT EXISTS (SELECT 1 FROM held w"
-					  "                    WHERE w.access OPERATOR(pg_catalog.=) h.access"
-					  "                      AND NOT EXISTS (SELECT 1 FROM acl"
-					  "                                       WHERE acl.access OPERATOR(pg_catalog.=) w.access"
-					  "                                         AND acl.object OPERATOR(pg_catalog.=) w.object"
-					  "                                         AND acl.privilege_type OPERATOR(pg_catalog.=) w.privilege"
-					  "                                         AND acl.grantee OPERATOR(pg_catalog.=) r.oid))"
+					  "   AND NOT EXISTS (SELECT 1 FROM needed w"
+					  "                    WHERE w.access OPERATOR(pg_catalog.=) k.access"
+					  "                      AND NOT EXISTS (SELECT 1 FROM held h"
+					  "                                       WHERE h.object_type OPERATOR(pg_catalog.=) w.object_type"
+					  "                                         AND h.object OPERATOR(pg_catalog.=) w.object"
+					  "                                         AND h.privilege_type OPERATOR(pg_catalog.=) w.privilege"
+					  "                                         AND h.grantee OPERATOR(pg_catalog.=) r.oid))"
 					  " ORDER BY 1, 2 "
 					  "ON CONFLICT DO NOTHING "
 					  "RETURNING role_name::pg_catalog.text, access",

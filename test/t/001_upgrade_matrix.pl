@@ -102,14 +102,15 @@ $node->safe_psql('postgres', q{
 });
 
 # what README told DBAs to run for their roles before 1.2: the recipes of
-# the application, the migrator, monitoring, the password functions, and
-# the admin functions
+# the application, the migrator and the password functions; and roles
+# holding every function of monitor and of admin
 my $readme_grants = q{
 	GRANT USAGE ON SCHEMA plystra TO matrix_app, matrix_migrator, matrix_monitor, matrix_admin, matrix_auth;
 	GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA plystra TO matrix_app;
 	GRANT EXECUTE ON FUNCTION plystra.migrate(text, text, text, boolean),
 		plystra.migration_status(text), plystra.migrate_verify() TO matrix_migrator;
-	GRANT EXECUTE ON FUNCTION plystra.doctor(), plystra.drift_check() TO matrix_monitor;
+	GRANT EXECUTE ON FUNCTION plystra.doctor(), plystra.drift_check(), plystra.migrate_verify(),
+		plystra.migration_status(text) TO matrix_monitor;
 	GRANT EXECUTE ON FUNCTION plystra.restore(regclass, bigint), plystra.purge_deleted(regclass, interval),
 		plystra.audit_purge(timestamptz) TO matrix_admin;
 	GRANT EXECUTE ON FUNCTION plystra.set_password_hash(bigint, text), plystra.password_hash(bigint)
@@ -208,34 +209,41 @@ foreach my $db (@paths)
 		'', "$db: doctor is clean");
 }
 
-# a role that only reads plystra.users, and one that only purges audit
-# rows, are not given the access they held a part of
+# roles that hold a part of an access are not given the rest: one that
+# reads plystra.users, one that reads and writes it alone, one that purges
+# audit rows, one granted README's monitoring recipe (doctor() and
+# drift_check())
 $node->safe_psql('postgres', q{
 	CREATE ROLE matrix_reader;
+	CREATE ROLE matrix_users;
 	CREATE ROLE matrix_retention;
+	CREATE ROLE matrix_watch;
 	CREATE DATABASE partial;
 });
 $node->safe_psql('partial', "CREATE EXTENSION plystra VERSION '1.1'");
 $node->safe_psql('partial', q{
-	GRANT USAGE ON SCHEMA plystra TO matrix_reader, matrix_retention;
+	GRANT USAGE ON SCHEMA plystra TO matrix_reader, matrix_users, matrix_retention, matrix_watch;
 	GRANT SELECT ON plystra.users TO matrix_reader;
+	GRANT SELECT, INSERT, UPDATE, DELETE ON plystra.users TO matrix_users;
 	GRANT EXECUTE ON FUNCTION plystra.audit_purge(timestamptz) TO matrix_retention;
+	GRANT EXECUTE ON FUNCTION plystra.doctor(), plystra.drift_check() TO matrix_watch;
 });
 my $partial_acl = q{
-	SELECT (SELECT string_agg(relname || ' ' || privilege_type, ', ' ORDER BY relname, privilege_type)
+	SELECT string_agg(x.what, ', ' ORDER BY x.what)
+	  FROM (SELECT a.grantee::regrole || ' ' || c.relname || ' ' || a.privilege_type AS what
 			  FROM pg_class c, aclexplode(c.relacl) a
-			 WHERE c.relnamespace = 'plystra'::regnamespace AND a.grantee = 'matrix_reader'::regrole)
-		   || ' / ' ||
-		   (SELECT string_agg(proname, ', ' ORDER BY proname)
+			 WHERE c.relnamespace = 'plystra'::regnamespace AND a.grantee::regrole::text LIKE 'matrix\_%'
+			UNION ALL
+			SELECT a.grantee::regrole || ' ' || p.proname
 			  FROM pg_proc p, aclexplode(p.proacl) a
-			 WHERE p.pronamespace = 'plystra'::regnamespace AND a.grantee = 'matrix_retention'::regrole)};
+			 WHERE p.pronamespace = 'plystra'::regnamespace AND a.grantee::regrole::text LIKE 'matrix\_%') x};
 my $partial_before = $node->safe_psql('partial', $partial_acl);
 $node->safe_psql('partial', 'ALTER EXTENSION plystra UPDATE');
 is($node->safe_psql('partial', 'SELECT count(*) FROM plystra.access'), '0',
 	'roles holding a part of an access are not recorded with it');
 is($node->safe_psql('partial', $partial_acl), $partial_before, 'and keep exactly their privileges');
 like($node->safe_psql('partial', q{SELECT status || ': ' || detail FROM plystra.doctor() WHERE "check" = 'access'}),
-	qr/^warn: .*matrix_reader: extra SELECT on table plystra\.users.*matrix_retention: extra EXECUTE on function plystra\.audit_purge/,
+	qr/^warn: .*matrix_reader: extra SELECT on table plystra\.users.*matrix_retention: extra EXECUTE on function plystra\.audit_purge.*matrix_users: extra DELETE on table plystra\.users.*matrix_watch: extra EXECUTE on function plystra\.doctor\(\)/,
 	'doctor names them');
 
 # the comparisons can fail: a changed default, a trigger that fires in
