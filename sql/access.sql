@@ -145,9 +145,14 @@ SELECT event_type, actor_role, target_type, target_id, details
 SELECT 'plystra_data.access_grants'::regclass = ANY (extconfig) AS dumped
   FROM pg_extension WHERE extname = 'plystra';
 
--- an application cannot forge the audit rows of access changes
+-- an application cannot forge the audit rows of access changes, nor make
+-- event types under the extension's prefixes
 SET ROLE plystra_regress_acc_app;
 INSERT INTO plystra.audit_logs (event_type) VALUES ('audit.access_granted');
+INSERT INTO plystra.audit_event_types (key) VALUES ('audit.access_granted');
+INSERT INTO plystra.audit_event_types (key) VALUES ('entity.archived');
+INSERT INTO plystra.audit_event_types (key) VALUES ('shop.order_paid') RETURNING key, builtin;
+UPDATE plystra.audit_event_types SET key = 'migration.undone' WHERE key = 'shop.order_paid';
 RESET ROLE;
 
 SELECT plystra.revoke_access('plystra_regress_acc_app', 'application');

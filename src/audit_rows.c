@@ -56,8 +56,8 @@ static const char *const reserved_prefixes[] = {
 	"migration.", "audit.", "entity.", "user.password."
 };
 
-static bool
-reserved_event_type(text *event_type)
+bool
+plystra_reserved_event_type(text *event_type)
 {
 	const char *data = VARDATA_ANY(event_type);
 	int			len = VARSIZE_ANY_EXHDR(event_type);
@@ -180,7 +180,7 @@ plystra_audit_row_guard(PG_FUNCTION_ARGS)
 
 	value = heap_getattr(tuple, cols->event_type, tupdesc, &isnull);
 	event_type = isnull ? NULL : DatumGetTextPP(value);
-	reserved = event_type != NULL && reserved_event_type(event_type);
+	reserved = event_type != NULL && plystra_reserved_event_type(event_type);
 
 	if (reserved &&
 		plystra_own_write_claim(plystra_audit_row_key(text_to_cstring(event_type),

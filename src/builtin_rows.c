@@ -33,13 +33,14 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
-#include "commands/trigger.h"
-#include "executor/spi.h"
-#include "fmgr.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
@@ -64,6 +65,35 @@ is_builtin(HeapTuple tuple, TupleDesc tupdesc, int attnum)
 	Datum		d = heap_getattr(tuple, attnum, tupdesc, &isnull);
 
 	return !isnull && DatumGetBool(d);
+}
+
+/*
+ * Do two versions of a row differ in created_at and updated_at alone?
+ */
+static bool
+only_times_differ(HeapTuple oldtup, HeapTuple newtup, TupleDesc tupdesc)
+{
+	int			i;
+
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		bool		oldnull;
+		bool		newnull;
+		Datum		oldval;
+		Datum		newval;
+
+		if (att->attisdropped ||
+			strcmp(NameStr(att->attname), "created_at") == 0 ||
+			strcmp(NameStr(att->attname), "updated_at") == 0)
+			continue;
+		oldval = heap_getattr(oldtup, i + 1, tupdesc, &oldnull);
+		newval = heap_getattr(newtup, i + 1, tupdesc, &newnull);
+		if (oldnull != newnull ||
+			(!oldnull && !datum_image_eq(oldval, newval, att->attbyval, att->attlen)))
+			return false;
+	}
+	return true;
 }
 
 Datum
@@ -109,9 +139,41 @@ plystra_builtin_row_guard(PG_FUNCTION_ARGS)
 	else
 		result = trigdata->tg_trigtuple;
 
-	if (plystra_in_builtin_migration() ||
-		(redating && TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event)))
+	if (plystra_in_builtin_migration())
 		return PointerGetDatum(result);
+
+	/* the extension dating built-in rows changes their times, nothing else */
+	if (redating && TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+	{
+		if (!only_times_differ(trigdata->tg_trigtuple, trigdata->tg_newtuple, tupdesc))
+			elog(ERROR, "dating the built-in rows of \"%s\" would change more than their times",
+				 relname);
+		return PointerGetDatum(result);
+	}
+
+	/*
+	 * The event types of the extension's own audit rows are its own: a row
+	 * of somebody else's under their prefixes would be taken for one of
+	 * them, or keep the next version from adding it.  The storage owner,
+	 * restoring, keeps what it writes.
+	 */
+	if (!TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) &&
+		strcmp(relname, "audit_event_types") == 0 && !plystra_writer_owns(rel))
+	{
+		int			keyatt = SPI_fnumber(tupdesc, "key");
+		bool		isnull = true;
+		Datum		key = (Datum) 0;
+
+		if (keyatt > 0)
+			key = heap_getattr(result, keyatt, tupdesc, &isnull);
+		if (!isnull && plystra_reserved_event_type(DatumGetTextPP(key)))
+			ereport(ERROR,
+					(errcode(ERRCODE_PLYSTRA_RESERVED_EVENT),
+					 errmsg("event type \"%s\" is the extension's",
+							TextDatumGetCString(key)),
+					 errdetail("Event types under migration., audit., entity. and user.password. record what plystra itself did."),
+					 errhint("Use an event type of your own.")));
+	}
 
 	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) &&
 		is_builtin(trigdata->tg_trigtuple, tupdesc, attnum))

@@ -99,8 +99,6 @@ extern bool plystra_own_write_claim(const char *key);
 extern bool plystra_builtin_begin(void);
 extern void plystra_builtin_end(bool saved);
 extern bool plystra_in_builtin_migration(void);
-extern bool plystra_redating_builtin_rows(void);
-extern void plystra_date_builtin_rows(TimestampTz from, TimestampTz to);
 extern void plystra_note_migration_in_xact(void);
 extern bool plystra_migration_in_xact(void);
 extern void plystra_door_reset(void);
@@ -153,6 +151,7 @@ extern Oid	plystra_history_relid(void);
 /* audit.c: the extension's own audit rows, audit_purge() */
 extern int	plystra_audit_min_retention;
 extern char *plystra_audit_row_key(const char *event_type, const char *target_id);
+extern bool plystra_reserved_event_type(text *event_type);
 extern void plystra_audit(const char *event_type, const char *actor_role,
 						  const char *target_type, const char *target_id,
 						  const char *details);
@@ -204,6 +203,10 @@ extern void plystra_check_ddl_commands(void);
 /* manifest.c: drift carried across an update */
 extern void plystra_remember_drift(void);
 extern void plystra_forget_drift(void);
+
+/* builtin_rows.c */
+extern bool plystra_redating_builtin_rows(void);
+extern void plystra_date_builtin_rows(TimestampTz from, TimestampTz to);
 
 /* builtin_migrations.c */
 extern const BuiltinMigration *plystra_builtin_migrations(int *count);

@@ -237,8 +237,21 @@ my $partial_acl = q{
 			SELECT a.grantee::regrole || ' ' || p.proname
 			  FROM pg_proc p, aclexplode(p.proacl) a
 			 WHERE p.pronamespace = 'plystra'::regnamespace AND a.grantee::regrole::text LIKE 'matrix\_%') x};
+# before 1.2 anyone writing event types chose their ids and keys: rows of
+# one's own hold an id and a key that 016 adds, and audit rows use them
+$node->safe_psql('partial', q{
+	INSERT INTO plystra.audit_event_types (id, key) VALUES (14, 'shop.squat'), (2000, 'audit.access_granted');
+	INSERT INTO plystra.audit_logs (event_type) VALUES ('shop.squat'), ('audit.access_granted');
+});
 my $partial_before = $node->safe_psql('partial', $partial_acl);
 $node->safe_psql('partial', 'ALTER EXTENSION plystra UPDATE');
+is($node->safe_psql('partial', q{
+	SELECT string_agg(key || ' ' || (id = 14) || ' ' || (id = 15) || ' ' || builtin, ', ' ORDER BY key)
+	  FROM plystra_data.audit_event_types WHERE key IN ('shop.squat', 'audit.access_granted', 'audit.access_revoked')}),
+	'audit.access_granted false false true, audit.access_revoked false true true, shop.squat false false false',
+	'the update moves a row of one\'s own off the ids it adds and takes over one with its key');
+is($node->safe_psql('partial', 'SELECT count(*) FROM plystra_data.audit_logs'), '2',
+	'the audit rows that use them stay');
 is($node->safe_psql('partial', 'SELECT count(*) FROM plystra.access'), '0',
 	'roles holding a part of an access are not recorded with it');
 is($node->safe_psql('partial', $partial_acl), $partial_before, 'and keep exactly their privileges');
