@@ -131,6 +131,29 @@ DROP ROLE plystra_regress_acc_gone;
 SELECT status, detail FROM plystra.doctor() WHERE "check" = 'access';
 DELETE FROM plystra_data.access_grants WHERE role_name = 'plystra_regress_acc_gone';
 SELECT status FROM plystra.doctor() WHERE "check" = 'access';
+-- a role dropped and created again under its name is another role: it
+-- gets nothing of the old one's access until given it
+CREATE ROLE plystra_regress_acc_again;
+SELECT plystra.grant_access('plystra_regress_acc_again', 'monitor');
+DROP OWNED BY plystra_regress_acc_again;
+DROP ROLE plystra_regress_acc_again;
+CREATE ROLE plystra_regress_acc_again;
+SELECT count(*) AS listed FROM plystra.access WHERE role = 'plystra_regress_acc_again';
+SELECT status FROM plystra.doctor() WHERE "check" = 'access';
+SELECT plystra.grant_access('plystra_regress_acc_again', 'monitor');
+SELECT count(*) AS listed FROM plystra.access WHERE role = 'plystra_regress_acc_again';
+SELECT status FROM plystra.doctor() WHERE "check" = 'access';
+SELECT plystra.revoke_access('plystra_regress_acc_again', 'monitor');
+DROP ROLE plystra_regress_acc_again;
+-- names that need quoting
+CREATE ROLE "Plystra Regress ""Quoted"" Role";
+SELECT plystra.grant_access('"Plystra Regress ""Quoted"" Role"', 'application');
+SELECT role, access FROM plystra.access WHERE role LIKE 'Plystra%';
+SELECT has_table_privilege('Plystra Regress "Quoted" Role', 'plystra.users', 'SELECT, DELETE') AS granted;
+SELECT status FROM plystra.doctor() WHERE "check" = 'access';
+SELECT plystra.revoke_access('"Plystra Regress ""Quoted"" Role"', 'application');
+SELECT has_schema_privilege('Plystra Regress "Quoted" Role', 'plystra', 'USAGE') AS usage_left;
+DROP ROLE "Plystra Regress ""Quoted"" Role";
 -- a superuser with a recorded access misses nothing
 CREATE ROLE plystra_regress_acc_super SUPERUSER;
 SELECT plystra.grant_access('plystra_regress_acc_super', 'admin');

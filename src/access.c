@@ -33,12 +33,15 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/syscache.h"
 
@@ -48,6 +51,7 @@ PG_FUNCTION_INFO_V1(plystra_grant_access);
 PG_FUNCTION_INFO_V1(plystra_revoke_access);
 PG_FUNCTION_INFO_V1(plystra_apply_access);
 PG_FUNCTION_INFO_V1(plystra_adopt_access);
+PG_FUNCTION_INFO_V1(plystra_access_grant_bind);
 
 static const char *const access_kinds[] = {
 	"application", "migrator", "monitor", "admin", "authenticator", NULL
@@ -226,8 +230,12 @@ plystra_grant_access(PG_FUNCTION_ARGS)
 	char	   *kind;
 
 	access_arguments(fcinfo, &rolname, &kind);
-	if (access_table("INSERT INTO plystra_data.access_grants (role_name, access)"
-					 " VALUES ($1, $2) ON CONFLICT DO NOTHING",
+	/* a record of a role gone under the same name is given to this one */
+	if (access_table("INSERT INTO plystra_data.access_grants AS g (role_name, access)"
+					 " VALUES ($1, $2)"
+					 " ON CONFLICT (role_name, access) DO UPDATE SET role_oid = excluded.role_oid,"
+					 "   granted_at = excluded.granted_at, granted_by = excluded.granted_by"
+					 " WHERE g.role_oid OPERATOR(pg_catalog.<>) excluded.role_oid",
 					 rolname, kind) > 0)
 		audit_access("audit.access_granted", rolname, kind);
 	change_privileges(grant_query, rolname, kind);
@@ -267,21 +275,39 @@ plystra_revoke_access(PG_FUNCTION_ARGS)
  * plystra._apply_access() returns bigint: the number of GRANT statements
  * run.  Called at the end of every script: grants each recorded access of
  * a role that exists again, so that the objects the script created are
- * granted too.  Records of roles that no longer exist are left for
- * doctor() to report.
+ * granted too.  A record whose role is gone (no role of its name has its
+ * OID) is not applied, with a warning, and doctor() reports it.
  */
 Datum
 plystra_apply_access(PG_FUNCTION_ARGS)
 {
 	uint64		n;
+	int			ret;
+	char	   *gone;
 
 	plystra_require_own_script("plystra._apply_access()");
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute("SELECT pg_catalog.string_agg(pg_catalog.format('%I (%s)', g.role_name, g.access), ', '"
+					  "                          ORDER BY g.role_name, g.access)"
+					  "  FROM plystra_data.access_grants g"
+					  " WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r"
+					  "                    WHERE r.oid OPERATOR(pg_catalog.=) g.role_oid"
+					  "                      AND r.rolname OPERATOR(pg_catalog.=) g.role_name)",
+					  true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read the recorded access: %s", SPI_result_code_string(ret));
+	gone = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	if (gone != NULL)
+		ereport(WARNING,
+				(errmsg("recorded access of roles that are gone is not granted: %s", gone),
+				 errdetail("No role of that name with the recorded OID exists: it was dropped, renamed, or dropped and created again."),
+				 errhint("Give the role now of that name its access with plystra.grant_access(), or delete the record from plystra_data.access_grants.")));
 	n = run_as_owner("SELECT pg_catalog.format('GRANT %s ON %s %s TO %I',"
 					 "       a.privilege, a.object_type, a.object, g.role_name)"
 					 "  FROM plystra_data.access_grants g"
-					 "  JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) g.role_name"
+					 "  JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) g.role_oid"
+					 "   AND r.rolname OPERATOR(pg_catalog.=) g.role_name"
 					 "  JOIN plystra._access_privileges() a ON a.access OPERATOR(pg_catalog.=) g.access"
 					 " ORDER BY g.role_name, a.object_type, a.object, a.privilege",
 					 0, NULL, NULL);
@@ -383,4 +409,42 @@ plystra_adopt_access(PG_FUNCTION_ARGS)
 						0, NULL, NULL);
 	SPI_finish();
 	PG_RETURN_INT64((int64) n);
+}
+
+/*
+ * plystra.access_grant_bind() returns trigger
+ *	BEFORE INSERT ON plystra_data.access_grants FOR EACH ROW, ENABLE ALWAYS
+ *
+ * Binds a record to the role that has its name now, by OID (0 when there
+ * is none): grant_access() records the role it was given, and a restore,
+ * in a cluster where the roles have other OIDs, binds each record to the
+ * role of its name there.
+ */
+Datum
+plystra_access_grant_bind(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata;
+	TupleDesc	tupdesc;
+	int			name_att;
+	int			oid_att;
+	bool		isnull;
+	Datum		name;
+	Datum		value;
+	bool		valnull = false;
+
+	trigdata = plystra_trigger_call(fcinfo, "access_grant_bind", TRIGGER_EVENT_BEFORE,
+									PLYSTRA_ON_INSERT, "BEFORE INSERT FOR EACH ROW");
+	tupdesc = RelationGetDescr(trigdata->tg_relation);
+	name_att = SPI_fnumber(tupdesc, "role_name");
+	oid_att = SPI_fnumber(tupdesc, "role_oid");
+	if (name_att <= 0 || oid_att <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("relation \"%s\" has no columns role_name and role_oid",
+						RelationGetRelationName(trigdata->tg_relation))));
+	name = heap_getattr(trigdata->tg_trigtuple, name_att, tupdesc, &isnull);
+	value = ObjectIdGetDatum(isnull ? InvalidOid
+							 : get_role_oid(NameStr(*DatumGetName(name)), true));
+	return PointerGetDatum(heap_modify_tuple_by_cols(trigdata->tg_trigtuple, tupdesc,
+													 1, &oid_att, &value, &valnull));
 }

@@ -33,6 +33,7 @@ CREATE TABLE plystra_data.access_grants (
 	access		text NOT NULL,
 	granted_at	timestamptz NOT NULL DEFAULT now(),
 	granted_by	name NOT NULL DEFAULT session_user,
+	role_oid	oid NOT NULL DEFAULT 0,
 	CONSTRAINT access_grants_pkey PRIMARY KEY (role_name, access),
 	CONSTRAINT access_grants_access_check
 		CHECK (access OPERATOR(pg_catalog.=) ANY (ARRAY['application', 'migrator', 'monitor', 'admin', 'authenticator']))
@@ -40,6 +41,25 @@ CREATE TABLE plystra_data.access_grants (
 SELECT pg_catalog.pg_extension_config_dump('plystra_data.access_grants', '');
 COMMENT ON TABLE plystra_data.access_grants IS
 'The access each role holds, recorded by plystra.grant_access(); every update grants the objects it creates accordingly';
+
+/*
+ * A record holds the role by its OID as well as its name: a role dropped
+ * and created again under its name is another role, and gets nothing of
+ * the old one's access.  Each row written (by grant_access(), or by a
+ * restore, in a cluster whose roles have other OIDs) is bound to the role
+ * that has its name now.
+ */
+CREATE FUNCTION plystra.access_grant_bind()
+RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'plystra_access_grant_bind';
+REVOKE ALL ON FUNCTION plystra.access_grant_bind() FROM PUBLIC;
+COMMENT ON FUNCTION plystra.access_grant_bind() IS
+'BEFORE INSERT row trigger of access_grants: binds the record to the OID of the role named, 0 when there is none';
+CREATE TRIGGER plystra_bind_role
+	BEFORE INSERT ON plystra_data.access_grants
+	FOR EACH ROW EXECUTE FUNCTION plystra.access_grant_bind();
+ALTER TABLE plystra_data.access_grants ENABLE ALWAYS TRIGGER plystra_bind_role;
 
 /*
  * The relations a LOCK TABLE of which would stop writes to an append-only
@@ -136,9 +156,12 @@ COMMENT ON FUNCTION plystra._access_privileges() IS
 
 CREATE VIEW plystra.access AS
 	SELECT g.role_name AS role, g.access
-	  FROM plystra_data.access_grants g;
+	  FROM plystra_data.access_grants g
+	 WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+				   WHERE r.oid OPERATOR(pg_catalog.=) g.role_oid
+					 AND r.rolname OPERATOR(pg_catalog.=) g.role_name);
 COMMENT ON VIEW plystra.access IS
-'Who has which access to the extension, as plystra.grant_access() recorded it';
+'Who has which access to the extension, as plystra.grant_access() recorded it (records of dropped or renamed roles left out: doctor() reports them)';
 
 CREATE FUNCTION plystra.grant_access(role regrole, access text)
 RETURNS void
@@ -172,7 +195,8 @@ COMMENT ON FUNCTION plystra._apply_access() IS
  * what their recorded access gives: 'missing' privileges of a recorded
  * access (a superuser misses none), 'extra' privileges beyond it (held
  * directly, by a role that is neither a superuser nor the owner), and 'no
- * such role' for a record whose role is gone.  doctor() reports them.
+ * such role' for a record whose role is gone (dropped, renamed, or dropped
+ * and created again: the new role gets nothing of the old one's access).  doctor() reports them.
  */
 CREATE FUNCTION plystra._access_differences(OUT role name, OUT difference text,
 											OUT object_type text, OUT object text,
@@ -181,9 +205,14 @@ RETURNS SETOF record
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	WITH want AS (
-		SELECT g.role_name, a.object_type, a.object, a.privilege
+	WITH live AS (
+		-- the records whose role still exists under its name
+		SELECT g.role_name, g.access
 		  FROM plystra_data.access_grants g
+		  JOIN pg_catalog.pg_roles r ON r.oid = g.role_oid AND r.rolname = g.role_name
+	), want AS (
+		SELECT g.role_name, a.object_type, a.object, a.privilege
+		  FROM live g
 		  JOIN plystra._access_privileges() a ON a.access = g.access
 	), members AS (
 		SELECT d.classid, d.objid
@@ -213,8 +242,8 @@ AS $$
 	)
 	SELECT w.role_name, 'missing', w.object_type, w.object, w.privilege
 	  FROM want w
-	 WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
-				   WHERE r.rolname = w.role_name AND NOT r.rolsuper)
+	 WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+					   WHERE r.rolname = w.role_name AND r.rolsuper)
 	   AND NOT EXISTS (SELECT 1 FROM have h
 						WHERE h.role_name = w.role_name AND h.object_type = w.object_type
 						  AND h.object = w.object AND h.privilege = w.privilege)
@@ -227,7 +256,7 @@ AS $$
 	UNION ALL
 	SELECT g.role_name, 'no such role', NULL, NULL, NULL
 	  FROM plystra_data.access_grants g
-	 WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = g.role_name)
+	 WHERE NOT EXISTS (SELECT 1 FROM live l WHERE l.role_name = g.role_name AND l.access = g.access)
 	 GROUP BY g.role_name
 	 ORDER BY 1, 2, 3, 4, 5
 $$;

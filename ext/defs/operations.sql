@@ -533,7 +533,7 @@ BEGIN
 	  INTO n, n_other, first_items
 	  FROM (SELECT x.difference,
 				   x.role || ': ' || CASE WHEN x.difference = 'no such role'
-										  THEN 'access recorded for a role that does not exist'
+										  THEN 'access recorded for a role that is gone (dropped, renamed, or dropped and created again: the new role gets none of it)'
 										  ELSE x.difference || ' ' || x.privilege || ' on '
 											   || lower(x.object_type) || ' ' || x.object END AS item
 			  FROM plystra._access_differences() x) d;
@@ -551,7 +551,7 @@ BEGIN
 				  || coalesce(first_items, 'no access recorded');
 	ELSE
 		detail := 'privileges differ from the recorded access: ' || first_items
-				  || '. Hint: SELECT plystra.grant_access(<role>, <access>) grants what is missing; revoke what is extra, or record it with grant_access(); the record of a dropped role goes with DELETE FROM plystra_data.access_grants WHERE role_name = <role>; plystra.access lists who has what.';
+				  || '. Hint: SELECT plystra.grant_access(<role>, <access>) grants what is missing; revoke what is extra, or record it with grant_access(); the record of a role that is gone goes with DELETE FROM plystra_data.access_grants WHERE role_name = <role>, or is given to the role now of that name with grant_access(); plystra.access lists who has what.';
 	END IF;
 	RETURN NEXT;
 

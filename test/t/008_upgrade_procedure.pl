@@ -136,7 +136,7 @@ is($node->safe_psql('blocked', 'SELECT count(*) FROM shop.user_emails'), '3',
 # a later version that only appends a column replaces the view in place
 SKIP:
 {
-	skip 'the test-only version 1.2app is installed by test/run.sh (PLYSTRA_TEST_VERSIONS not set)', 7
+	skip 'the test-only version 1.2app is installed by test/run.sh (PLYSTRA_TEST_VERSIONS not set)', 9
 	  unless $ENV{PLYSTRA_TEST_VERSIONS};
 
 	build_shop('inplace', '1.1');
@@ -148,7 +148,18 @@ SKIP:
 			BEGIN ATOMIC SELECT count(*) FROM plystra.users; END;
 	});
 	my $acl = $node->safe_psql('inplace', q{SELECT relacl::text FROM pg_class WHERE oid = 'plystra.users'::regclass});
+	# a role given an access, then dropped and created again under its
+	# name, is another role: the update gives it nothing
+	$node->safe_psql('postgres', 'CREATE ROLE watcher');
+	$node->safe_psql('inplace', q{SELECT plystra.grant_access('watcher', 'monitor')});
+	$node->safe_psql('inplace', 'DROP OWNED BY watcher');
+	$node->safe_psql('postgres', 'DROP ROLE watcher');
+	$node->safe_psql('postgres', 'CREATE ROLE watcher');
 	($ok, $out, $err) = run_procedure('inplace', '-t', '1.2app');
+	like($err, qr/WARNING:  recorded access of roles that are gone is not granted: watcher \(monitor\)/,
+		'the update warns about the access of a role that is gone');
+	is($node->safe_psql('inplace', q{SELECT has_function_privilege('watcher', 'plystra.doctor()', 'EXECUTE')}),
+		'f', 'and does not give it to the role created again under its name');
 	like($out, qr/UPDATE TO '1\.2app'/, 'the update to 1.2app runs');
 	is($node->safe_psql('inplace', "SELECT extversion FROM pg_extension WHERE extname = 'plystra'"),
 		'1.2app', 'the database is at 1.2app');
