@@ -961,6 +961,9 @@ RETURNS bigint
 LANGUAGE C
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'plystra_adopt_access';
+REVOKE ALL ON FUNCTION plystra._adopt_access() FROM PUBLIC;
+COMMENT ON FUNCTION plystra._adopt_access() IS
+'Internal, for this update only: records the access of roles granted by README''s recipes before 1.2';
 
 /*
  * Built-in rows carry the time their migration was applied, which the
@@ -973,6 +976,9 @@ RETURNS bigint
 LANGUAGE C
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'plystra_date_builtin_rows_sql';
+REVOKE ALL ON FUNCTION plystra._date_builtin_rows(regclass, text, bigint[]) FROM PUBLIC;
+COMMENT ON FUNCTION plystra._date_builtin_rows(regclass, text, bigint[]) IS
+'Internal, for this update only: dates built-in rows with the time their migration was applied';
 SELECT plystra._date_builtin_rows('plystra_data.permissions', '001_finance_demo', NULL);
 SELECT plystra._date_builtin_rows('plystra_data.roles', '001_finance_demo', NULL);
 SELECT plystra._date_builtin_rows('plystra_data.role_permissions', '001_finance_demo', NULL);

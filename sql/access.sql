@@ -27,6 +27,8 @@ SELECT plystra.grant_access('plystra_regress_acc_app', repeat('application', 3))
 SELECT plystra.grant_access(4000000000::oid::regrole, 'application');
 SELECT plystra.grant_access('public', 'application');
 SELECT plystra.revoke_access('plystra_regress_acc_app', 'Application');
+SELECT plystra.grant_access(current_user::regrole, 'admin');
+SELECT plystra.revoke_access(current_user::regrole, 'monitor');
 \set VERBOSITY terse
 SELECT count(*) FROM plystra.access;
 SELECT count(*) FROM plystra_data.audit_logs WHERE event_type LIKE 'audit.access%';
@@ -90,6 +92,9 @@ SELECT count(*) > 0 AS status_runs FROM plystra.migration_status('plystra');
 SELECT role, access FROM plystra.access ORDER BY 1, 2;
 SELECT plystra.password_hash(-1);
 SELECT count(*) FROM plystra.users;
+-- no access lets a role give or take access
+SELECT plystra.grant_access('plystra_regress_acc_ops', 'application');
+SELECT plystra.revoke_access('plystra_regress_acc_app', 'application');
 RESET ROLE;
 
 -- revoking one kind keeps what another kind of the role gives:

@@ -46,11 +46,14 @@ UPDATE plystra.users SET allowed_groups = '{1}' WHERE id = 5;
 CREATE VIEW public.user_emails AS SELECT email FROM plystra.users;
 CREATE FUNCTION public.user_count() RETURNS bigint LANGUAGE sql
 	BEGIN ATOMIC SELECT count(*) FROM plystra.users; END;
+CREATE FUNCTION public.all_users() RETURNS SETOF plystra.users LANGUAGE sql
+	AS 'SELECT * FROM plystra.users';
 ALTER EXTENSION plystra UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'plystra';
 SELECT count(*) AS emails FROM public.user_emails;
 DROP VIEW public.user_emails;
 DROP FUNCTION public.user_count();
+DROP FUNCTION public.all_users();
 
 ALTER EXTENSION plystra UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'plystra';

@@ -111,7 +111,7 @@ run_as_owner(const char *query, int nargs, Oid *argtypes, Datum *values)
 	uint64		i;
 	int			ret;
 
-	plystra_become_storage_owner_unrestricted(&ctx);
+	plystra_become_storage_owner(&ctx);
 	PG_TRY();
 	{
 		/* not read-only: the list must see the record just written */
@@ -201,6 +201,11 @@ access_arguments(FunctionCallInfo fcinfo, char **rolname, char **kind)
 				 errmsg("role and access must not be null")));
 	*kind = access_kind(PG_GETARG_TEXT_PP(1));
 	*rolname = access_role(PG_GETARG_OID(0));
+	if (plystra_role_owns_extension(PG_GETARG_OID(0)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("role \"%s\" owns the extension", *rolname),
+				 errdetail("The owner of the extension's objects holds every privilege on them; an access would grant or revoke its own.")));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 }

@@ -132,7 +132,8 @@ columns_allow_replace(Oid viewoid, const char *definition)
 			oldatt->attcollation != newatt->attcollation)
 			ok = false;
 	}
-	relation_close(rel, AccessShareLock);
+	/* keep the lock until the view is replaced */
+	relation_close(rel, NoLock);
 	SPI_freeplan(plan);
 	return ok;
 }
@@ -140,16 +141,19 @@ columns_allow_replace(Oid viewoid, const char *definition)
 /*
  * The objects that depend on the view and would make DROP VIEW fail,
  * described, or NULL: views and materialized views over it, functions
- * whose SQL body uses it.  The caller is connected to SPI.
+ * whose SQL body uses it, and whatever uses its row type (a function
+ * returning SETOF the view, a column of that type).  The caller is
+ * connected to SPI.
  */
 static char *
 dependent_objects(Oid viewoid)
 {
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1];
+	Oid			argtypes[2] = {OIDOID, OIDOID};
+	Datum		values[2];
 	int			ret;
 
 	values[0] = ObjectIdGetDatum(viewoid);
+	values[1] = ObjectIdGetDatum(get_rel_type_id(viewoid));
 	ret = SPI_execute_with_args("SELECT pg_catalog.string_agg(x.what, ', ' ORDER BY x.what)"
 								"  FROM (SELECT DISTINCT CASE WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
 								"                             THEN pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, r.ev_class, 0)"
@@ -158,11 +162,13 @@ dependent_objects(Oid viewoid)
 								"          LEFT JOIN pg_catalog.pg_rewrite r"
 								"            ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
 								"           AND r.oid OPERATOR(pg_catalog.=) d.objid"
-								"         WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
-								"           AND d.refobjid OPERATOR(pg_catalog.=) $1"
+								"         WHERE ((d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+								"                 AND d.refobjid OPERATOR(pg_catalog.=) $1)"
+								"             OR (d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass"
+								"                 AND d.refobjid OPERATOR(pg_catalog.=) $2))"
 								"           AND d.deptype OPERATOR(pg_catalog.=) 'n'"
 								"           AND r.ev_class IS DISTINCT FROM $1) x",
-								1, argtypes, values, NULL, true, 1);
+								2, argtypes, values, NULL, true, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not list the objects that depend on the view");
 	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);

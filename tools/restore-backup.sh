@@ -22,10 +22,17 @@ case $version in
 esac
 [ -r "$backup" ] || { echo "restore-backup.sh: cannot read $backup" >&2; exit 1; }
 
+# the whole archive as SQL first: a damaged archive stops here, before
+# anything is restored (a pipe would let psql commit what came through)
+sql=$(mktemp "${TMPDIR:-/tmp}/restore-backup.XXXXXX")
+trap 'rm -f "$sql"' EXIT
+pg_restore -f "$sql" "$backup" ||
+	{ echo "restore-backup.sh: cannot read the archive $backup" >&2; exit 1; }
+grep -q '^CREATE EXTENSION IF NOT EXISTS plystra WITH SCHEMA plystra;$' "$sql" ||
+	{ echo "restore-backup.sh: $backup does not create the extension plystra" >&2; exit 1; }
+sed -i "s/^CREATE EXTENSION IF NOT EXISTS plystra WITH SCHEMA plystra;\$/CREATE EXTENSION IF NOT EXISTS plystra WITH SCHEMA plystra VERSION '$version';/" "$sql"
 createdb "$db"
-pg_restore -f - "$backup" |
-	sed "s/^CREATE EXTENSION IF NOT EXISTS plystra WITH SCHEMA plystra;\$/CREATE EXTENSION IF NOT EXISTS plystra WITH SCHEMA plystra VERSION '$version';/" |
-	psql -X -q -v ON_ERROR_STOP=1 --single-transaction -d "$db" >/dev/null ||
+psql -X -q -v ON_ERROR_STOP=1 --single-transaction -d "$db" -f "$sql" >/dev/null ||
 	{ echo "restore-backup.sh: the restore failed; database $db is left empty" >&2; exit 1; }
 installed=$(psql -X -A -t -d "$db" -c "SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'plystra'")
 [ "$installed" = "$version" ] ||

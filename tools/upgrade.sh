@@ -35,6 +35,9 @@ done
 shift $((OPTIND - 1))
 [ $# -eq 1 ] || usage
 db=$1
+case $target in
+*[!0-9a-z.]*) echo "upgrade.sh: not a version: $target" >&2; exit 2 ;;
+esac
 
 say() { printf '== %s\n' "$*"; }
 fail() {
