@@ -881,7 +881,8 @@ COMMENT ON FUNCTION plystra._apply_access() IS
  * How the privileges roles hold on the extension's interface differ from
  * what their recorded access gives: 'missing' privileges of a recorded
  * access (a superuser misses none), 'extra' privileges beyond it (held
- * directly, by a role that is neither a superuser nor the owner), and 'no
+ * directly, by a role that is neither a superuser nor the owner, or by
+ * PUBLIC; on a column, which no access gives), and 'no
  * such role' for a record whose role is gone (dropped, renamed, or dropped
  * and created again: the new role gets nothing of the old one's access).  doctor() reports them.
  */
@@ -922,10 +923,23 @@ AS $$
 		  FROM members m JOIN pg_catalog.pg_proc p
 			ON m.classid = 'pg_catalog.pg_proc'::regclass AND p.oid = m.objid,
 			   LATERAL pg_catalog.aclexplode(p.proacl) a
+		UNION ALL
+		-- no access gives a privilege on a column: every one is extra
+		SELECT 'COLUMN', c.oid::regclass::text || '.' || quote_ident(t.attname), c.relowner,
+			   a.grantee, a.privilege_type
+		  FROM members m JOIN pg_catalog.pg_class c
+			ON m.classid = 'pg_catalog.pg_class'::regclass AND c.oid = m.objid
+		  JOIN pg_catalog.pg_attribute t ON t.attrelid = c.oid AND t.attnum > 0 AND NOT t.attisdropped,
+			   LATERAL pg_catalog.aclexplode(t.attacl) a
+		 WHERE c.relnamespace = 'plystra'::regnamespace
 	), have AS (
-		SELECT r.rolname AS role_name, acl.object_type, acl.object, acl.privilege_type AS privilege
-		  FROM acl JOIN pg_catalog.pg_roles r ON r.oid = acl.grantee
-		 WHERE acl.grantee <> acl.owner AND NOT r.rolsuper
+		-- PUBLIC's EXECUTE on functions is doctor()'s 'function privileges'
+		SELECT CASE WHEN acl.grantee = 0 THEN 'PUBLIC' ELSE r.rolname END AS role_name,
+			   acl.object_type, acl.object, acl.privilege_type AS privilege
+		  FROM acl LEFT JOIN pg_catalog.pg_roles r ON r.oid = acl.grantee
+		 WHERE acl.grantee <> acl.owner
+		   AND CASE WHEN acl.grantee = 0 THEN NOT (acl.object_type = 'FUNCTION')
+					ELSE NOT coalesce(r.rolsuper, true) END
 	)
 	SELECT w.role_name, 'missing', w.object_type, w.object, w.privilege
 	  FROM want w

@@ -136,6 +136,15 @@ DROP ROLE plystra_regress_acc_gone;
 SELECT status, detail FROM plystra.doctor() WHERE "check" = 'access';
 DELETE FROM plystra_data.access_grants WHERE role_name = 'plystra_regress_acc_gone';
 SELECT status FROM plystra.doctor() WHERE "check" = 'access';
+-- PUBLIC's privileges and column privileges are no access: doctor names them
+GRANT USAGE ON SCHEMA plystra TO PUBLIC;
+GRANT SELECT ON plystra.sessions TO PUBLIC;
+GRANT SELECT (email) ON plystra.users TO plystra_regress_acc_ops;
+SELECT * FROM plystra._access_differences();
+SELECT status FROM plystra.doctor() WHERE "check" = 'access';
+REVOKE USAGE ON SCHEMA plystra FROM PUBLIC;
+REVOKE SELECT ON plystra.sessions FROM PUBLIC;
+REVOKE SELECT (email) ON plystra.users FROM plystra_regress_acc_ops;
 -- a role dropped and created again under its name is another role: it
 -- gets nothing of the old one's access until given it
 CREATE ROLE plystra_regress_acc_again;
