@@ -176,7 +176,7 @@ full)
 	printf ' * never the assembled file.\n */\n\n'
 	printf -- '-- complain if script is sourced in psql, rather than via CREATE EXTENSION\n'
 	printf '\\echo Use "CREATE EXTENSION plystra" to load this file. \\quit\n'
-	expand "$srcdir/ext/defs/bootstrap.sql"
+	expand "$srcdir/ext/defs/bootstrap.sql" | sed "s/@script@/plystra--$v.sql/g"
 	emit_migrations upto "$v"
 	for d in $DEFS; do
 		echo

@@ -263,12 +263,15 @@ installed_script_checksum(const char *file)
 }
 
 /*
- * plystra._check_scripts(raise boolean DEFAULT true) returns text
+ * plystra._check_scripts(raise boolean DEFAULT true, running text DEFAULT
+ * NULL) returns text
  *
  * Compares every installed script of the extension with the one this
  * library was built with.  When one differs: an error if raise, else the
  * description of the differences (doctor() reports it); NULL when all
- * agree.
+ * agree.  A script names itself as running: a script this library was not
+ * built with (a full script of an older version left installed, which
+ * only the update chain may now reach) is refused too.
  */
 Datum
 plystra_check_scripts(PG_FUNCTION_ARGS)
@@ -276,6 +279,22 @@ plystra_check_scripts(PG_FUNCTION_ARGS)
 	bool		raise = PG_ARGISNULL(0) ? true : PG_GETARG_BOOL(0);
 	StringInfoData problems;
 	int			i;
+
+	if (!PG_ARGISNULL(1))
+	{
+		char	   *running = text_to_cstring(PG_GETARG_TEXT_PP(1));
+		bool		known = false;
+
+		for (i = 0; i < lengthof(built_scripts); i++)
+			known = known || strcmp(running, built_scripts[i].file) == 0;
+		if (!known)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("extension script \"%s\" is not from the build of the loaded plystra library",
+							running),
+					 errdetail("The library was built without that script: it belongs to another build or an older version."),
+					 errhint("Remove the script from PostgreSQL's extension directory, or install the plystra library and its scripts from the same build (make install).")));
+	}
 
 	initStringInfo(&problems);
 	for (i = 0; i < lengthof(built_scripts); i++)

@@ -13,7 +13,9 @@
 #   - a released migration whose text differs from the one the library was
 #     built with (plystra--1.0.sql of another build): CREATE EXTENSION
 #     plystra VERSION '1.0' is refused by the migration's checksum;
-#   - a script that applies a migration the library does not know: refused.
+#   - a script that applies a migration the library does not know: refused;
+#   - a full script the library was not built with (of an older version,
+#     left installed): refused, since it names itself.
 # Prints one line per check and "mixed builds: ok" or exits non-zero.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,7 +32,7 @@ done
 
 restore() {
 	install -m 644 "$top/plystra--1.0.sql" "$top/plystra--1.0--1.1.sql" "$extdir/"
-	rm -f "$extdir/plystra--1.2--1.2other.sql"
+	rm -f "$extdir/plystra--1.2--1.2other.sql" "$extdir/plystra--1.1.sql"
 }
 trap restore EXIT
 
@@ -63,7 +65,7 @@ expect_output() {
 	fi
 }
 
-for db in mixed_before mixed_fresh mixed_update mixed_10 mixed_other; do
+for db in mixed_before mixed_fresh mixed_update mixed_10 mixed_11 mixed_other; do
 	psql_as -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
 done
 psql_as -d mixed_before -c 'CREATE EXTENSION plystra' >/dev/null
@@ -97,10 +99,18 @@ expect_refused mixed_other "ALTER EXTENSION plystra UPDATE TO '1.2other'" \
 expect_output mixed_other "SELECT extversion FROM pg_extension WHERE extname = 'plystra'" 1.2
 restore
 
+# a full script the library was not built with (one of an older version
+# left installed): it names itself, and is refused
+sed "s/running => 'plystra--1.2.sql'/running => 'plystra--1.1.sql'/" "$top/plystra--1.2.sql" >"$extdir/plystra--1.1.sql"
+grep -q "running => 'plystra--1.1.sql'" "$extdir/plystra--1.1.sql" || die "the 1.1 full script was not made"
+expect_refused mixed_11 "CREATE EXTENSION plystra VERSION '1.1'" \
+	'extension script "plystra--1.1.sql" is not from the build of the loaded plystra library'
+restore
+
 # with the built scripts back, everything works again
 expect_output mixed_fresh "CREATE EXTENSION plystra; SELECT extversion FROM pg_extension WHERE extname = 'plystra'" 1.2
 
-for db in mixed_before mixed_fresh mixed_update mixed_10 mixed_other; do
+for db in mixed_before mixed_fresh mixed_update mixed_10 mixed_11 mixed_other; do
 	psql_as -d postgres -c "DROP DATABASE $db" >/dev/null
 done
 if [ "$failed" -eq 0 ]; then

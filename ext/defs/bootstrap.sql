@@ -18,17 +18,18 @@ COMMENT ON FUNCTION plystra._check_install() IS
 'Internal: refuses CREATE EXTENSION plystra when schema plystra existed before or plystra_data exists';
 
 /*
- * The library refuses scripts of another build than its own (install.c).
+ * The library refuses scripts of another build than its own (install.c);
+ * the script names itself.
  */
-CREATE FUNCTION plystra._check_scripts(raise boolean DEFAULT true)
+CREATE FUNCTION plystra._check_scripts(raise boolean DEFAULT true, running text DEFAULT NULL)
 RETURNS text
 LANGUAGE C
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'plystra_check_scripts';
-REVOKE ALL ON FUNCTION plystra._check_scripts(boolean) FROM PUBLIC;
-SELECT plystra._check_scripts();
-COMMENT ON FUNCTION plystra._check_scripts(boolean) IS
-'Internal: compares the installed scripts of the extension with those the loaded library was built with; an error, or with raise false the differences, when one differs';
+REVOKE ALL ON FUNCTION plystra._check_scripts(boolean, text) FROM PUBLIC;
+SELECT plystra._check_scripts(running => '@script@');
+COMMENT ON FUNCTION plystra._check_scripts(boolean, text) IS
+'Internal: compares the installed scripts of the extension, and the one running, with those the loaded library was built with; an error, or with raise false the differences, when one differs';
 
 COMMENT ON SCHEMA plystra IS
 'Plystra Core interface: the relations and functions applications are granted';
