@@ -969,15 +969,15 @@ COMMENT ON FUNCTION plystra._access_differences() IS
 /*
  * Before 1.2, README told DBAs to GRANT by hand; roles granted that way are
  * recorded with the access the grant amounted to (see _adopt_access()).
+ * This function and _date_builtin_rows() live for the length of this
+ * script only (nothing else can call them in between, so no REVOKE or
+ * COMMENT: the mutation test shows they would change nothing).
  */
 CREATE FUNCTION plystra._adopt_access()
 RETURNS bigint
 LANGUAGE C
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'plystra_adopt_access';
-REVOKE ALL ON FUNCTION plystra._adopt_access() FROM PUBLIC;
-COMMENT ON FUNCTION plystra._adopt_access() IS
-'Internal, for this update only: records the access of roles granted by README''s recipes before 1.2';
 
 /*
  * Built-in rows carry the time their migration was applied, which the
@@ -990,9 +990,6 @@ RETURNS bigint
 LANGUAGE C
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'plystra_date_builtin_rows_sql';
-REVOKE ALL ON FUNCTION plystra._date_builtin_rows(regclass, text, bigint[]) FROM PUBLIC;
-COMMENT ON FUNCTION plystra._date_builtin_rows(regclass, text, bigint[]) IS
-'Internal, for this update only: dates built-in rows with the time their migration was applied';
 SELECT plystra._date_builtin_rows('plystra_data.permissions', '001_finance_demo', NULL);
 SELECT plystra._date_builtin_rows('plystra_data.roles', '001_finance_demo', NULL);
 SELECT plystra._date_builtin_rows('plystra_data.role_permissions', '001_finance_demo', NULL);
