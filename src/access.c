@@ -269,7 +269,8 @@ plystra_revoke_access(PG_FUNCTION_ARGS)
 		audit_access("audit.access_revoked", rolname, kind);
 	else
 		ereport(NOTICE,
-				(errmsg("role \"%s\" had no recorded access \"%s\"", rolname, kind),
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("role \"%s\" had no recorded access \"%s\"", rolname, kind),
 				 errdetail("Its privileges of that access are revoked all the same.")));
 	change_privileges(revoke_query, rolname, kind);
 	SPI_finish();
@@ -305,7 +306,8 @@ plystra_apply_access(PG_FUNCTION_ARGS)
 	gone = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	if (gone != NULL)
 		ereport(WARNING,
-				(errmsg("recorded access of roles that are gone is not granted: %s", gone),
+				(errcode(ERRCODE_WARNING),
+				 errmsg("recorded access of roles that are gone is not granted: %s", gone),
 				 errdetail("No role of that name with the recorded OID exists: it was dropped, renamed, or dropped and created again."),
 				 errhint("Give the role now of that name its access with plystra.grant_access(), or delete the record from plystra_data.access_grants.")));
 	n = run_as_owner("SELECT pg_catalog.format('GRANT %s ON %s %s TO %I',"
@@ -402,7 +404,8 @@ plystra_adopt_access(PG_FUNCTION_ARGS)
 
 		audit_access("audit.access_granted", rolname, kind);
 		ereport(NOTICE,
-				(errmsg("role \"%s\" is recorded with access \"%s\"", rolname, kind),
+				(errcode(ERRCODE_SUCCESSFUL_COMPLETION),
+				 errmsg("role \"%s\" is recorded with access \"%s\"", rolname, kind),
 				 errdetail("It holds what README's GRANT recipe for that access gave before version 1.2; updates now extend it to new objects."),
 				 errhint("plystra.access lists who has what; plystra.revoke_access() takes an access away.")));
 	}

@@ -278,7 +278,8 @@ plystra_revoke_lock_privileges(PG_FUNCTION_ARGS)
 		if (!had_initprivs)
 			removeExtObjInitPriv(relid, RelationRelationId);
 		ereport(NOTICE,
-				(errmsg("revoked " PLYSTRA_LOCK_PRIVILEGES_TEXT " on %s from %s", relname, grantee),
+				(errcode(ERRCODE_SUCCESSFUL_COMPLETION),
+				 errmsg("revoked " PLYSTRA_LOCK_PRIVILEGES_TEXT " on %s from %s", relname, grantee),
 				 errdetail("On an append-only table, a view over one, or a table whose keys an append-only table checks, these privileges allowed LOCK TABLE, which could stop every write to the append-only table.")));
 	}
 	SPI_finish();
