@@ -39,7 +39,6 @@ static SPIPlanPtr latest_plan = NULL;
 static SPIPlanPtr insert_plan = NULL;
 static SPIPlanPtr delete_plan = NULL;
 static SPIPlanPtr version_plan = NULL;
-static SPIPlanPtr applied_at_plan = NULL;
 
 /*
  * "component/name": how a migration is named where one string names it,
@@ -52,11 +51,13 @@ plystra_migration_key(const char *component, const char *name)
 }
 
 /*
- * The recorded checksum of (component, name), valid until SPI_finish(),
- * or NULL when the migration is not recorded.
+ * Find the record of (component, name), reading the latest committed rows;
+ * false when the migration is not recorded.  Its checksum and applied_at
+ * are then row 0 of SPI_tuptable, columns 1 and 2.  The caller is
+ * connected to SPI.
  */
-char *
-plystra_history_checksum(const char *component, const char *name)
+static bool
+lookup(const char *component, const char *name)
 {
 	Oid			argtypes[2] = {TEXTOID, TEXTOID};
 	Datum		values[2];
@@ -65,14 +66,24 @@ plystra_history_checksum(const char *component, const char *name)
 	values[0] = CStringGetTextDatum(component);
 	values[1] = CStringGetTextDatum(name);
 	ret = plystra_execute_as_owner(&lookup_plan,
-								   "SELECT checksum FROM plystra_data.schema_migrations"
-						   " WHERE component OPERATOR(pg_catalog.=) $1"
-						   "   AND name OPERATOR(pg_catalog.=) $2",
-						   2, argtypes, values, true, 1);
+								   "SELECT checksum, applied_at FROM plystra_data.schema_migrations"
+								   " WHERE component OPERATOR(pg_catalog.=) $1"
+								   "   AND name OPERATOR(pg_catalog.=) $2",
+								   2, argtypes, values, true, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read the migration history: %s",
 			 SPI_result_code_string(ret));
-	if (SPI_processed == 0)
+	return SPI_processed > 0;
+}
+
+/*
+ * The recorded checksum of (component, name), valid until SPI_finish(),
+ * or NULL when the migration is not recorded.
+ */
+char *
+plystra_history_checksum(const char *component, const char *name)
+{
+	if (!lookup(component, name))
 		return NULL;
 	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 }
@@ -84,24 +95,13 @@ plystra_history_checksum(const char *component, const char *name)
 TimestampTz
 plystra_history_applied_at(const char *component, const char *name)
 {
-	Oid			argtypes[2] = {TEXTOID, TEXTOID};
-	Datum		values[2];
-	Datum		d;
 	bool		isnull;
-	int			ret;
+	Datum		d;
 
-	values[0] = CStringGetTextDatum(component);
-	values[1] = CStringGetTextDatum(name);
-	ret = plystra_execute_as_owner(&applied_at_plan,
-								   "SELECT applied_at FROM plystra_data.schema_migrations"
-								   " WHERE component OPERATOR(pg_catalog.=) $1"
-								   "   AND name OPERATOR(pg_catalog.=) $2",
-								   2, argtypes, values, false, 1);
-	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+	if (!lookup(component, name))
 		elog(ERROR, "migration \"%s\" of component \"%s\" is not recorded", name, component);
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	if (isnull)
-		elog(ERROR, "migration \"%s\" of component \"%s\" has no time", name, component);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	Assert(!isnull);			/* applied_at is NOT NULL */
 	return DatumGetTimestampTz(d);
 }
 
