@@ -20,6 +20,7 @@ use File::Basename qw(dirname);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use POSIX ();
 
 my $expected = $ENV{PLYSTRA_MUTANTS};
 plan skip_all => 'mutants are installed by test/run.sh (PLYSTRA_MUTANTS not set)'
@@ -36,6 +37,7 @@ my @builtin_tables = qw(roles permissions role_permissions audit_event_types);
 my $node = PostgreSQL::Test::Cluster->new('mutations');
 $node->init;
 $node->start;
+my $sharedir = $node->config_data('--sharedir');
 
 # what the comparison of the upgrade matrix looks at
 sub state_of
@@ -71,6 +73,14 @@ sub build_base
 	});
 	$node->safe_psql($db, 'REVOKE ALL ON plystra.user_allowed_groups FROM app')
 	  if $version eq '1.1';
+	# every relationship table holds a row of a deleted parent, whose
+	# parents_live the update to 1.2 must set
+	$node->safe_psql($db, q{
+		UPDATE plystra_data.users SET deleted_at = now() WHERE id = 1;
+		UPDATE plystra_data.spaces SET deleted_at = now() WHERE id IN (1, 2);
+		UPDATE plystra_data.roles SET deleted_at = now() WHERE id = 1001;
+		UPDATE plystra_data.resources SET deleted_at = now() WHERE id = 2;
+	});
 
 	# the library of 1.0 and 1.1 let a GRANT of UPDATE and DELETE on the
 	# audit log through (today's GRANT guard takes them back at once): a
@@ -108,8 +118,41 @@ sub build_base
 		"$version: the database holds built-in rows stamped as before 1.2");
 }
 
+# One mutant: updates a copy of the base database with it; returns
+# (fails|differs|missed, the statement it lacks, why the update failed).
+sub run_mutant
+{
+	my ($version, $db, $tag, $want) = @_;
+	my ($n) = $version =~ /(\d+)$/;
+	my $file = $tag eq 'm'
+	  ? "$sharedir/extension/plystra--1.1--$version.sql"
+	  : "$sharedir/extension/plystra--1.0--1.1$tag$n.sql";
+	my ($what) = slurp_file($file) =~ /\A-- mutant \d+ of \S+, without: (.*)$/m;
+	$what = substr($what, 0, 120);
+	(my $base = $tag eq 'm' ? 'base11' : 'base10');
+	my @r;
+
+	$node->safe_psql('postgres', "CREATE DATABASE $db TEMPLATE $base");
+	my ($rc, $out, $err) = $node->psql($db, "ALTER EXTENSION plystra UPDATE TO '$version'");
+	if ($rc != 0)
+	{
+		(my $why = $err) =~ s/\n.*//s;
+		$why =~ s/\t/ /g;
+		@r = ('fails', $what, $why);
+	}
+	elsif (state_of($db) ne $want)
+	{
+		@r = ('differs', $what, '');
+	}
+	else
+	{
+		@r = ('missed', $what, '');
+	}
+	$node->safe_psql('postgres', "DROP DATABASE $db");
+	return @r;
+}
+
 $node->safe_psql('postgres', 'CREATE ROLE app LOGIN');
-my $sharedir = $node->config_data('--sharedir');
 my @missed;
 my $total = 0;
 
@@ -132,33 +175,57 @@ foreach my $case ([ '1.1', 'plystra--1.1--1.2.sql', 'm' ], [ '1.0', 'plystra--1.
 		 WHERE name = 'plystra' AND version ~ '^1\\.2${tag}[0-9]+\$' ORDER BY version});
 	ok(@mutants > 0, "mutants of $script are installed");
 	$total += @mutants;
-	foreach my $version (@mutants)
+	# two mutants at a time, one in a child process (the machine has two
+	# cores; each works on a database of its own)
+	my @queue = @mutants;
+	while (@queue)
 	{
-		my ($n) = $version =~ /(\d+)$/;
-		my $file = $tag eq 'm'
-		  ? "$sharedir/extension/plystra--1.1--$version.sql"
-		  : "$sharedir/extension/plystra--1.0--1.1$tag$n.sql";
-		my ($what) = slurp_file($file) =~ /\A-- mutant \d+ of \S+, without: (.*)$/m;
-		$what = substr($what, 0, 120);
-
-		$node->safe_psql('postgres', "CREATE DATABASE mutant TEMPLATE $base");
-		my ($rc, $out, $err) = $node->psql('mutant',
-			"ALTER EXTENSION plystra UPDATE TO '$version'");
-		if ($rc != 0)
+		my @batch = splice(@queue, 0, 2);
+		my @results;
+		my $child;
+		my $resultfile = "$PostgreSQL::Test::Utils::tmp_check/mutant_result";
+		if (@batch == 2)
 		{
-			(my $why = $err) =~ s/\n.*//s;
-			pass("$script without: $what: caught, the update fails ($why)");
+			$child = fork();
+			die "fork failed: $!" unless defined $child;
+			if ($child == 0)
+			{
+				# never leave through die: the END blocks of the test
+				# modules (which stop the cluster) are the parent's
+				my @r = eval { run_mutant($batch[1], 'mutant1', $tag, $want) };
+				@r = ('error', $batch[1], $@) if $@;
+				open(my $fh, '>', $resultfile) or POSIX::_exit(2);
+				print $fh join("\t", @r);
+				close $fh;
+				POSIX::_exit(0);
+			}
 		}
-		elsif (state_of('mutant') ne $want)
+		push @results, [ run_mutant($batch[0], 'mutant0', $tag, $want) ];
+		if (defined $child)
 		{
-			pass("$script without: $what: caught, the database differs");
+			waitpid($child, 0);
+			die "the mutant child failed" if $? != 0;
+			push @results, [ split /\t/, slurp_file($resultfile) ];
+			unlink $resultfile;
 		}
-		else
+		foreach my $r (@results)
 		{
-			fail("$script without: $what: NOT caught, nothing differs");
-			push @missed, "$script: $what";
+			my ($verdict, $what, $why) = @$r;
+			die "mutant $what: $why" if $verdict eq 'error';
+			if ($verdict eq 'fails')
+			{
+				pass("$script without: $what: caught, the update fails ($why)");
+			}
+			elsif ($verdict eq 'differs')
+			{
+				pass("$script without: $what: caught, the database differs");
+			}
+			else
+			{
+				fail("$script without: $what: NOT caught, nothing differs");
+				push @missed, "$script: $what";
+			}
 		}
-		$node->safe_psql('postgres', 'DROP DATABASE mutant');
 	}
 }
 is($total, $expected, "the $expected mutants test/run.sh installed were run");
