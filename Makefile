@@ -24,11 +24,13 @@ OBJS = \
 	src/passwords.o \
 	src/privileges.o \
 	src/history.o \
+	src/live_parents.o \
 	src/install.o \
 	src/manifest.o \
 	src/migrate.o \
 	src/registry.o \
 	src/row_identity.o \
+	src/row_security.o \
 	src/script.o \
 	src/soft_delete.o \
 	src/storage.o \
@@ -68,6 +70,7 @@ REGRESS = \
 	migration_files \
 	soft_delete \
 	soft_delete_admin \
+	interface \
 	audit_append_only \
 	audit_purge \
 	make_append_only \

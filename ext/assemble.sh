@@ -79,10 +79,25 @@ check_all() {
 
 # The concerns of the current definitions, in the order the full script
 # runs them (each may use what an earlier one defines).
-DEFS="audit ddl_guard soft_delete entities migrations operations grants"
+DEFS="audit ddl_guard soft_delete interface entities migrations catalog_facts operations grants"
 
 # A file with its "@helper args" lines expanded (see ext/defs/wiring.sql).
 expand() {
+	# "@include name" lines first: ext/defs/name.sql, for an upgrade script
+	# whose change is a whole file of current definitions
+	awk -v defs="$srcdir/ext/defs" '
+		/^@include [a-z_]+$/ {
+			f = defs "/" $2 ".sql"
+			if ((getline line < f) <= 0) {
+				printf "assemble.sh: %s:%d: cannot include %s\n", FILENAME, FNR, f > "/dev/stderr"
+				exit 1
+			}
+			do print line; while ((getline line < f) > 0)
+			close(f)
+			next
+		}
+		{ print }
+	' "$1" >"$tmpdir/expand.in" || die "expanding $1 failed"
 	awk -v wiring="$srcdir/ext/defs/wiring.sql" '
 		function fail(msg) {
 			printf "assemble.sh: %s:%d: %s\n", FILENAME, FNR, msg > "/dev/stderr"
@@ -109,7 +124,7 @@ expand() {
 		}
 		{ print }
 		END { if (indef && !failed) { printf "assemble.sh: %s: @define %s has no @end\n", wiring, name > "/dev/stderr"; exit 1 } }
-	' "$srcdir/ext/defs/wiring.sql" "$1"
+	' "$srcdir/ext/defs/wiring.sql" "$tmpdir/expand.in"
 }
 
 # The migrations of version $2 ($1 = only), or of every version up to $2
@@ -138,6 +153,8 @@ emit_script() {
 	fi
 }
 
+tmpdir=$(mktemp -d)
+trap 'rm -rf "$tmpdir"' EXIT
 check_all
 
 case $mode in

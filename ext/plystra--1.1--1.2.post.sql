@@ -551,12 +551,15 @@ BEGIN
 			  LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
 			 WHERE c.relnamespace = 'plystra_data'::regnamespace
 			   AND a.grantee <> c.relowner AND NOT coalesce(r.rolsuper, false)
+			   -- the owner of the interface views: 'interface owner' below
+			   AND coalesce(r.rolname <> 'plystra_interface', true)
 			UNION
 			SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE r.rolname::text END
 			  FROM pg_catalog.pg_namespace s, LATERAL pg_catalog.aclexplode(s.nspacl) a
 			  LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
 			 WHERE s.oid = 'plystra_data'::regnamespace
 			   AND a.grantee <> s.nspowner AND NOT coalesce(r.rolsuper, false)
+			   AND coalesce(r.rolname <> 'plystra_interface', true)
 			UNION
 			-- members of the predefined roles that read or write every table
 			SELECT r.rolname::text || ' (through ' || p.rolname || ')'
@@ -570,12 +573,43 @@ BEGIN
 						|| '. Hint: applications are granted schema plystra only: REVOKE ALL ON SCHEMA plystra_data FROM <role>; REVOKE ALL ON ALL TABLES IN SCHEMA plystra_data FROM <role>; REVOKE ALL ON ALL SEQUENCES IN SCHEMA plystra_data FROM <role>.' END;
 	RETURN NEXT;
 
+	-- whoever can act as the owner of the interface views reads and writes
+	-- every stored row, deleted ones included
+	"check" := 'interface owner';
+	SELECT count(*), string_agg(x.problem, '; ') INTO n, first_items
+	  FROM (SELECT 'role plystra_interface is missing' AS problem
+			 WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_authid WHERE rolname = 'plystra_interface')
+			UNION ALL
+			SELECT 'role plystra_interface ' || p.problem
+			  FROM pg_catalog.pg_authid a,
+				   LATERAL (VALUES (CASE WHEN a.rolsuper THEN 'is a superuser' END),
+								   (CASE WHEN a.rolbypassrls THEN 'bypasses row-level security' END),
+								   (CASE WHEN a.rolcanlogin THEN 'can log in' END),
+								   (CASE WHEN a.rolcreaterole OR a.rolcreatedb OR a.rolreplication
+										 THEN 'has CREATEROLE, CREATEDB or REPLICATION' END),
+								   (CASE WHEN a.rolpassword IS NOT NULL THEN 'has a password' END)) p(problem)
+			 WHERE a.rolname = 'plystra_interface' AND p.problem IS NOT NULL
+			UNION ALL
+			SELECT 'role ' || pg_catalog.quote_ident(m.rolname) || ' is a member of plystra_interface'
+			  FROM pg_catalog.pg_auth_members am
+			  JOIN pg_catalog.pg_authid a ON a.oid = am.roleid AND a.rolname = 'plystra_interface'
+			  JOIN pg_catalog.pg_authid m ON m.oid = am.member
+			UNION ALL
+			SELECT 'plystra_interface is a member of role ' || pg_catalog.quote_ident(g.rolname)
+			  FROM pg_catalog.pg_auth_members am
+			  JOIN pg_catalog.pg_authid a ON a.oid = am.member AND a.rolname = 'plystra_interface'
+			  JOIN pg_catalog.pg_authid g ON g.oid = am.roleid) x;
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
+	detail := CASE WHEN n = 0 THEN 'plystra_interface, which owns the views that hide rows, is NOLOGIN, without attributes, members or memberships'
+				   ELSE first_items || '. Hint: whoever acts as plystra_interface reads every stored row, deleted ones included: ALTER ROLE plystra_interface NOLOGIN PASSWORD NULL NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB NOREPLICATION, and REVOKE plystra_interface FROM every member.' END;
+	RETURN NEXT;
+
 	"check" := 'function privileges';
 	SELECT count(*), string_agg(p.oid::regprocedure::text, ', ') INTO n, first_items
 	  FROM pg_catalog.pg_proc p
 	 WHERE p.pronamespace = 'plystra'::regnamespace
 	   AND p.proname NOT IN ('migration_checksum', 'append_only_tables', '_builtin_migrations',
-							 '_library_version')
+							 '_library_version', '_soft_deleting')
 	   AND pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE');
 	IF n > 0 THEN
 		status := 'fail';
@@ -1000,6 +1034,13 @@ SELECT plystra._date_builtin_rows('plystra_data.audit_event_types', '014_authn_h
 DROP FUNCTION plystra._date_builtin_rows(regclass, text, bigint[]);
 
 /*
+ * The views that hide rows become plain views owned by plystra_interface
+ * over storage whose row-level security hides the rows: joins through them
+ * use the indexes (ext/defs/interface.sql, as in a fresh install).
+ */
+@include interface
+
+/*
  * Privileges: UPDATE, DELETE and TRUNCATE on append-only tables and their
  * views allow nothing but LOCK TABLE (README's grants of 1.0 and 1.1 gave
  * them); and what default privileges gave other roles on what this script
@@ -1012,6 +1053,9 @@ DROP FUNCTION plystra._adopt_access();
 
 -- then the recorded access, to what this script created too
 SELECT plystra._apply_access();
+
+-- what drift_check() compares now includes policies and owners' names
+@include catalog_facts
 
 -- last: what version 1.2 defines, for drift_check()
 SELECT plystra._record_manifest('1.2');

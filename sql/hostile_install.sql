@@ -8,6 +8,26 @@
 --
 CREATE ROLE plystra_regress_mallory;
 
+-- an existing role plystra_interface (which owns the interface views)
+-- that somebody can act as, or that can log in, is refused
+SET client_min_messages = warning;
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'plystra_interface') THEN
+		CREATE ROLE plystra_interface;
+	END IF;
+END
+$$;
+RESET client_min_messages;
+GRANT plystra_interface TO plystra_regress_mallory;
+CREATE EXTENSION plystra;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+REVOKE plystra_interface FROM plystra_regress_mallory;
+ALTER ROLE plystra_interface LOGIN;
+CREATE EXTENSION plystra;
+ALTER ROLE plystra_interface NOLOGIN;
+SELECT count(*) AS extensions FROM pg_extension WHERE extname = 'plystra';
+
 -- a planted schema plystra with a function the extension would define
 CREATE SCHEMA plystra;
 CREATE FUNCTION plystra.migration_checksum(script text) RETURNS text

@@ -339,6 +339,12 @@ check_altered_relation(CollectedCommand *cmd, List **touched)
 			check_row_type(relid, "Adding, dropping or changing an attribute changes what every stored row says.");
 			row_type_checked = true;
 		}
+		/* whoever owns them, the policies of the storage apply to */
+		if (atcmd->subtype == AT_ChangeOwner && interface_view)
+			ereport(ERROR,
+					(errmsg("the owner of interface view %s cannot be changed",
+							relation_name(relid)),
+					 extension_object_refusal()));
 		if (atcmd->subtype == AT_ChangeOwner &&
 			(protected || extension_relation) &&
 			!superuser_arg(get_rolespec_oid(atcmd->newowner, false)))
@@ -357,12 +363,21 @@ check_altered_relation(CollectedCommand *cmd, List **touched)
 					(errmsg("identity columns of %s cannot be altered",
 							relation_name(relid)),
 					 extension_object_refusal()));
+		if (extension_relation &&
+			(atcmd->subtype == AT_EnableRowSecurity ||
+			 atcmd->subtype == AT_DisableRowSecurity ||
+			 atcmd->subtype == AT_ForceRowSecurity ||
+			 atcmd->subtype == AT_NoForceRowSecurity))
+			ereport(ERROR,
+					(errmsg("row-level security of %s cannot be switched",
+							relation_name(relid)),
+					 extension_object_refusal()));
 		if (extension_relation && toggles_triggers_or_rules(atcmd->subtype))
 			ereport(ERROR,
 					(errmsg("triggers and rules of %s cannot be enabled or disabled",
 							relation_name(relid)),
 					 extension_object_refusal()));
-		if (interface_view && atcmd->subtype != AT_ChangeOwner)
+		if (interface_view)
 			ereport(ERROR,
 					(errmsg("options and column defaults of interface view %s cannot be changed",
 							relation_name(relid)),
@@ -446,6 +461,12 @@ check_simple(CollectedCommand *cmd, List **touched)
 									NULL);
 			if (OidIsValid(relid) && plystra_is_append_only(relid))
 				refuse(relid, "a policy");
+			/* they decide what the interface views show */
+			if (OidIsValid(relid) && in_extension_schema(relid))
+				ereport(ERROR,
+						(errmsg("policies of %s cannot be created or changed",
+								relation_name(relid)),
+						 extension_object_refusal()));
 			break;
 
 		case ConstraintRelationId:

@@ -29,6 +29,9 @@
 #define PLYSTRA_DATA_SCHEMA		"plystra_data"
 #define PLYSTRA_COMPONENT		"plystra"
 
+/* The role that owns the interface views (row_security.c). */
+#define PLYSTRA_INTERFACE_ROLE	"plystra_interface"
+
 /*
  * SQLSTATEs of plystra's own conditions, class PY.  Conditions that a
  * standard SQLSTATE describes well use that instead.
@@ -121,6 +124,13 @@ extern void plystra_reset_acting_user(void);
 extern int	plystra_execute_as_owner(struct _SPI_plan **plan, const char *query,
 									 int nargs, Oid *argtypes, Datum *values,
 									 bool latest, long count);
+
+/* row_security.c: the interface views' owner, rows being soft-deleted */
+extern void plystra_note_soft_delete(Oid relid, int64 id);
+
+/* live_parents.c: the flag that hides relationships of deleted parents */
+extern bool plystra_refreshing_parents_live(void);
+extern void plystra_cascade_parents_live(struct RelationData *parent, Datum id);
 
 /* checksum.c */
 extern void plystra_checksum(const char *data, size_t len,

@@ -11,8 +11,9 @@
  * one granted EXECUTE ON FUNCTIONS would call password_hash() and
  * purge_deleted().  plystra._revoke_default_privileges(), called at the end
  * of every script from 1.2 on, revokes from the objects the script created
- * exactly what pg_default_acl granted on them to roles other than their
- * owner (PUBLIC's EXECUTE on functions is the scripts' to decide).  Objects
+ * exactly what pg_default_acl granted on them to roles other than the role
+ * that created them (their owner, but for the views that row_security.c
+ * gives to plystra_interface) (PUBLIC's EXECUTE on functions is the scripts' to decide).  Objects
  * created in this transaction are told by their membership row of
  * pg_depend, written with them; privileges a DBA granted on older objects,
  * also those _replace_view() carries over to a view it recreates, are left
@@ -53,6 +54,7 @@
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "fmgr.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -142,8 +144,8 @@ plystra_revoke_default_privileges(PG_FUNCTION_ARGS)
 	List	   *relations = NIL;
 	List	   *functions = NIL;
 	List	   *schemas = NIL;
-	Oid			argtypes[3] = {OIDARRAYOID, OIDARRAYOID, OIDARRAYOID};
-	Datum		values[3];
+	Oid			argtypes[4] = {OIDARRAYOID, OIDARRAYOID, OIDARRAYOID, OIDOID};
+	Datum		values[4];
 	uint64		n;
 
 	plystra_require_own_script("plystra._revoke_default_privileges()");
@@ -176,22 +178,24 @@ plystra_revoke_default_privileges(PG_FUNCTION_ARGS)
 	values[0] = oid_array(relations);
 	values[1] = oid_array(functions);
 	values[2] = oid_array(schemas);
+	/* the default privileges applied are those of the role creating them */
+	values[3] = ObjectIdGetDatum(GetUserId());
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	n = run_generated("WITH obj(classid, oid, nsp, owner, kind, what) AS ("
-					  "  SELECT 'pg_catalog.pg_class'::pg_catalog.regclass, c.oid, c.relnamespace, c.relowner,"
+					  "  SELECT 'pg_catalog.pg_class'::pg_catalog.regclass, c.oid, c.relnamespace, $4,"
 					  "         CASE c.relkind WHEN 'S' THEN 'S' ELSE 'r' END::pg_catalog.\"char\","
 					  "         pg_catalog.format('%s %s', CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,"
 					  "                           c.oid::pg_catalog.regclass)"
 					  "    FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) ANY ($1)"
 					  "  UNION ALL"
-					  "  SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass, p.oid, p.pronamespace, p.proowner,"
+					  "  SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass, p.oid, p.pronamespace, $4,"
 					  "         'f'::pg_catalog.\"char\","
 					  "         pg_catalog.format('FUNCTION %s', p.oid::pg_catalog.regprocedure)"
 					  "    FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) ANY ($2)"
 					  "  UNION ALL"
-					  "  SELECT 'pg_catalog.pg_namespace'::pg_catalog.regclass, n.oid, 0::pg_catalog.oid, n.nspowner,"
+					  "  SELECT 'pg_catalog.pg_namespace'::pg_catalog.regclass, n.oid, 0::pg_catalog.oid, $4,"
 					  "         'n'::pg_catalog.\"char\", pg_catalog.format('SCHEMA %I', n.nspname)"
 					  "    FROM pg_catalog.pg_namespace n WHERE n.oid OPERATOR(pg_catalog.=) ANY ($3))"
 					  "SELECT DISTINCT pg_catalog.format('REVOKE %s ON %s FROM %s', a.privilege_type, o.what,"
@@ -206,7 +210,7 @@ plystra_revoke_default_privileges(PG_FUNCTION_ARGS)
 					  "  LEFT JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.grantee"
 					  " WHERE a.grantee OPERATOR(pg_catalog.<>) o.owner"
 					  "   AND NOT (o.kind OPERATOR(pg_catalog.=) 'f' AND a.grantee OPERATOR(pg_catalog.=) 0)",
-					  3, argtypes, values);
+					  4, argtypes, values);
 	SPI_finish();
 	PG_RETURN_INT64((int64) n);
 }

@@ -318,7 +318,8 @@ plystra_check_dropped_objects(void)
 	"SELECT d.object_identity"
 	"  FROM pg_catalog.pg_event_trigger_dropped_objects() d"
 	" WHERE d.classid IN ('pg_catalog.pg_class'::pg_catalog.regclass,"
-	"                     'pg_catalog.pg_trigger'::pg_catalog.regclass)"
+	"                     'pg_catalog.pg_trigger'::pg_catalog.regclass,"
+	"                     'pg_catalog.pg_policy'::pg_catalog.regclass)"
 	"   AND (EXISTS (SELECT 1 FROM plystra_data.append_only_relations r"
 	"                 WHERE r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) d.objid"
 	"                    OR (d.object_type OPERATOR(pg_catalog.=) 'trigger'"
@@ -326,7 +327,7 @@ plystra_check_dropped_objects(void)
 	"                        AND r.relation::pg_catalog.oid OPERATOR(pg_catalog.=)"
 	"                            pg_catalog.to_regclass(pg_catalog.format('%I.%I',"
 	"                                d.address_names[1], d.address_names[2]))::pg_catalog.oid))"
-	"        OR (d.object_type OPERATOR(pg_catalog.=) 'trigger'"
+	"        OR (d.object_type OPERATOR(pg_catalog.=) ANY (ARRAY['trigger', 'policy'])"
 	"            AND d.address_names[1] IN ('plystra', 'plystra_data')"
 	"            AND d.address_names[3] LIKE 'plystra\\_%'"
 	"            AND pg_catalog.to_regclass(pg_catalog.format('%I.%I',"
@@ -351,7 +352,7 @@ plystra_check_dropped_objects(void)
 		ereport(ERROR,
 				(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
 				 errmsg("the command would drop a guard of extension \"plystra\""),
-				 errdetail("It drops %s: an append-only table, one of its columns or triggers, or a trigger of the extension.",
+				 errdetail("It drops %s: an append-only table, one of its columns or triggers, or a trigger or policy of the extension.",
 						   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1))));
 	SPI_finish();
 }

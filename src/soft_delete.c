@@ -19,7 +19,8 @@
  * on the storage of soft-deletable entities: it appends entity.deleted or
  * entity.restored to the audit log, whichever way deleted_at was changed
  * (DELETE through the view, UPDATE ... SET deleted_at as ORMs send, or
- * plystra.restore()).
+ * plystra.restore()), and has the relationship rows of the entity hidden
+ * or shown with it (live_parents.c).
  *
  * plystra.live_parent_check(column, parent, ...) is a BEFORE INSERT OR
  * UPDATE row trigger on tables that reference soft-deletable entities: a
@@ -328,6 +329,9 @@ plystra_deleted_at_audit(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	plystra_audit(event, NULL, RelationGetRelationName(rel), id, "{}");
+	/* the relationships that belong to it are hidden or shown with it */
+	plystra_cascade_parents_live(rel, heap_getattr(trigdata->tg_newtuple, idnum,
+												   tupdesc, &isnull));
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }
@@ -548,6 +552,27 @@ plystra_deleted_at_guard(PG_FUNCTION_ARGS)
 									"BEFORE INSERT OR UPDATE FOR EACH ROW");
 
 	rel = trigdata->tg_relation;
+
+	/*
+	 * A live row being deleted: the policy of the storage lets the UPDATE
+	 * through the view leave it (see row_security.c).
+	 */
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+	{
+		int			idnum = SPI_fnumber(RelationGetDescr(rel), "id");
+		Datum		id;
+
+		if (idnum <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+					 errmsg("relation \"%s\" has no column \"id\"",
+							RelationGetRelationName(rel))));
+		id = heap_getattr(trigdata->tg_trigtuple, idnum, RelationGetDescr(rel), &isnull);
+		if (!isnull)
+			plystra_note_soft_delete(RelationGetRelid(rel), DatumGetInt64(id));
+		isnull = false;
+	}
+
 	if (plystra_writer_owns(rel))
 		return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
 							   trigdata->tg_newtuple : trigdata->tg_trigtuple);

@@ -110,8 +110,11 @@ plystra_updated_at_trigger(PG_FUNCTION_ARGS)
 		return stamped(trigdata->tg_trigtuple, RelationGetDescr(rel),
 					   attnum, GetCurrentTransactionStartTimestamp());
 	}
-	/* the extension dating its built-in rows sets the times itself */
-	if (plystra_redating_builtin_rows())
+	/*
+	 * the extension dating its built-in rows sets the times itself; and a
+	 * row whose parents_live it refreshes has not changed
+	 */
+	if (plystra_redating_builtin_rows() || plystra_refreshing_parents_live())
 		return PointerGetDatum(trigdata->tg_newtuple);
 	return stamped(trigdata->tg_newtuple, RelationGetDescr(rel),
 				   attnum, GetCurrentTransactionStartTimestamp());

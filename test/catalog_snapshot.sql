@@ -1,7 +1,7 @@
 -- test/catalog_snapshot.sql
 -- Everything the installed plystra defines, one sorted text line per fact,
 -- by name (never by OID), so that two databases can be compared line by
--- line: relations, columns, constraints, indexes, triggers, views,
+-- line: relations, columns, constraints, indexes, triggers, policies, views,
 -- functions, sequences, privileges (each ACL as a sorted set: the order of
 -- its items is only the order of the grants), comments, extension membership, dump
 -- registration, and the extension's own migration history without times.
@@ -60,6 +60,14 @@ WITH ext AS (
 	SELECT 'rule', r.qname || '.' || rw.rulename, pg_catalog.pg_get_ruledef(rw.oid)
 	  FROM rel r JOIN pg_catalog.pg_rewrite rw ON rw.ev_class = r.oid
 	 WHERE rw.rulename <> '_RETURN'
+	UNION ALL
+	SELECT 'policy', r.qname || '.' || p.polname,
+		   pg_catalog.concat_ws(' ', p.polpermissive, p.polcmd::text,
+								(SELECT pg_catalog.string_agg(CASE WHEN u = 0 THEN 'public' ELSE pg_catalog.pg_get_userbyid(u)::text END, ',' ORDER BY 1)
+								   FROM pg_catalog.unnest(p.polroles) u),
+								pg_catalog.pg_get_expr(p.polqual, p.polrelid),
+								pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid))
+	  FROM rel r JOIN pg_catalog.pg_policy p ON p.polrelid = r.oid
 	UNION ALL
 	SELECT 'view', r.qname, pg_catalog.pg_get_viewdef(r.oid)
 	  FROM rel r WHERE r.relkind IN ('v', 'm')

@@ -8,7 +8,8 @@
 -- way each built-in row says which migration its created_at and updated_at
 -- are the applied_at of ("dated" lines: they must be its own).  With
 -- rows_snapshot.each_row = on, one line per row instead of a digest per
--- table.  The manifest is left out: it is compared per version.
+-- table; rows_snapshot.without names columns (comma-separated) to leave
+-- out (a column an update adds).  The manifest is left out: it is compared per version.
 CREATE FUNCTION pg_temp.rows_snapshot(times boolean, each_row boolean)
 RETURNS SETOF text
 LANGUAGE plpgsql
@@ -28,7 +29,8 @@ BEGIN
 		  FROM pg_attribute a
 		 WHERE a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
 		   AND (times OR a.atttypid NOT IN ('timestamptz'::regtype, 'timestamp'::regtype,
-											'interval'::regtype, 'date'::regtype));
+											'interval'::regtype, 'date'::regtype))
+		   AND a.attname <> ALL (string_to_array(coalesce(current_setting('rows_snapshot.without', true), ''), ','));
 		IF each_row THEN
 			RETURN QUERY EXECUTE format('SELECT ''row %s '' || ROW(%s)::text FROM %s ORDER BY 1',
 										t.qname, cols, t.qname);

@@ -20,115 +20,8 @@
  * version deparses definitions; the upgrade matrix checks that every path
  * to a version records the same manifest.
  */
-CREATE FUNCTION plystra._catalog_facts(OUT object_type text, OUT object text, OUT detail text)
-RETURNS SETOF record
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-WITH nsp AS (
-	SELECT oid, nspname FROM pg_catalog.pg_namespace
-	 WHERE nspname IN ('plystra', 'plystra_data')
-), rel AS (
-	SELECT c.oid, c.relkind, pg_catalog.format('%I.%I', n.nspname, c.relname) AS qname
-	  FROM pg_catalog.pg_class c JOIN nsp n ON n.oid = c.relnamespace
-	 WHERE c.relkind <> 't'
-), fn AS (
-	SELECT p.oid FROM pg_catalog.pg_proc p JOIN nsp n ON n.oid = p.pronamespace
-)
-SELECT 'relation', r.qname,
-	   pg_catalog.concat_ws(' ', c.relkind::text, c.relpersistence::text,
-							CASE WHEN c.relrowsecurity THEN 'rls' END,
-							CASE WHEN c.relforcerowsecurity THEN 'force rls' END,
-							CASE WHEN c.relowner <> x.extowner THEN 'not owned by the extension owner' END,
-							CASE WHEN c.relkind = 'v' THEN c.reloptions::text END)
-  FROM rel r JOIN pg_catalog.pg_class c ON c.oid = r.oid,
-	   pg_catalog.pg_extension x
- WHERE x.extname = 'plystra'
-UNION ALL
-SELECT 'schema', n.nspname,
-	   CASE WHEN s.nspowner <> x.extowner THEN 'not owned by the extension owner' ELSE '' END
-  FROM nsp n JOIN pg_catalog.pg_namespace s ON s.oid = n.oid,
-	   pg_catalog.pg_extension x
- WHERE x.extname = 'plystra'
-UNION ALL
-SELECT 'column', r.qname || '.' || a.attname,
-	   pg_catalog.concat_ws(' ',
-		   pg_catalog.format_type(a.atttypid, a.atttypmod),
-		   CASE WHEN a.attnotnull THEN 'not null' END,
-		   'default ' || pg_catalog.pg_get_expr(d.adbin, d.adrelid),
-		   'identity ' || NULLIF(a.attidentity::text, ''),
-		   'generated ' || NULLIF(a.attgenerated::text, ''))
-  FROM rel r
-  JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid
-  LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
- WHERE a.attnum > 0 AND NOT a.attisdropped AND r.relkind IN ('r', 'v', 'p')
-UNION ALL
-SELECT 'constraint', r.qname || '.' || co.conname,
-	   co.contype::text || ' ' || pg_catalog.pg_get_constraintdef(co.oid)
-  FROM rel r JOIN pg_catalog.pg_constraint co ON co.conrelid = r.oid
-UNION ALL
-SELECT 'index', r.qname,
-	   -- storage parameters (fillfactor) are tuning, not definition
-	   pg_catalog.regexp_replace(pg_catalog.pg_get_indexdef(r.oid), ' WITH \([^)]*\)', '')
-  FROM rel r WHERE r.relkind IN ('i', 'I')
-UNION ALL
-SELECT 'trigger', r.qname || '.' || t.tgname,
-	   'enabled ' || t.tgenabled::text || ' ' || pg_catalog.pg_get_triggerdef(t.oid)
-  FROM rel r JOIN pg_catalog.pg_trigger t ON t.tgrelid = r.oid
- WHERE NOT t.tgisinternal
-UNION ALL
-SELECT 'rule', r.qname || '.' || rw.rulename, pg_catalog.pg_get_ruledef(rw.oid)
-  FROM rel r JOIN pg_catalog.pg_rewrite rw ON rw.ev_class = r.oid
- WHERE rw.rulename <> '_RETURN'
-UNION ALL
-SELECT 'view', r.qname, pg_catalog.pg_get_viewdef(r.oid)
-  FROM rel r WHERE r.relkind = 'v'
-UNION ALL
-SELECT 'sequence', r.qname,
-	   pg_catalog.concat_ws(' ', pg_catalog.format_type(s.seqtypid, NULL), s.seqstart,
-							s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle)
-  FROM rel r JOIN pg_catalog.pg_sequence s ON s.seqrelid = r.oid
-UNION ALL
-SELECT 'function', p.oid::pg_catalog.regprocedure::text,
-	   pg_catalog.pg_get_functiondef(p.oid)
-	   || CASE WHEN p.proowner <> x.extowner THEN ' not owned by the extension owner' ELSE '' END
-  FROM fn JOIN pg_catalog.pg_proc p ON p.oid = fn.oid,
-	   pg_catalog.pg_extension x
- WHERE x.extname = 'plystra'
-UNION ALL
-SELECT 'event trigger', e.evtname,
-	   pg_catalog.concat_ws(' ', e.evtevent, 'enabled ' || e.evtenabled::text,
-							e.evtfoid::pg_catalog.regproc::text, e.evttags::text)
-  FROM pg_catalog.pg_event_trigger e
- WHERE e.evtfoid IN (SELECT oid FROM fn)
-UNION ALL
-SELECT 'member', pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), ''
-  FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension x ON x.oid = d.refobjid
- WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
-   AND x.extname = 'plystra' AND d.deptype = 'e'
-UNION ALL
-SELECT 'dump registration', c.cfg::pg_catalog.regclass::text, coalesce(c.cond, '')
-  FROM pg_catalog.pg_extension x,
-	   LATERAL ROWS FROM (pg_catalog.unnest(x.extconfig), pg_catalog.unnest(x.extcondition)) AS c(cfg, cond)
- WHERE x.extname = 'plystra'
-UNION ALL
-SELECT 'public privilege', r.qname,
-	   pg_catalog.string_agg(a.privilege_type, ',' ORDER BY a.privilege_type)
-  FROM rel r JOIN pg_catalog.pg_class c ON c.oid = r.oid,
-	   LATERAL pg_catalog.aclexplode(c.relacl) a
- WHERE a.grantee = 0
- GROUP BY r.qname
-UNION ALL
-SELECT 'public privilege', p.oid::pg_catalog.regprocedure::text,
-	   pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE')::text
-  FROM fn JOIN pg_catalog.pg_proc p ON p.oid = fn.oid
-UNION ALL
-SELECT 'public privilege', 'schema ' || n.nspname,
-	   pg_catalog.concat_ws(',',
-		   CASE WHEN pg_catalog.has_schema_privilege('public', n.oid, 'USAGE') THEN 'USAGE' END,
-		   CASE WHEN pg_catalog.has_schema_privilege('public', n.oid, 'CREATE') THEN 'CREATE' END)
-  FROM nsp n
-$$;
+-- plystra._catalog_facts(): ext/defs/catalog_facts.sql (1.0 granted and
+-- commented it as here)
 REVOKE ALL ON FUNCTION plystra._catalog_facts() FROM PUBLIC;
 COMMENT ON FUNCTION plystra._catalog_facts() IS
 'Internal: every object of the extension''s schemas as (object_type, object, detail) facts';
@@ -461,12 +354,15 @@ BEGIN
 			  LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
 			 WHERE c.relnamespace = 'plystra_data'::regnamespace
 			   AND a.grantee <> c.relowner AND NOT coalesce(r.rolsuper, false)
+			   -- the owner of the interface views: 'interface owner' below
+			   AND coalesce(r.rolname <> 'plystra_interface', true)
 			UNION
 			SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE r.rolname::text END
 			  FROM pg_catalog.pg_namespace s, LATERAL pg_catalog.aclexplode(s.nspacl) a
 			  LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
 			 WHERE s.oid = 'plystra_data'::regnamespace
 			   AND a.grantee <> s.nspowner AND NOT coalesce(r.rolsuper, false)
+			   AND coalesce(r.rolname <> 'plystra_interface', true)
 			UNION
 			-- members of the predefined roles that read or write every table
 			SELECT r.rolname::text || ' (through ' || p.rolname || ')'
@@ -480,12 +376,43 @@ BEGIN
 						|| '. Hint: applications are granted schema plystra only: REVOKE ALL ON SCHEMA plystra_data FROM <role>; REVOKE ALL ON ALL TABLES IN SCHEMA plystra_data FROM <role>; REVOKE ALL ON ALL SEQUENCES IN SCHEMA plystra_data FROM <role>.' END;
 	RETURN NEXT;
 
+	-- whoever can act as the owner of the interface views reads and writes
+	-- every stored row, deleted ones included
+	"check" := 'interface owner';
+	SELECT count(*), string_agg(x.problem, '; ') INTO n, first_items
+	  FROM (SELECT 'role plystra_interface is missing' AS problem
+			 WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_authid WHERE rolname = 'plystra_interface')
+			UNION ALL
+			SELECT 'role plystra_interface ' || p.problem
+			  FROM pg_catalog.pg_authid a,
+				   LATERAL (VALUES (CASE WHEN a.rolsuper THEN 'is a superuser' END),
+								   (CASE WHEN a.rolbypassrls THEN 'bypasses row-level security' END),
+								   (CASE WHEN a.rolcanlogin THEN 'can log in' END),
+								   (CASE WHEN a.rolcreaterole OR a.rolcreatedb OR a.rolreplication
+										 THEN 'has CREATEROLE, CREATEDB or REPLICATION' END),
+								   (CASE WHEN a.rolpassword IS NOT NULL THEN 'has a password' END)) p(problem)
+			 WHERE a.rolname = 'plystra_interface' AND p.problem IS NOT NULL
+			UNION ALL
+			SELECT 'role ' || pg_catalog.quote_ident(m.rolname) || ' is a member of plystra_interface'
+			  FROM pg_catalog.pg_auth_members am
+			  JOIN pg_catalog.pg_authid a ON a.oid = am.roleid AND a.rolname = 'plystra_interface'
+			  JOIN pg_catalog.pg_authid m ON m.oid = am.member
+			UNION ALL
+			SELECT 'plystra_interface is a member of role ' || pg_catalog.quote_ident(g.rolname)
+			  FROM pg_catalog.pg_auth_members am
+			  JOIN pg_catalog.pg_authid a ON a.oid = am.member AND a.rolname = 'plystra_interface'
+			  JOIN pg_catalog.pg_authid g ON g.oid = am.roleid) x;
+	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
+	detail := CASE WHEN n = 0 THEN 'plystra_interface, which owns the views that hide rows, is NOLOGIN, without attributes, members or memberships'
+				   ELSE first_items || '. Hint: whoever acts as plystra_interface reads every stored row, deleted ones included: ALTER ROLE plystra_interface NOLOGIN PASSWORD NULL NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB NOREPLICATION, and REVOKE plystra_interface FROM every member.' END;
+	RETURN NEXT;
+
 	"check" := 'function privileges';
 	SELECT count(*), string_agg(p.oid::regprocedure::text, ', ') INTO n, first_items
 	  FROM pg_catalog.pg_proc p
 	 WHERE p.pronamespace = 'plystra'::regnamespace
 	   AND p.proname NOT IN ('migration_checksum', 'append_only_tables', '_builtin_migrations',
-							 '_library_version')
+							 '_library_version', '_soft_deleting')
 	   AND pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE');
 	IF n > 0 THEN
 		status := 'fail';

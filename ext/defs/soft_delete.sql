@@ -42,11 +42,9 @@ COMMENT ON FUNCTION plystra.live_parent_check() IS
 
 
 /*
- * DELETE through the interface of these entities soft-deletes; their
- * views are security barriers: a function or operator in a caller's query
- * must not see the rows they hide before the filter has run.  They stay
- * simply updatable; leakproof comparisons such as an id lookup are still
- * pushed down to the indexes.
+ * DELETE through the interface of these entities soft-deletes.  Which
+ * rows their views show, and the views of the relationships that hide the
+ * rows of deleted parents: ext/defs/interface.sql.
  */
 @soft_delete spaces
 @soft_delete groups
@@ -54,17 +52,6 @@ COMMENT ON FUNCTION plystra.live_parent_check() IS
 @soft_delete members
 @soft_delete roles
 @soft_delete resources
-
--- relationships hide the rows of deleted parents
-@security_barrier user_members
-@security_barrier role_permissions
-@security_barrier member_roles
-@security_barrier resource_mappings
-@security_barrier plugin_settings_values
-@security_barrier template_installations
-@security_barrier sessions
-@security_barrier admin_grants
-@security_barrier user_allowed_groups
 
 -- new rows cannot reference deleted entities
 @live_parents groups 'space_id', 'plystra_data.spaces', 'parent_id', 'plystra_data.groups'

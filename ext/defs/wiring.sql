@@ -7,8 +7,8 @@
 -- used.  This file itself emits nothing.
 
 -- An entity whose rows are soft-deleted: deleted_at is the server's, a
--- DELETE through the interface view sets it (also in replica mode), every
--- change of it is audited, and the view is a security barrier.
+-- DELETE through the interface view sets it (also in replica mode), and
+-- every change of it is audited.  (Which rows the view shows: @live_rows.)
 @define soft_delete
 CREATE TRIGGER plystra_deleted_at_insert BEFORE INSERT ON plystra_data.$1
 	FOR EACH ROW WHEN (NEW.deleted_at IS NOT NULL)
@@ -22,13 +22,22 @@ CREATE TRIGGER plystra_deleted_at_audit AFTER UPDATE OF deleted_at ON plystra_da
 CREATE TRIGGER plystra_soft_delete INSTEAD OF DELETE ON plystra.$1
 	FOR EACH ROW EXECUTE FUNCTION plystra.soft_delete_trigger('plystra_data.$1');
 SELECT plystra._enable_always_trigger('plystra.$1', 'plystra_soft_delete');
-ALTER VIEW plystra.$1 SET (security_barrier = true);
 @end
 
--- An interface view that hides rows (of deleted parents): a function in a
--- caller's query must not see them before the filter has run.
-@define security_barrier
-ALTER VIEW plystra.$1 SET (security_barrier = true);
+-- The rows of an interface view that the storage's row-level security
+-- hides from the view's owner, plystra_interface, and so from every caller
+-- of the view (see src/row_security.c).  Every other role keeps what its
+-- privileges give it (policy plystra_all); the storage owner, a superuser,
+-- bypasses the policies anyway.  The rest of the line is the condition of
+-- a row that may be seen; a soft-deleted entity's view adds its own
+-- "deleted_at IS NULL" (which admits the partial indexes), and its policy
+-- lets an UPDATE through the view leave a row this transaction deletes.
+@define live_rows
+ALTER TABLE plystra_data.$1 ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+CREATE POLICY plystra_all ON plystra_data.$1 USING (true) WITH CHECK (true);
+CREATE POLICY plystra_live ON plystra_data.$1 AS RESTRICTIVE TO plystra_interface
+	USING ($*) WITH CHECK (true);
+ALTER VIEW plystra.$1 OWNER TO plystra_interface;
 @end
 
 -- Rows may not reference soft-deleted parents: pairs of column and parent
@@ -90,4 +99,13 @@ CREATE TRIGGER plystra_builtin_rows_truncate
 ALTER TABLE plystra_data.$1
 	ENABLE ALWAYS TRIGGER plystra_builtin_rows,
 	ENABLE ALWAYS TRIGGER plystra_builtin_rows_truncate;
+@end
+
+-- A relationship row belongs to the parents named by the rest of the line
+-- (pairs of column and parent table): parents_live says whether they are
+-- all live (src/live_parents.c); rows already stored are brought up to date.
+@define parents_live
+CREATE TRIGGER plystra_parents_live BEFORE INSERT OR UPDATE ON plystra_data.$1
+	FOR EACH ROW EXECUTE FUNCTION plystra.parents_live_trigger($*);
+SELECT plystra._refresh_parents_live('plystra_data.$1');
 @end

@@ -1,0 +1,463 @@
+/*-------------------------------------------------------------------------
+ *
+ * live_parents.c
+ *	  parents_live: whether the parents a relationship row belongs to are
+ *	  live.  The row-level security of the interface hides a relationship
+ *	  row by it (see row_security.c).
+ *
+ * plystra.parents_live_trigger('column', 'plystra_data.parent', ...) is a
+ * BEFORE INSERT OR UPDATE row trigger on a relationship table, naming the
+ * references by which the row belongs to its parents.  It sets the new
+ * row's parents_live; nobody else does.
+ *	- A row written by a role other than the storage owner: true.  Its
+ *	  references were checked by live_parent_check(), which fires first (by
+ *	  name) and refuses deleted parents; an UPDATE that keeps them keeps the
+ *	  flag.
+ *	- A row the storage owner writes (a restore), or that the extension
+ *	  refreshes: whether every parent named is live (a null reference names
+ *	  none), read FOR SHARE, so that a parent cannot be deleted between the
+ *	  read and the commit without its cascade seeing the row.
+ *
+ * plystra_cascade_parents_live() is called by deleted_at_audit() when a
+ * parent is deleted or restored: it refreshes the rows that reference it,
+ * in every table whose parents_live trigger names the parent's table.
+ * Refreshing leaves updated_at as it was: the row did not change.
+ *
+ * plystra._refresh_parents_live(rel) refreshes the rows of rel that
+ * reference a deleted parent (the update to 1.2 calls it once per table).
+ *
+ * Copyright (c) 2026, Plystra developers
+ *
+ * IDENTIFICATION
+ *	  src/live_parents.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "plystra.h"
+
+PG_FUNCTION_INFO_V1(plystra_parents_live_trigger);
+PG_FUNCTION_INFO_V1(plystra_refresh_parents_live);
+
+#define PARENTS_LIVE_TRIGGER	"plystra_parents_live"
+#define MAX_REFS	4
+#define MAX_CHILDREN	16
+
+/* whether the extension is refreshing parents_live (see above) */
+static bool refreshing = false;
+
+bool
+plystra_refreshing_parents_live(void)
+{
+	return refreshing;
+}
+
+/*
+ * Kept plans.  Per trigger: the read of each parent.  Per parent table:
+ * the refresh of each (table, column) that references it.
+ */
+typedef struct ReadPlans
+{
+	Oid			trigoid;		/* hash key */
+	bool		valid;
+	int			nrefs;
+	SPIPlanPtr	plans[MAX_REFS];
+} ReadPlans;
+
+typedef struct CascadePlans
+{
+	Oid			parentid;		/* hash key */
+	bool		valid;
+	int			nchildren;
+	SPIPlanPtr	plans[MAX_CHILDREN];
+} CascadePlans;
+
+static HTAB *read_plans = NULL;
+static HTAB *cascade_plans = NULL;
+
+static void
+invalidate(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS status;
+	ReadPlans  *r;
+	CascadePlans *c;
+
+	/* plans name tables: any change may concern them */
+	if (read_plans != NULL)
+	{
+		hash_seq_init(&status, read_plans);
+		while ((r = (ReadPlans *) hash_seq_search(&status)) != NULL)
+			r->valid = false;
+	}
+	if (cascade_plans != NULL)
+	{
+		hash_seq_init(&status, cascade_plans);
+		while ((c = (CascadePlans *) hash_seq_search(&status)) != NULL)
+			c->valid = false;
+	}
+}
+
+static void *
+plan_entry(HTAB **htab, const char *name, Size entrysize, Oid key)
+{
+	void	   *entry;
+	bool		found;
+
+	if (read_plans == NULL && cascade_plans == NULL)
+		CacheRegisterRelcacheCallback(invalidate, (Datum) 0);
+	if (*htab == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = entrysize;
+		ctl.hcxt = TopMemoryContext;
+		*htab = hash_create(name, 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	entry = hash_search(*htab, &key, HASH_ENTER, &found);
+	if (!found)
+		memset((char *) entry + sizeof(Oid), 0, entrysize - sizeof(Oid));
+	return entry;
+}
+
+static SPIPlanPtr
+keep(const char *query, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan = SPI_prepare(query, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+			 query, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	return plan;
+}
+
+/* The table a trigger argument names: a table of plystra_data. */
+static Oid
+parent_table(const char *name, const char *trigger)
+{
+	const char *dot = strchr(name, '.');
+	Oid			relid = InvalidOid;
+
+	if (dot != NULL && strncmp(name, PLYSTRA_DATA_SCHEMA ".", dot - name + 1) == 0)
+		relid = get_relname_relid(dot + 1, get_namespace_oid(PLYSTRA_DATA_SCHEMA, false));
+	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_RELATION ||
+		get_rel_namespace(relid) != get_namespace_oid(PLYSTRA_DATA_SCHEMA, false))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" names \"%s\", which is not a table of plystra_data",
+						trigger, name)));
+	return relid;
+}
+
+/*
+ * plystra.parents_live_trigger() returns trigger
+ *	BEFORE INSERT OR UPDATE ON plystra_data.<relationship> FOR EACH ROW
+ *	EXECUTE FUNCTION plystra.parents_live_trigger('column', 'plystra_data.parent', ...)
+ */
+Datum
+plystra_parents_live_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata;
+	Trigger    *trigger;
+	Relation	rel;
+	TupleDesc	tupdesc;
+	HeapTuple	newtuple;
+	bool		update;
+	int			flagnum;
+	int			nrefs;
+	int			attnums[MAX_REFS];
+	bool		changed = false;
+	bool		live = true;
+	Datum		value;
+	bool		isnull = false;
+	int			i;
+
+	trigdata = plystra_trigger_call(fcinfo, "parents_live_trigger", TRIGGER_EVENT_BEFORE,
+									PLYSTRA_ON_INSERT | PLYSTRA_ON_UPDATE,
+									"BEFORE INSERT OR UPDATE FOR EACH ROW");
+	trigger = trigdata->tg_trigger;
+	if (trigger->tgnargs == 0 || trigger->tgnargs % 2 != 0 ||
+		trigger->tgnargs / 2 > MAX_REFS)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" takes pairs of column and parent table, at most %d",
+						"parents_live_trigger", MAX_REFS)));
+	rel = trigdata->tg_relation;
+	tupdesc = RelationGetDescr(rel);
+	update = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event);
+	newtuple = update ? trigdata->tg_newtuple : trigdata->tg_trigtuple;
+	flagnum = SPI_fnumber(tupdesc, "parents_live");
+	if (flagnum <= 0 || TupleDescAttr(tupdesc, flagnum - 1)->atttypid != BOOLOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("relation \"%s\" has no boolean column \"parents_live\"",
+						RelationGetRelationName(rel))));
+
+	nrefs = trigger->tgnargs / 2;
+	for (i = 0; i < nrefs; i++)
+	{
+		attnums[i] = SPI_fnumber(tupdesc, trigger->tgargs[2 * i]);
+		if (attnums[i] <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+					 errmsg("column \"%s\" of relation \"%s\" does not exist",
+							trigger->tgargs[2 * i], RelationGetRelationName(rel))));
+		if (update && !changed)
+		{
+			bool		oldnull;
+			bool		newnull;
+			Datum		old = heap_getattr(trigdata->tg_trigtuple, attnums[i], tupdesc, &oldnull);
+			Datum		new = heap_getattr(newtuple, attnums[i], tupdesc, &newnull);
+
+			changed = oldnull != newnull ||
+				(!oldnull && DatumGetInt64(old) != DatumGetInt64(new));
+		}
+	}
+
+	if (update && !changed && !refreshing)
+	{
+		/* the same parents: the flag stays what the extension made it */
+		value = heap_getattr(trigdata->tg_trigtuple, flagnum, tupdesc, &isnull);
+		live = isnull ? true : DatumGetBool(value);
+	}
+	else if (plystra_writer_owns(rel) || refreshing)
+	{
+		ReadPlans  *entry = plan_entry(&read_plans, "plystra parents_live reads",
+									   sizeof(ReadPlans), trigger->tgoid);
+		StorageOwnerContext ctx;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		plystra_become_storage_owner(&ctx);
+		if (!entry->valid)
+		{
+			Oid			argtypes[1] = {INT8OID};
+
+			for (i = 0; i < entry->nrefs; i++)
+				if (entry->plans[i] != NULL)
+					SPI_freeplan(entry->plans[i]);
+			for (i = 0; i < nrefs; i++)
+			{
+				Oid			parent = parent_table(trigger->tgargs[2 * i + 1], trigger->tgname);
+
+				entry->plans[i] =
+					keep(psprintf("SELECT deleted_at IS NULL FROM %s"
+								  " WHERE id OPERATOR(pg_catalog.=) $1 FOR SHARE",
+								  quote_qualified_identifier(PLYSTRA_DATA_SCHEMA,
+															 get_rel_name(parent))),
+						 1, argtypes);
+			}
+			entry->nrefs = nrefs;
+			entry->valid = true;
+		}
+		for (i = 0; i < nrefs && live; i++)
+		{
+			Datum		ref = heap_getattr(newtuple, attnums[i], tupdesc, &isnull);
+			bool		rnull;
+
+			if (isnull)
+				continue;
+			if (SPI_execute_plan(entry->plans[i], &ref, NULL, false, 1) != SPI_OK_SELECT)
+				elog(ERROR, "could not read a parent of \"%s\"", RelationGetRelationName(rel));
+			/* a missing parent: the foreign key says so, now or at commit */
+			live = SPI_processed == 1 &&
+				DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &rnull)) &&
+				!rnull;
+		}
+		plystra_restore_user(&ctx);
+		SPI_finish();
+	}
+	/* else: live_parent_check() has refused deleted parents */
+
+	value = BoolGetDatum(live);
+	isnull = false;
+	return PointerGetDatum(heap_modify_tuple_by_cols(newtuple, tupdesc, 1, &flagnum,
+													 &value, &isnull));
+}
+
+/*
+ * The kept refresh plans of the rows that reference parent: one per
+ * (table, column) named by a parents_live trigger.
+ */
+static CascadePlans *
+cascade_entry(Relation parent)
+{
+	CascadePlans *entry = plan_entry(&cascade_plans, "plystra parents_live cascades",
+									 sizeof(CascadePlans), RelationGetRelid(parent));
+	char	   *parentname;
+	Oid			argtypes[1] = {INT8OID};
+	uint64		t;
+	int			i;
+
+	if (entry->valid)
+		return entry;
+	for (i = 0; i < entry->nchildren; i++)
+		if (entry->plans[i] != NULL)
+			SPI_freeplan(entry->plans[i]);
+	entry->nchildren = 0;
+
+	parentname = quote_qualified_identifier(PLYSTRA_DATA_SCHEMA,
+											RelationGetRelationName(parent));
+	if (SPI_execute("SELECT DISTINCT t.tgrelid FROM pg_catalog.pg_trigger t"
+					"  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.tgrelid"
+					" WHERE t.tgname OPERATOR(pg_catalog.=) '" PARENTS_LIVE_TRIGGER "'"
+					"   AND c.relnamespace OPERATOR(pg_catalog.=) 'plystra_data'::pg_catalog.regnamespace",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not find the parents_live triggers");
+	for (t = 0; t < SPI_processed; t++)
+	{
+		bool		isnull;
+		Oid			childid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[t],
+															 SPI_tuptable->tupdesc, 1, &isnull));
+		Relation	child = table_open(childid, AccessShareLock);
+		TriggerDesc *trigdesc = child->trigdesc;
+		int			k;
+
+		for (k = 0; trigdesc != NULL && k < trigdesc->numtriggers; k++)
+		{
+			Trigger    *trig = &trigdesc->triggers[k];
+			int			a;
+
+			if (strcmp(trig->tgname, PARENTS_LIVE_TRIGGER) != 0)
+				continue;
+			for (a = 0; a + 1 < trig->tgnargs; a += 2)
+			{
+				if (parent_table(trig->tgargs[a + 1], trig->tgname) != RelationGetRelid(parent))
+					continue;
+				if (entry->nchildren >= MAX_CHILDREN)
+					elog(ERROR, "too many tables reference \"%s\"", parentname);
+				entry->plans[entry->nchildren++] =
+					keep(psprintf("UPDATE %s SET parents_live = parents_live"
+								  " WHERE %s OPERATOR(pg_catalog.=) $1",
+								  quote_qualified_identifier(PLYSTRA_DATA_SCHEMA,
+															 RelationGetRelationName(child)),
+								  quote_identifier(trig->tgargs[a])),
+						 1, argtypes);
+			}
+		}
+		table_close(child, AccessShareLock);
+	}
+	entry->valid = true;
+	return entry;
+}
+
+/*
+ * A parent was deleted or restored (deleted_at_audit(), connected to SPI):
+ * refresh the rows that reference it.
+ */
+void
+plystra_cascade_parents_live(Relation parent, Datum id)
+{
+	CascadePlans *entry;
+	StorageOwnerContext ctx;
+	bool		save = refreshing;
+	int			i;
+
+	plystra_become_storage_owner(&ctx);
+	entry = cascade_entry(parent);
+	refreshing = true;
+	PG_TRY();
+	{
+		for (i = 0; i < entry->nchildren; i++)
+			if (SPI_execute_plan(entry->plans[i], &id, NULL, false, 0) != SPI_OK_UPDATE)
+				elog(ERROR, "could not refresh the rows that reference \"%s\"",
+					 RelationGetRelationName(parent));
+	}
+	PG_FINALLY();
+	{
+		refreshing = save;
+	}
+	PG_END_TRY();
+	plystra_restore_user(&ctx);
+}
+
+/*
+ * plystra._refresh_parents_live(rel regclass) returns bigint
+ *
+ * Refreshes the rows of rel that reference a deleted parent; the number of
+ * rows.  Called by the extension's scripts only.
+ */
+Datum
+plystra_refresh_parents_live(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	Relation	rel;
+	TriggerDesc *trigdesc;
+	StringInfoData where;
+	StorageOwnerContext ctx;
+	bool		save = refreshing;
+	uint64		n = 0;
+	int			k;
+
+	plystra_require_own_script("_refresh_parents_live");
+	rel = table_open(relid, AccessShareLock);
+	trigdesc = rel->trigdesc;
+	initStringInfo(&where);
+	for (k = 0; trigdesc != NULL && k < trigdesc->numtriggers; k++)
+	{
+		Trigger    *trig = &trigdesc->triggers[k];
+		int			a;
+
+		if (strcmp(trig->tgname, PARENTS_LIVE_TRIGGER) != 0)
+			continue;
+		for (a = 0; a + 1 < trig->tgnargs; a += 2)
+		{
+			Oid			parent = parent_table(trig->tgargs[a + 1], trig->tgname);
+
+			appendStringInfo(&where, "%sEXISTS (SELECT FROM %s p WHERE p.id OPERATOR(pg_catalog.=) r.%s"
+							 " AND p.deleted_at IS NOT NULL)",
+							 where.len > 0 ? " OR " : "",
+							 quote_qualified_identifier(PLYSTRA_DATA_SCHEMA, get_rel_name(parent)),
+							 quote_identifier(trig->tgargs[a]));
+		}
+	}
+	if (where.len == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("relation \"%s\" has no trigger \"%s\"",
+						RelationGetRelationName(rel), PARENTS_LIVE_TRIGGER)));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plystra_become_storage_owner(&ctx);
+	refreshing = true;
+	PG_TRY();
+	{
+		if (SPI_execute(psprintf("UPDATE %s r SET parents_live = parents_live WHERE %s",
+								 quote_qualified_identifier(PLYSTRA_DATA_SCHEMA,
+															RelationGetRelationName(rel)),
+								 where.data),
+						false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "could not refresh \"%s\"", RelationGetRelationName(rel));
+		n = SPI_processed;
+	}
+	PG_FINALLY();
+	{
+		refreshing = save;
+	}
+	PG_END_TRY();
+	plystra_restore_user(&ctx);
+	SPI_finish();
+	table_close(rel, AccessShareLock);
+	PG_RETURN_INT64((int64) n);
+}
