@@ -530,67 +530,6 @@ check_simple(CollectedCommand *cmd, List **touched)
 }
 
 /*
- * GRANT of UPDATE, DELETE or TRUNCATE (or MAINTAIN) on an append-only
- * table or its interface view: they allow no change of its rows, only
- * LOCK TABLE in a mode that stops every audit write.  Like a GRANT that
- * names privileges an object does not have, the command goes on without
- * them, with a warning.
- */
-static void
-check_grant(InternalGrant *istmt)
-{
-	AclMode		lock_privileges = ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE;
-	StringInfoData grantees;
-	ListCell   *lc;
-	ListCell   *lg;
-
-#if PG_VERSION_NUM >= 170000
-	lock_privileges |= ACL_MAINTAIN;
-#endif
-	if (!istmt->is_grant || istmt->objtype != OBJECT_TABLE)
-		return;
-	if (!istmt->all_privs && (istmt->privileges & lock_privileges) == 0)
-		return;
-
-	/* the grantees, as REVOKE names them */
-	initStringInfo(&grantees);
-	foreach(lg, istmt->grantees)
-	{
-		Oid			grantee = lfirst_oid(lg);
-
-		if (lg != list_head(istmt->grantees))
-			appendStringInfoString(&grantees, ", ");
-		if (grantee == ACL_ID_PUBLIC)
-			appendStringInfoString(&grantees, "PUBLIC");
-		else
-			appendStringInfoString(&grantees,
-								   quote_identifier(GetUserNameFromId(grantee, false)));
-	}
-
-	foreach(lc, istmt->objects)
-	{
-		Oid			relid = lfirst_oid(lc);
-
-		if (!plystra_lock_blocks_append_only(relid))
-			continue;
-
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		plystra_revoke_lock_grants(quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-																  get_rel_name(relid)),
-									   grantees.data);
-		SPI_finish();
-
-		ereport(WARNING,
-				(errcode(ERRCODE_WARNING_PRIVILEGE_NOT_GRANTED),
-				 errmsg(PLYSTRA_LOCK_PRIVILEGES_TEXT " on \"%s\" were not granted",
-						get_rel_name(relid)),
-				 errdetail("On an append-only table, a view over one, or a table whose keys an append-only table checks, these privileges would allow LOCK TABLE, which could stop every write to the append-only table."),
-				 errhint("Grant SELECT and INSERT.")));
-	}
-}
-
-/*
  * ddl_command_end: judge every collected command of the current one.
  */
 void
@@ -612,7 +551,7 @@ plystra_check_ddl_commands(void)
 				check_simple(cmd, &touched);
 				break;
 			case SCT_Grant:
-				check_grant(cmd->d.grant.istmt);
+				plystra_check_grant(cmd->d.grant.istmt);
 				break;
 			default:
 				break;

@@ -182,6 +182,8 @@ extern void plystra_check_server_id(struct RelationData *rel,
 #endif
 extern void plystra_revoke_lock_grants(const char *qualname,
 									   const char *grantees);
+/* a GRANT the DDL guard collected (InternalGrant, utils/aclchk_internal.h) */
+extern void plystra_check_grant(void *istmt);
 
 /* registry.c: the append-only registry and the DDL guard's catalog queries */
 extern bool plystra_allow_drop_data;

@@ -23,8 +23,9 @@
  * (and MAINTAIN) from everyone but the owner on append-only tables, on the
  * tables their foreign keys reference (audit_event_types: every audit row
  * checks its key there), and on the views over either: they allow LOCK
- * TABLE, which could stop every audit write.  ddl_commands.c keeps them
- * from being granted again.
+ * TABLE, which could stop every audit write.  plystra_check_grant(),
+ * which ddl_commands.c calls for every GRANT, keeps them from being
+ * granted again.
  *
  * A GRANT or REVOKE inside an extension script is recorded as the object's
  * initial privileges, which pg_dump then leaves out; where these functions
@@ -57,6 +58,7 @@
 #include "miscadmin.h"
 #include "fmgr.h"
 #include "utils/acl.h"
+#include "utils/aclchk_internal.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -288,4 +290,66 @@ plystra_revoke_lock_privileges(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 	PG_RETURN_INT64((int64) n);
+}
+
+/*
+ * GRANT of UPDATE, DELETE or TRUNCATE (or MAINTAIN) on an append-only
+ * table or its interface view: they allow no change of its rows, only
+ * LOCK TABLE in a mode that stops every audit write.  Like a GRANT that
+ * names privileges an object does not have, the command goes on without
+ * them, with a warning (ddl_commands.c, at ddl_command_end).
+ */
+void
+plystra_check_grant(void *grant)
+{
+	InternalGrant *istmt = (InternalGrant *) grant;
+	AclMode		lock_privileges = ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE;
+	StringInfoData grantees;
+	ListCell   *lc;
+	ListCell   *lg;
+
+#if PG_VERSION_NUM >= 170000
+	lock_privileges |= ACL_MAINTAIN;
+#endif
+	if (!istmt->is_grant || istmt->objtype != OBJECT_TABLE)
+		return;
+	if (!istmt->all_privs && (istmt->privileges & lock_privileges) == 0)
+		return;
+
+	/* the grantees, as REVOKE names them */
+	initStringInfo(&grantees);
+	foreach(lg, istmt->grantees)
+	{
+		Oid			grantee = lfirst_oid(lg);
+
+		if (lg != list_head(istmt->grantees))
+			appendStringInfoString(&grantees, ", ");
+		if (grantee == ACL_ID_PUBLIC)
+			appendStringInfoString(&grantees, "PUBLIC");
+		else
+			appendStringInfoString(&grantees,
+								   quote_identifier(GetUserNameFromId(grantee, false)));
+	}
+
+	foreach(lc, istmt->objects)
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		if (!plystra_lock_blocks_append_only(relid))
+			continue;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		plystra_revoke_lock_grants(quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+																  get_rel_name(relid)),
+									   grantees.data);
+		SPI_finish();
+
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING_PRIVILEGE_NOT_GRANTED),
+				 errmsg(PLYSTRA_LOCK_PRIVILEGES_TEXT " on \"%s\" were not granted",
+						get_rel_name(relid)),
+				 errdetail("On an append-only table, a view over one, or a table whose keys an append-only table checks, these privileges would allow LOCK TABLE, which could stop every write to the append-only table."),
+				 errhint("Grant SELECT and INSERT.")));
+	}
 }

@@ -22,6 +22,8 @@
  * plystra.restore()), and has the relationship rows of the entity hidden
  * or shown with it (live_parents.c).
  *
+ * The dating of a soft delete (deleted_at_guard()) is timestamps.c's.
+ *
  * plystra.live_parent_check(column, parent, ...) is a BEFORE INSERT OR
  * UPDATE row trigger on tables that reference soft-deletable entities: a
  * new or changed reference to a soft-deleted parent is refused (the foreign
@@ -522,83 +524,4 @@ plystra_live_parent_check(PG_FUNCTION_ARGS)
 		SPI_finish();
 
 	return PointerGetDatum(newtuple);
-}
-
-/*
- * plystra.deleted_at_guard() returns trigger
- *	BEFORE INSERT ... WHEN (NEW.deleted_at IS NOT NULL), and
- *	BEFORE UPDATE OF deleted_at ... WHEN (OLD.deleted_at IS NULL AND
- *	NEW.deleted_at IS NOT NULL), on plystra_data.<entity>
- *
- * The server dates soft deletes: whoever sets deleted_at of a live row
- * gets now(), so that nobody back-dates a deletion past purge_deleted()'s
- * retention; and a row cannot be inserted already deleted, which would
- * skip the audit.  The storage owner (and so a superuser), who restores
- * dumps, is exempt.
- */
-PG_FUNCTION_INFO_V1(plystra_deleted_at_guard);
-
-Datum
-plystra_deleted_at_guard(PG_FUNCTION_ARGS)
-{
-	TriggerData *trigdata;
-	Relation	rel;
-	int			attnum;
-	Datum		value;
-	bool		isnull = false;
-
-	trigdata = plystra_trigger_call(fcinfo, "deleted_at_guard", TRIGGER_EVENT_BEFORE,
-									PLYSTRA_ON_INSERT | PLYSTRA_ON_UPDATE,
-									"BEFORE INSERT OR UPDATE FOR EACH ROW");
-
-	rel = trigdata->tg_relation;
-
-	/*
-	 * A live row being deleted: the policy of the storage lets the UPDATE
-	 * through the view leave it (see row_security.c).
-	 */
-	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-	{
-		int			idnum = SPI_fnumber(RelationGetDescr(rel), "id");
-		Datum		id;
-
-		if (idnum <= 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-					 errmsg("relation \"%s\" has no column \"id\"",
-							RelationGetRelationName(rel))));
-		id = heap_getattr(trigdata->tg_trigtuple, idnum, RelationGetDescr(rel), &isnull);
-		if (!isnull)
-			plystra_note_soft_delete(RelationGetRelid(rel), DatumGetInt64(id));
-		isnull = false;
-	}
-
-	if (plystra_writer_owns(rel))
-		return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
-							   trigdata->tg_newtuple : trigdata->tg_trigtuple);
-
-	attnum = SPI_fnumber(RelationGetDescr(rel), "deleted_at");
-	if (attnum <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("relation \"%s\" has no column \"deleted_at\"",
-						RelationGetRelationName(rel))));
-
-	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-	{
-		(void) heap_getattr(trigdata->tg_trigtuple, attnum, RelationGetDescr(rel), &isnull);
-		if (!isnull)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("a new row of \"%s\" cannot be deleted already",
-							RelationGetRelationName(rel)),
-					 errhint("Insert it, then delete it.")));
-		return PointerGetDatum(trigdata->tg_trigtuple);
-	}
-
-	value = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-	isnull = false;
-	return PointerGetDatum(heap_modify_tuple_by_cols(trigdata->tg_newtuple,
-													 RelationGetDescr(rel), 1, &attnum,
-													 &value, &isnull));
 }

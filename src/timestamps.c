@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * timestamps.c
- *	  The triggers that maintain the created_at and updated_at columns of
- *	  plystra's tables.
+ *	  The triggers that maintain the created_at, updated_at and deleted_at
+ *	  columns of plystra's tables: the server dates rows.
  *
  * plystra.updated_at_trigger() runs BEFORE INSERT OR UPDATE FOR EACH ROW
  * (BEFORE UPDATE in the scripts of 1.0 and 1.1) and sets the column named by
@@ -11,6 +11,9 @@
  * inserted and updated in one transaction has equal timestamps and a client
  * cannot set the column to anything else.  On INSERT the storage owner (and
  * so a superuser), who restores dumps, keeps the time it sends.
+ *
+ * plystra.deleted_at_guard() dates soft deletes (see below); the rest of
+ * soft delete is soft_delete.c's.
  *
  * Copyright (c) 2026, Plystra developers
  *
@@ -152,4 +155,83 @@ plystra_created_at_trigger(PG_FUNCTION_ARGS)
 	}
 	return stamped(trigdata->tg_trigtuple, RelationGetDescr(rel), attnum,
 				   GetCurrentTimestamp());
+}
+
+/*
+ * plystra.deleted_at_guard() returns trigger
+ *	BEFORE INSERT ... WHEN (NEW.deleted_at IS NOT NULL), and
+ *	BEFORE UPDATE OF deleted_at ... WHEN (OLD.deleted_at IS NULL AND
+ *	NEW.deleted_at IS NOT NULL), on plystra_data.<entity>
+ *
+ * The server dates soft deletes: whoever sets deleted_at of a live row
+ * gets now(), so that nobody back-dates a deletion past purge_deleted()'s
+ * retention; and a row cannot be inserted already deleted, which would
+ * skip the audit.  The storage owner (and so a superuser), who restores
+ * dumps, is exempt.
+ */
+PG_FUNCTION_INFO_V1(plystra_deleted_at_guard);
+
+Datum
+plystra_deleted_at_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata;
+	Relation	rel;
+	int			attnum;
+	Datum		value;
+	bool		isnull = false;
+
+	trigdata = plystra_trigger_call(fcinfo, "deleted_at_guard", TRIGGER_EVENT_BEFORE,
+									PLYSTRA_ON_INSERT | PLYSTRA_ON_UPDATE,
+									"BEFORE INSERT OR UPDATE FOR EACH ROW");
+
+	rel = trigdata->tg_relation;
+
+	/*
+	 * A live row being deleted: the policy of the storage lets the UPDATE
+	 * through the view leave it (see row_security.c).
+	 */
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+	{
+		int			idnum = SPI_fnumber(RelationGetDescr(rel), "id");
+		Datum		id;
+
+		if (idnum <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+					 errmsg("relation \"%s\" has no column \"id\"",
+							RelationGetRelationName(rel))));
+		id = heap_getattr(trigdata->tg_trigtuple, idnum, RelationGetDescr(rel), &isnull);
+		if (!isnull)
+			plystra_note_soft_delete(RelationGetRelid(rel), DatumGetInt64(id));
+		isnull = false;
+	}
+
+	if (plystra_writer_owns(rel))
+		return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
+							   trigdata->tg_newtuple : trigdata->tg_trigtuple);
+
+	attnum = SPI_fnumber(RelationGetDescr(rel), "deleted_at");
+	if (attnum <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("relation \"%s\" has no column \"deleted_at\"",
+						RelationGetRelationName(rel))));
+
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+	{
+		(void) heap_getattr(trigdata->tg_trigtuple, attnum, RelationGetDescr(rel), &isnull);
+		if (!isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a new row of \"%s\" cannot be deleted already",
+							RelationGetRelationName(rel)),
+					 errhint("Insert it, then delete it.")));
+		return PointerGetDatum(trigdata->tg_trigtuple);
+	}
+
+	value = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	isnull = false;
+	return PointerGetDatum(heap_modify_tuple_by_cols(trigdata->tg_newtuple,
+													 RelationGetDescr(rel), 1, &attnum,
+													 &value, &isnull));
 }
