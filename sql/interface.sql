@@ -133,6 +133,7 @@ END
 $$;
 SELECT view FROM hidden_id WHERE id IS NULL;
 GRANT SELECT ON hidden_id TO plystra_regress_iapp;
+SELECT 'plystra_data.users'::regclass::oid AS users_oid \gset
 
 SET SESSION AUTHORIZATION plystra_regress_iapp;
 -- the application has nothing on the storage, and cannot become the owner
@@ -247,6 +248,23 @@ INSERT INTO plystra.users (email) VALUES ('new@example.test') RETURNING email, d
 UPDATE plystra.users SET deleted_at = NULL WHERE id = 20;		-- no undelete through the view
 ROLLBACK;
 
+-- the note that lets an UPDATE through the view leave the row it deletes
+-- lasts as long as that statement: not after it, not after a rolled back
+-- savepoint, not after a statement that failed
+BEGIN;
+UPDATE plystra.users SET deleted_at = now() WHERE id = 21;
+SELECT plystra._soft_deleting(:users_oid::oid::regclass, 21) AS after_the_statement;
+SAVEPOINT s;
+UPDATE plystra.users SET deleted_at = now(), email = 'NOT AN EMAIL' WHERE id = 22;
+ROLLBACK TO SAVEPOINT s;
+SELECT plystra._soft_deleting(:users_oid::oid::regclass, 22) AS after_a_failed_statement;
+SAVEPOINT t;
+UPDATE plystra.users SET deleted_at = now() WHERE id = 23;
+ROLLBACK TO SAVEPOINT t;
+SELECT plystra._soft_deleting(:users_oid::oid::regclass, 23) AS after_rollback_to;
+SELECT count(*) AS shown FROM plystra.users WHERE id IN (21, 22, 23);
+ROLLBACK;
+
 -- the plans: joins, IN, EXISTS, LATERAL and eager loads use the indexes of
 -- the tables under the views, as hand-written SQL on the tables does
 PREPARE memberships(bigint) AS
@@ -325,6 +343,23 @@ ALTER POLICY plystra_live ON plystra_data.members RENAME TO other;
 DROP POLICY plystra_live ON plystra_data.members;
 DROP POLICY plystra_all ON plystra_data.sessions;
 \set VERBOSITY default
+-- a role with its own UPDATE on the storage (a DBA's) that re-points one
+-- reference of a hidden row does not show it: every parent is read again
+CREATE ROLE plystra_regress_idba;
+GRANT USAGE ON SCHEMA plystra_data TO plystra_regress_idba;
+GRANT SELECT, UPDATE ON plystra_data.member_roles TO plystra_regress_idba;
+SELECT id AS hidden_member_role FROM plystra_data.member_roles
+ WHERE NOT parents_live AND scope_anchor_group_id IN (SELECT id FROM plystra_data.groups WHERE deleted_at IS NOT NULL)
+   AND member_id % 10 <> 1 ORDER BY id LIMIT 1 \gset
+SET ROLE plystra_regress_idba;
+UPDATE plystra_data.member_roles SET member_id = 2 WHERE id = :hidden_member_role;
+RESET ROLE;
+SELECT member_id, parents_live FROM plystra_data.member_roles WHERE id = :hidden_member_role;
+SELECT count(*) AS shown FROM plystra.member_roles WHERE id = :hidden_member_role;
+REVOKE ALL ON plystra_data.member_roles FROM plystra_regress_idba;
+REVOKE ALL ON SCHEMA plystra_data FROM plystra_regress_idba;
+DROP ROLE plystra_regress_idba;
+
 -- a role that could act as the owner of the views is reported
 GRANT plystra_interface TO plystra_regress_iapp;
 SELECT "check", status FROM plystra.doctor() WHERE "check" = 'interface owner';

@@ -9,10 +9,10 @@
  * BEFORE INSERT OR UPDATE row trigger on a relationship table, naming the
  * references by which the row belongs to its parents.  It sets the new
  * row's parents_live; nobody else does.
- *	- A row written by a role other than the storage owner: true.  Its
+ *	- A row a role other than the storage owner inserts: true.  Its
  *	  references were checked by live_parent_check(), which fires first (by
- *	  name) and refuses deleted parents; an UPDATE that keeps them keeps the
- *	  flag.
+ *	  name) and refuses deleted parents.  An UPDATE that keeps them keeps
+ *	  the flag; one that changes any reads every parent, as below.
  *	- A row the storage owner writes (a restore), or that the extension
  *	  refreshes: whether every parent named is live (a null reference names
  *	  none), read FOR SHARE, so that a parent cannot be deleted between the
@@ -21,7 +21,10 @@
  * plystra_cascade_parents_live() is called by deleted_at_audit() when a
  * parent is deleted or restored: it refreshes the rows that reference it,
  * in every table whose parents_live trigger names the parent's table.
- * Refreshing leaves updated_at as it was: the row did not change.
+ * Refreshing leaves updated_at as it was: the row did not change.  In
+ * REPEATABLE READ a row linked to the parent after the transaction began
+ * fails the delete with a serialization error (40001), as a foreign key
+ * action does, so that no row of a deleted parent stays shown.
  *
  * plystra._refresh_parents_live(rel) refreshes the rows of rel that
  * reference a deleted parent (the update to 1.2 calls it once per table).
@@ -37,6 +40,7 @@
 
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
@@ -51,6 +55,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "plystra.h"
 
@@ -240,8 +245,12 @@ plystra_parents_live_trigger(PG_FUNCTION_ARGS)
 		value = heap_getattr(trigdata->tg_trigtuple, flagnum, tupdesc, &isnull);
 		live = isnull ? true : DatumGetBool(value);
 	}
-	else if (plystra_writer_owns(rel) || refreshing)
+	else if (update || refreshing || plystra_writer_owns(rel))
 	{
+		/*
+		 * Read every parent: live_parent_check() checked only the changed
+		 * references of an UPDATE, and not those of the storage owner.
+		 */
 		ReadPlans  *entry = plan_entry(&read_plans, "plystra parents_live reads",
 									   sizeof(ReadPlans), trigger->tgoid);
 		StorageOwnerContext ctx;
@@ -254,8 +263,12 @@ plystra_parents_live_trigger(PG_FUNCTION_ARGS)
 			Oid			argtypes[1] = {INT8OID};
 
 			for (i = 0; i < entry->nrefs; i++)
+			{
 				if (entry->plans[i] != NULL)
 					SPI_freeplan(entry->plans[i]);
+				entry->plans[i] = NULL;
+			}
+			entry->nrefs = 0;
 			for (i = 0; i < nrefs; i++)
 			{
 				Oid			parent = parent_table(trigger->tgargs[2 * i + 1], trigger->tgname);
@@ -266,8 +279,8 @@ plystra_parents_live_trigger(PG_FUNCTION_ARGS)
 								  quote_qualified_identifier(PLYSTRA_DATA_SCHEMA,
 															 get_rel_name(parent))),
 						 1, argtypes);
+				entry->nrefs = i + 1;
 			}
-			entry->nrefs = nrefs;
 			entry->valid = true;
 		}
 		for (i = 0; i < nrefs && live; i++)
@@ -287,7 +300,7 @@ plystra_parents_live_trigger(PG_FUNCTION_ARGS)
 		plystra_restore_user(&ctx);
 		SPI_finish();
 	}
-	/* else: live_parent_check() has refused deleted parents */
+	/* else an INSERT: live_parent_check() has refused deleted parents */
 
 	value = BoolGetDatum(live);
 	isnull = false;
@@ -370,16 +383,32 @@ plystra_cascade_parents_live(Relation parent, Datum id)
 {
 	CascadePlans *entry;
 	StorageOwnerContext ctx;
+	Snapshot	test_snapshot = InvalidSnapshot;
+	Snapshot	crosscheck_snapshot = InvalidSnapshot;
 	bool		save = refreshing;
 	int			i;
 
 	plystra_become_storage_owner(&ctx);
 	entry = cascade_entry(parent);
+
+	/*
+	 * As PostgreSQL's own foreign key actions do: in REPEATABLE READ and
+	 * SERIALIZABLE, find the rows by the latest snapshot, and fail with a
+	 * serialization error on a row the transaction's snapshot does not see
+	 * (one linked to the parent after it began), instead of missing it.
+	 */
+	if (IsolationUsesXactSnapshot())
+	{
+		CommandCounterIncrement();
+		test_snapshot = GetLatestSnapshot();
+		crosscheck_snapshot = GetTransactionSnapshot();
+	}
 	refreshing = true;
 	PG_TRY();
 	{
 		for (i = 0; i < entry->nchildren; i++)
-			if (SPI_execute_plan(entry->plans[i], &id, NULL, false, 0) != SPI_OK_UPDATE)
+			if (SPI_execute_snapshot(entry->plans[i], &id, NULL, test_snapshot,
+									 crosscheck_snapshot, false, false, 0) != SPI_OK_UPDATE)
 				elog(ERROR, "could not refresh the rows that reference \"%s\"",
 					 RelationGetRelationName(parent));
 	}

@@ -127,6 +127,7 @@ extern int	plystra_execute_as_owner(struct _SPI_plan **plan, const char *query,
 
 /* row_security.c: the interface views' owner, rows being soft-deleted */
 extern void plystra_note_soft_delete(Oid relid, int64 id);
+extern void plystra_forget_soft_delete(Oid relid, int64 id);
 
 /* live_parents.c: the flag that hides relationships of deleted parents */
 extern bool plystra_refreshing_parents_live(void);

@@ -25,9 +25,9 @@
  * entities: an UPDATE through a view that reads columns must leave a row
  * the view's owner may see, and UPDATE ... SET deleted_at = now() (what
  * ORMs send to soft-delete) would otherwise fail that check.  The BEFORE
- * UPDATE trigger that dates a soft delete notes the row here, and the
- * policy admits a row this transaction has soft-deleted; the view itself
- * still shows live rows only.
+ * UPDATE trigger that dates a soft delete notes the row here, the policy
+ * admits a noted row, and the AFTER trigger that audits the soft delete
+ * forgets it; the view itself still shows live rows only.
  *
  * Copyright (c) 2026, Plystra developers
  *
@@ -61,12 +61,25 @@
 PG_FUNCTION_INFO_V1(plystra_interface_role);
 PG_FUNCTION_INFO_V1(plystra_soft_deleting);
 
-/* A row soft-deleted by the current transaction. */
+/*
+ * A row an UPDATE of the current transaction is soft-deleting: noted by the
+ * trigger that dates the soft delete (BEFORE), forgotten by the one that
+ * audits it (AFTER, at the end of the statement, once row-level security
+ * has checked the new row), and by the abort of the subtransaction that
+ * noted it.  So a note admits nothing beyond the statement that deletes
+ * the row.
+ */
 typedef struct SoftDeletedKey
 {
 	Oid			relid;
 	int64		id;
 } SoftDeletedKey;
+
+typedef struct SoftDeletedEntry
+{
+	SoftDeletedKey key;
+	SubTransactionId subid;		/* the subtransaction that noted it */
+} SoftDeletedEntry;
 
 /* in TopTransactionContext; NULL when this transaction deleted nothing */
 static HTAB *soft_deleted = NULL;
@@ -89,6 +102,37 @@ forget_soft_deleted(XactEvent event, void *arg)
 	}
 }
 
+/* A subtransaction's notes go with its abort, or to its parent. */
+static void
+forget_soft_deleted_sub(SubXactEvent event, SubTransactionId mySubid,
+						SubTransactionId parentSubid, void *arg)
+{
+	HASH_SEQ_STATUS status;
+	SoftDeletedEntry *entry;
+
+	if (soft_deleted == NULL ||
+		(event != SUBXACT_EVENT_ABORT_SUB && event != SUBXACT_EVENT_COMMIT_SUB))
+		return;
+	hash_seq_init(&status, soft_deleted);
+	while ((entry = (SoftDeletedEntry *) hash_seq_search(&status)) != NULL)
+	{
+		if (entry->subid != mySubid)
+			continue;
+		if (event == SUBXACT_EVENT_ABORT_SUB)
+			(void) hash_search(soft_deleted, &entry->key, HASH_REMOVE, NULL);
+		else
+			entry->subid = parentSubid;
+	}
+}
+
+static void
+soft_deleted_key(SoftDeletedKey *key, Oid relid, int64 id)
+{
+	memset(key, 0, sizeof(*key));
+	key->relid = relid;
+	key->id = id;
+}
+
 /*
  * Called by the trigger that dates a soft delete, for the row it is
  * deleting.
@@ -97,6 +141,7 @@ void
 plystra_note_soft_delete(Oid relid, int64 id)
 {
 	SoftDeletedKey key;
+	SoftDeletedEntry *entry;
 
 	if (soft_deleted == NULL)
 	{
@@ -105,24 +150,37 @@ plystra_note_soft_delete(Oid relid, int64 id)
 		if (!callback_registered)
 		{
 			RegisterXactCallback(forget_soft_deleted, NULL);
+			RegisterSubXactCallback(forget_soft_deleted_sub, NULL);
 			callback_registered = true;
 		}
 		ctl.keysize = sizeof(SoftDeletedKey);
-		ctl.entrysize = sizeof(SoftDeletedKey);
+		ctl.entrysize = sizeof(SoftDeletedEntry);
 		ctl.hcxt = TopTransactionContext;
 		soft_deleted = hash_create("plystra soft-deleted rows", 64, &ctl,
 								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
-	memset(&key, 0, sizeof(key));
-	key.relid = relid;
-	key.id = id;
-	(void) hash_search(soft_deleted, &key, HASH_ENTER, NULL);
+	soft_deleted_key(&key, relid, id);
+	entry = (SoftDeletedEntry *) hash_search(soft_deleted, &key, HASH_ENTER, NULL);
+	entry->subid = GetCurrentSubTransactionId();
+}
+
+/* Called by the trigger that audits the soft delete: the UPDATE is done. */
+void
+plystra_forget_soft_delete(Oid relid, int64 id)
+{
+	SoftDeletedKey key;
+
+	if (soft_deleted == NULL)
+		return;
+	soft_deleted_key(&key, relid, id);
+	(void) hash_search(soft_deleted, &key, HASH_REMOVE, NULL);
 }
 
 /*
  * plystra._soft_deleting(rel regclass, id bigint) returns boolean
  *
- * Whether this transaction has soft-deleted row id of rel.  Only the
+ * Whether a statement of this transaction is soft-deleting row id of rel
+ * (noted and not yet forgotten, see above).  Only the
  * transaction's own backend knows, so a parallel worker answers false,
  * which is right for every query that only reads.
  */
@@ -133,9 +191,7 @@ plystra_soft_deleting(PG_FUNCTION_ARGS)
 
 	if (soft_deleted == NULL)
 		PG_RETURN_BOOL(false);
-	memset(&key, 0, sizeof(key));
-	key.relid = PG_GETARG_OID(0);
-	key.id = PG_GETARG_INT64(1);
+	soft_deleted_key(&key, PG_GETARG_OID(0), PG_GETARG_INT64(1));
 	PG_RETURN_BOOL(hash_search(soft_deleted, &key, HASH_FIND, NULL) != NULL);
 }
 

@@ -331,6 +331,11 @@ plystra_deleted_at_audit(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	plystra_audit(event, NULL, RelationGetRelationName(rel), id, "{}");
+	/* row-level security has checked the deleted row: forget the note */
+	if (is_deleted)
+		plystra_forget_soft_delete(RelationGetRelid(rel),
+								   DatumGetInt64(heap_getattr(trigdata->tg_newtuple, idnum,
+															  tupdesc, &isnull)));
 	/* the relationships that belong to it are hidden or shown with it */
 	plystra_cascade_parents_live(rel, heap_getattr(trigdata->tg_newtuple, idnum,
 												   tupdesc, &isnull));
