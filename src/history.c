@@ -135,16 +135,9 @@ plystra_installed_version(void)
 	int			ret;
 
 	if (version_plan == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare("SELECT extversion FROM pg_catalog.pg_extension"
-									   " WHERE extname OPERATOR(pg_catalog.=) 'plystra'",
-									   0, NULL);
-
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "could not prepare the extension version query: %s",
-				 SPI_result_code_string(SPI_result));
-		version_plan = plan;
-	}
+		version_plan = plystra_keep_plan("SELECT extversion FROM pg_catalog.pg_extension"
+										 " WHERE extname OPERATOR(pg_catalog.=) 'plystra'",
+										 0, NULL);
 	ret = SPI_execute_plan(version_plan, NULL, NULL, true, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		ereport(ERROR,

@@ -143,19 +143,6 @@ plan_entry(HTAB **htab, const char *name, Size entrysize, Oid key)
 	return entry;
 }
 
-static SPIPlanPtr
-keep(const char *query, int nargs, Oid *argtypes)
-{
-	SPIPlanPtr	plan = SPI_prepare(query, nargs, argtypes);
-
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed for \"%s\": %s",
-			 query, SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "SPI_keepplan failed");
-	return plan;
-}
-
 /* The table a trigger argument names: a table of plystra_data. */
 static Oid
 parent_table(const char *name, const char *trigger)
@@ -274,11 +261,11 @@ plystra_parents_live_trigger(PG_FUNCTION_ARGS)
 				Oid			parent = parent_table(trigger->tgargs[2 * i + 1], trigger->tgname);
 
 				entry->plans[i] =
-					keep(psprintf("SELECT deleted_at IS NULL FROM %s"
-								  " WHERE id OPERATOR(pg_catalog.=) $1 FOR SHARE",
-								  quote_qualified_identifier(PLYSTRA_DATA_SCHEMA,
-															 get_rel_name(parent))),
-						 1, argtypes);
+					plystra_keep_plan(psprintf("SELECT deleted_at IS NULL FROM %s"
+											   " WHERE id OPERATOR(pg_catalog.=) $1 FOR SHARE",
+											   quote_qualified_identifier(PLYSTRA_DATA_SCHEMA,
+																		  get_rel_name(parent))),
+									  1, argtypes);
 				entry->nrefs = i + 1;
 			}
 			entry->valid = true;
@@ -360,12 +347,12 @@ cascade_entry(Relation parent)
 				if (entry->nchildren >= MAX_CHILDREN)
 					elog(ERROR, "too many tables reference \"%s\"", parentname);
 				entry->plans[entry->nchildren++] =
-					keep(psprintf("UPDATE %s SET parents_live = parents_live"
-								  " WHERE %s OPERATOR(pg_catalog.=) $1",
-								  quote_qualified_identifier(PLYSTRA_DATA_SCHEMA,
-															 RelationGetRelationName(child)),
-								  quote_identifier(trig->tgargs[a])),
-						 1, argtypes);
+					plystra_keep_plan(psprintf("UPDATE %s SET parents_live = parents_live"
+											   " WHERE %s OPERATOR(pg_catalog.=) $1",
+											   quote_qualified_identifier(PLYSTRA_DATA_SCHEMA,
+																		  RelationGetRelationName(child)),
+											   quote_identifier(trig->tgargs[a])),
+									  1, argtypes);
 			}
 		}
 		table_close(child, AccessShareLock);

@@ -168,19 +168,6 @@ plan_entry(Oid relid, Oid trigoid)
 	return entry;
 }
 
-static SPIPlanPtr
-prepare_kept_plan(const char *query, int nargs, Oid *argtypes)
-{
-	SPIPlanPtr	plan = SPI_prepare(query, nargs, argtypes);
-
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed for \"%s\": %s",
-			 query, SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "SPI_keepplan failed");
-	return plan;
-}
-
 /* The storage table named by a trigger argument: must be in plystra_data. */
 static Oid
 storage_table(const char *name, const char *trigger)
@@ -266,7 +253,7 @@ plystra_soft_delete_trigger(PG_FUNCTION_ARGS)
 	{
 		Oid			storage = storage_table(trigger->tgargs[0], trigger->tgname);
 
-		entry->plans[0] = prepare_kept_plan(psprintf("UPDATE %s SET deleted_at = pg_catalog.now()"
+		entry->plans[0] = plystra_keep_plan(psprintf("UPDATE %s SET deleted_at = pg_catalog.now()"
 													 " WHERE id OPERATOR(pg_catalog.=) $1"
 													 "   AND deleted_at IS NULL",
 													 quote_qualified_identifier(PLYSTRA_DATA_SCHEMA,
@@ -504,7 +491,7 @@ plystra_live_parent_check(PG_FUNCTION_ARGS)
 											   &entry->deferrable[i]);
 			entry->parentnames[i] = MemoryContextStrdup(TopMemoryContext,
 														get_rel_name(parentid));
-			entry->plans[i] = prepare_kept_plan(psprintf("SELECT deleted_at IS NULL FROM %s"
+			entry->plans[i] = plystra_keep_plan(psprintf("SELECT deleted_at IS NULL FROM %s"
 														 " WHERE id OPERATOR(pg_catalog.=) $1"
 														 " FOR SHARE",
 														 quote_qualified_identifier(PLYSTRA_DATA_SCHEMA,

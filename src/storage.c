@@ -135,6 +135,25 @@ plystra_reset_acting_user(void)
 }
 
 /*
+ * Prepare a query and keep its plan for the life of the backend: the one
+ * place plystra's C prepares the plans it caches (each cache decides when
+ * its plans are stale and frees them with SPI_freeplan()).  The caller is
+ * connected to SPI.
+ */
+SPIPlanPtr
+plystra_keep_plan(const char *query, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan = SPI_prepare(query, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+			 query, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed for \"%s\"", query);
+	return plan;
+}
+
+/*
  * Run a query as the storage owner, preparing and keeping its plan in *plan
  * on first use.  With latest, read the latest committed rows rather than
  * the transaction's snapshot.  The caller is connected to SPI.  An error
@@ -150,16 +169,7 @@ plystra_execute_as_owner(SPIPlanPtr *plan, const char *query, int nargs,
 
 	plystra_become_storage_owner(&ctx);
 	if (*plan == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare(query, nargs, argtypes);
-
-		if (p == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
-				 query, SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(p) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		*plan = p;
-	}
+		*plan = plystra_keep_plan(query, nargs, argtypes);
 	if (latest)
 		ret = SPI_execute_snapshot(*plan, values, NULL, GetLatestSnapshot(),
 								   InvalidSnapshot, false, false, count);
