@@ -143,22 +143,17 @@ plan_entry(HTAB **htab, const char *name, Size entrysize, Oid key)
 	return entry;
 }
 
-/* The table a trigger argument names: a table of plystra_data. */
-static Oid
-parent_table(const char *name, const char *trigger)
+/* The parents_live trigger of a relationship table, or NULL. */
+static Trigger *
+parents_live_trigger_of(Relation rel)
 {
-	const char *dot = strchr(name, '.');
-	Oid			relid = InvalidOid;
+	TriggerDesc *trigdesc = rel->trigdesc;
+	int			k;
 
-	if (dot != NULL && strncmp(name, PLYSTRA_DATA_SCHEMA ".", dot - name + 1) == 0)
-		relid = get_relname_relid(dot + 1, get_namespace_oid(PLYSTRA_DATA_SCHEMA, false));
-	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_RELATION ||
-		get_rel_namespace(relid) != get_namespace_oid(PLYSTRA_DATA_SCHEMA, false))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("trigger \"%s\" names \"%s\", which is not a table of plystra_data",
-						trigger, name)));
-	return relid;
+	for (k = 0; trigdesc != NULL && k < trigdesc->numtriggers; k++)
+		if (strcmp(trigdesc->triggers[k].tgname, PARENTS_LIVE_TRIGGER) == 0)
+			return &trigdesc->triggers[k];
+	return NULL;
 }
 
 /*
@@ -258,7 +253,7 @@ plystra_parents_live_trigger(PG_FUNCTION_ARGS)
 			entry->nrefs = 0;
 			for (i = 0; i < nrefs; i++)
 			{
-				Oid			parent = parent_table(trigger->tgargs[2 * i + 1], trigger->tgname);
+				Oid			parent = plystra_storage_table(trigger->tgargs[2 * i + 1], trigger->tgname);
 
 				entry->plans[i] =
 					plystra_keep_plan(psprintf("SELECT deleted_at IS NULL FROM %s"
@@ -330,30 +325,22 @@ cascade_entry(Relation parent)
 		Oid			childid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[t],
 															 SPI_tuptable->tupdesc, 1, &isnull));
 		Relation	child = table_open(childid, AccessShareLock);
-		TriggerDesc *trigdesc = child->trigdesc;
-		int			k;
+		Trigger    *trig = parents_live_trigger_of(child);
+		int			a;
 
-		for (k = 0; trigdesc != NULL && k < trigdesc->numtriggers; k++)
+		for (a = 0; trig != NULL && a + 1 < trig->tgnargs; a += 2)
 		{
-			Trigger    *trig = &trigdesc->triggers[k];
-			int			a;
-
-			if (strcmp(trig->tgname, PARENTS_LIVE_TRIGGER) != 0)
+			if (plystra_storage_table(trig->tgargs[a + 1], trig->tgname) != RelationGetRelid(parent))
 				continue;
-			for (a = 0; a + 1 < trig->tgnargs; a += 2)
-			{
-				if (parent_table(trig->tgargs[a + 1], trig->tgname) != RelationGetRelid(parent))
-					continue;
-				if (entry->nchildren >= MAX_CHILDREN)
-					elog(ERROR, "too many tables reference \"%s\"", parentname);
-				entry->plans[entry->nchildren++] =
-					plystra_keep_plan(psprintf("UPDATE %s SET parents_live = parents_live"
-											   " WHERE %s OPERATOR(pg_catalog.=) $1",
-											   quote_qualified_identifier(PLYSTRA_DATA_SCHEMA,
-																		  RelationGetRelationName(child)),
-											   quote_identifier(trig->tgargs[a])),
-									  1, argtypes);
-			}
+			if (entry->nchildren >= MAX_CHILDREN)
+				elog(ERROR, "too many tables reference \"%s\"", parentname);
+			entry->plans[entry->nchildren++] =
+				plystra_keep_plan(psprintf("UPDATE %s SET parents_live = parents_live"
+										   " WHERE %s OPERATOR(pg_catalog.=) $1",
+										   quote_qualified_identifier(PLYSTRA_DATA_SCHEMA,
+																	  RelationGetRelationName(child)),
+										   quote_identifier(trig->tgargs[a])),
+								  1, argtypes);
 		}
 		table_close(child, AccessShareLock);
 	}
@@ -418,34 +405,26 @@ plystra_refresh_parents_live(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	Relation	rel;
-	TriggerDesc *trigdesc;
+	Trigger    *trig;
 	StringInfoData where;
 	StorageOwnerContext ctx;
 	bool		save = refreshing;
 	uint64		n = 0;
-	int			k;
+	int			a;
 
 	plystra_require_own_script("_refresh_parents_live");
 	rel = table_open(relid, AccessShareLock);
-	trigdesc = rel->trigdesc;
+	trig = parents_live_trigger_of(rel);
 	initStringInfo(&where);
-	for (k = 0; trigdesc != NULL && k < trigdesc->numtriggers; k++)
+	for (a = 0; trig != NULL && a + 1 < trig->tgnargs; a += 2)
 	{
-		Trigger    *trig = &trigdesc->triggers[k];
-		int			a;
+		Oid			parent = plystra_storage_table(trig->tgargs[a + 1], trig->tgname);
 
-		if (strcmp(trig->tgname, PARENTS_LIVE_TRIGGER) != 0)
-			continue;
-		for (a = 0; a + 1 < trig->tgnargs; a += 2)
-		{
-			Oid			parent = parent_table(trig->tgargs[a + 1], trig->tgname);
-
-			appendStringInfo(&where, "%sEXISTS (SELECT FROM %s p WHERE p.id OPERATOR(pg_catalog.=) r.%s"
-							 " AND p.deleted_at IS NOT NULL)",
-							 where.len > 0 ? " OR " : "",
-							 quote_qualified_identifier(PLYSTRA_DATA_SCHEMA, get_rel_name(parent)),
-							 quote_identifier(trig->tgargs[a]));
-		}
+		appendStringInfo(&where, "%sEXISTS (SELECT FROM %s p WHERE p.id OPERATOR(pg_catalog.=) r.%s"
+						 " AND p.deleted_at IS NOT NULL)",
+						 where.len > 0 ? " OR " : "",
+						 quote_qualified_identifier(PLYSTRA_DATA_SCHEMA, get_rel_name(parent)),
+						 quote_identifier(trig->tgargs[a]));
 	}
 	if (where.len == 0)
 		ereport(ERROR,

@@ -121,6 +121,7 @@ extern void plystra_become_storage_owner_unrestricted(StorageOwnerContext *ctx);
 extern void plystra_restore_user(StorageOwnerContext *ctx);
 extern Oid	plystra_acting_user(void);
 extern void plystra_reset_acting_user(void);
+extern Oid	plystra_storage_table(const char *name, const char *trigger);
 extern struct _SPI_plan *plystra_keep_plan(const char *query, int nargs,
 										   Oid *argtypes);
 extern int	plystra_execute_as_owner(struct _SPI_plan **plan, const char *query,

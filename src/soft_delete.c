@@ -168,26 +168,6 @@ plan_entry(Oid relid, Oid trigoid)
 	return entry;
 }
 
-/* The storage table named by a trigger argument: must be in plystra_data. */
-static Oid
-storage_table(const char *name, const char *trigger)
-{
-#if PG_VERSION_NUM >= 160000
-	List	   *names = stringToQualifiedNameList(name, NULL);
-#else
-	List	   *names = stringToQualifiedNameList(name);
-#endif
-	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true);
-
-	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_RELATION ||
-		strcmp(get_namespace_name(get_rel_namespace(relid)), PLYSTRA_DATA_SCHEMA) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("trigger \"%s\" names \"%s\", which is not a table of plystra_data",
-						trigger, name)));
-	return relid;
-}
-
 /*
  * plystra.soft_delete_trigger() returns trigger
  *	INSTEAD OF DELETE ON plystra.<entity> FOR EACH ROW
@@ -251,7 +231,7 @@ plystra_soft_delete_trigger(PG_FUNCTION_ARGS)
 	plystra_become_storage_owner(&ctx);
 	if (!entry->valid)
 	{
-		Oid			storage = storage_table(trigger->tgargs[0], trigger->tgname);
+		Oid			storage = plystra_storage_table(trigger->tgargs[0], trigger->tgname);
 
 		entry->plans[0] = plystra_keep_plan(psprintf("UPDATE %s SET deleted_at = pg_catalog.now()"
 													 " WHERE id OPERATOR(pg_catalog.=) $1"
@@ -485,7 +465,7 @@ plystra_live_parent_check(PG_FUNCTION_ARGS)
 		}
 		if (entry->plans[i] == NULL)
 		{
-			Oid			parentid = storage_table(parent, trigger->tgname);
+			Oid			parentid = plystra_storage_table(parent, trigger->tgname);
 
 			entry->connames[i] = reference_key(rel, attnum, parentid,
 											   &entry->deferrable[i]);

@@ -9,7 +9,9 @@
  * PostgreSQL's own foreign key triggers act as the table owner: the user
  * id is switched for the one query, in a restricted security context, and
  * switched back.  Plans are prepared as the owner too, since parse
- * analysis checks privileges on the schema.
+ * analysis checks privileges on the schema.  This file also holds the one
+ * definition of how plystra keeps a plan (plystra_keep_plan()) and of
+ * which table a trigger argument may name (plystra_storage_table()).
  *
  * Copyright (c) 2026, Plystra developers
  *
@@ -22,9 +24,13 @@
 
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_namespace.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
@@ -177,4 +183,27 @@ plystra_execute_as_owner(SPIPlanPtr *plan, const char *query, int nargs,
 		ret = SPI_execute_plan(*plan, values, NULL, false, count);
 	plystra_restore_user(&ctx);
 	return ret;
+}
+
+/*
+ * The storage table a trigger argument names ('plystra_data.users'): a
+ * table of plystra_data, or an error naming the trigger.
+ */
+Oid
+plystra_storage_table(const char *name, const char *trigger)
+{
+#if PG_VERSION_NUM >= 160000
+	List	   *names = stringToQualifiedNameList(name, NULL);
+#else
+	List	   *names = stringToQualifiedNameList(name);
+#endif
+	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true);
+
+	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_RELATION ||
+		strcmp(get_namespace_name(get_rel_namespace(relid)), PLYSTRA_DATA_SCHEMA) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" names \"%s\", which is not a table of plystra_data",
+						trigger, name)));
+	return relid;
 }
