@@ -55,6 +55,17 @@ DATA_built = \
 PG_CPPFLAGS = -I$(srcdir)/src
 SHLIB_LINK =
 
+# make PLYSTRA_COVERAGE=1: a build instrumented for gcov line coverage (used
+# by "make coverage", test/coverage.sh).  .build_flavor records which kind
+# of build the objects are, so that switching rebuilds them.
+ifeq ($(PLYSTRA_COVERAGE),1)
+PG_CFLAGS += -O0 --coverage
+SHLIB_LINK += --coverage
+BUILD_FLAVOR = coverage
+else
+BUILD_FLAVOR = plain
+endif
+
 # pg_regress: one file per feature, run in this order in one database.
 REGRESS = \
 	hostile_install \
@@ -92,7 +103,8 @@ ISOLATION_OPTS = --inputdir=$(srcdir)/test
 TAP_TESTS = 1
 PROVE_TESTS = test/t/*.pl
 
-EXTRA_CLEAN = src/migrations_list.h src/scripts_list.h
+EXTRA_CLEAN = src/migrations_list.h src/scripts_list.h \
+	.build_flavor src/*.gcno src/*.gcda src/*.gcov coverage/
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -136,3 +148,10 @@ src/scripts_list.h: $(DATA_built) ext/assemble.sh
 # the generated headers must exist before anything that includes them is built
 src/builtin_migrations.o src/builtin_migrations.bc: src/migrations_list.h
 src/install.o src/install.bc: src/scripts_list.h
+
+# the objects are rebuilt when the kind of build changes (plain or coverage)
+.build_flavor: FORCE
+	@echo $(BUILD_FLAVOR) | cmp -s - $@ || echo $(BUILD_FLAVOR) > $@
+$(filter %.o,$(OBJS)): .build_flavor
+.PHONY: FORCE
+FORCE:

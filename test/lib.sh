@@ -42,10 +42,14 @@ ensure_packages() {
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 }
 
+# PLYSTRA_COVERAGE=1 in the environment: the build instrumented for gcov
+# (test/coverage.sh runs test/run.sh so); make rebuilds the objects when
+# the kind of build changes.
 build_and_install() {
-	say "building plystra with $PG_CONFIG"
-	make -C "$top" -s PG_CONFIG="$PG_CONFIG" >/dev/null
-	make -C "$top" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+	local cov=${PLYSTRA_COVERAGE:-}
+	say "building plystra with $PG_CONFIG${cov:+ (instrumented for coverage)}"
+	make -C "$top" -s PG_CONFIG="$PG_CONFIG" PLYSTRA_COVERAGE="$cov" >/dev/null &&
+		make -C "$top" -s PG_CONFIG="$PG_CONFIG" PLYSTRA_COVERAGE="$cov" install >/dev/null
 }
 
 # start_cluster DIR PORT [SERVER OPTIONS]: a fresh cluster in DIR/data with
@@ -80,7 +84,8 @@ copy_tree() {
 	mkdir -p "$dest"
 	tar -C "$top" --exclude=.git --exclude=./results --exclude=./output_iso \
 		--exclude=./tmp_check --exclude=./tmp_check_iso --exclude='*.o' \
-		--exclude='*.bc' --exclude='*.so' -cf - . | tar -C "$dest" -xf -
+		--exclude='*.bc' --exclude='*.so' --exclude='*.gcno' --exclude='*.gcda' \
+		--exclude=./coverage -cf - . | tar -C "$dest" -xf -
 	[ "$(id -u)" -eq 0 ] && chown -R postgres: "$dest"
 	return 0
 }
