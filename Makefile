@@ -155,3 +155,9 @@ src/install.o src/install.bc: src/scripts_list.h
 $(filter %.o,$(OBJS)): .build_flavor
 .PHONY: FORCE
 FORCE:
+
+# make coverage: the whole suite (test/run.sh) with an instrumented build,
+# then line coverage of src/*.c; the plain build is installed again after
+.PHONY: coverage
+coverage:
+	$(SHELL) $(srcdir)/test/coverage.sh
