@@ -160,4 +160,4 @@ FORCE:
 # then line coverage of src/*.c; the plain build is installed again after
 .PHONY: coverage
 coverage:
-	$(SHELL) $(srcdir)/test/coverage.sh
+	bash $(srcdir)/test/coverage.sh
