@@ -13,6 +13,7 @@ MODULE_big = plystra
 OBJS = \
 	$(WIN32RES) \
 	src/plystra.o \
+	src/calls.o \
 	src/access.o \
 	src/checksum.o \
 	src/builtin_migrations.o \
@@ -24,6 +25,7 @@ OBJS = \
 	src/passwords.o \
 	src/privileges.o \
 	src/history.o \
+	src/history_guard.o \
 	src/live_parents.o \
 	src/install.o \
 	src/manifest.o \
@@ -36,6 +38,7 @@ OBJS = \
 	src/storage.o \
 	src/ddl_guard.o \
 	src/ddl_commands.o \
+	src/refusals.o \
 	src/door.o \
 	src/interface.o \
 	src/timestamps.o

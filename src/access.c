@@ -441,7 +441,7 @@ plystra_access_grant_bind(PG_FUNCTION_ARGS)
 	bool		valnull = false;
 
 	trigdata = plystra_trigger_call(fcinfo, "access_grant_bind", TRIGGER_EVENT_BEFORE,
-									PLYSTRA_ON_INSERT, "BEFORE INSERT FOR EACH ROW");
+									PLYSTRA_ON_INSERT);
 	tupdesc = RelationGetDescr(trigdata->tg_relation);
 	name_att = SPI_fnumber(tupdesc, "role_name");
 	oid_att = SPI_fnumber(tupdesc, "role_oid");

@@ -78,8 +78,7 @@ plystra_append_only_guard(PG_FUNCTION_ARGS)
 	const char *what;
 
 	trigdata = plystra_trigger_call(fcinfo, "append_only_guard", TRIGGER_EVENT_BEFORE,
-									PLYSTRA_ON_UPDATE | PLYSTRA_ON_DELETE | PLYSTRA_ON_TRUNCATE,
-									"BEFORE UPDATE OR DELETE FOR EACH ROW or BEFORE TRUNCATE FOR EACH STATEMENT");
+									PLYSTRA_ON_UPDATE | PLYSTRA_ON_DELETE | PLYSTRA_ON_TRUNCATE);
 
 	rel = trigdata->tg_relation;
 
@@ -130,6 +129,22 @@ typed_table(Oid relid)
 	return result;
 }
 
+/* The relation exists and the current user owns it, or an error. */
+static void
+check_owner(Oid relid)
+{
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+#if PG_VERSION_NUM >= 160000
+	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
+#else
+	if (!pg_class_ownercheck(relid, GetUserId()))
+#endif
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(relid));
+}
+
 /*
  * plystra.make_append_only(rel regclass) returns boolean
  *
@@ -173,13 +188,17 @@ plystra_make_append_only(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("relation must not be null")));
 	relid = PG_GETARG_OID(0);
-	/* as CREATE TRIGGER would: no concurrent DDL while we look and act */
+
+	/*
+	 * Only the owner may protect the table: a role that does not own it may
+	 * not even queue for its lock.  Checked again once the lock is held (as
+	 * CREATE TRIGGER would take it: no concurrent DDL while we look and act),
+	 * since the table may have been dropped or given away meanwhile.
+	 */
+	check_owner(relid);
 	LockRelationOid(relid, ShareRowExclusiveLock);
+	check_owner(relid);
 	relkind = get_rel_relkind(relid);
-	if (relkind == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", relid)));
 	/* messages name the table as PostgreSQL's own do: unqualified */
 	relname = get_rel_name(relid);
 	qualname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
@@ -236,13 +255,6 @@ plystra_make_append_only(PG_FUNCTION_ARGS)
 				 errmsg("\"%s\" is an unlogged table", relname),
 				 errdetail("An unlogged table is emptied by a crash."),
 				 errhint("Run ALTER TABLE %s SET LOGGED first.", qualname)));
-#if PG_VERSION_NUM >= 160000
-	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
-#else
-	if (!pg_class_ownercheck(relid, GetUserId()))
-#endif
-		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(relid));
-
 	if (plystra_is_append_only(relid))
 	{
 		ereport(NOTICE,
@@ -258,23 +270,17 @@ plystra_make_append_only(PG_FUNCTION_ARGS)
 	 * it whose actions would run inside the sanctioned maintenance.
 	 */
 	values[0] = ObjectIdGetDatum(relid);
-	ret = SPI_execute_with_args("SELECT conname, conrelid::pg_catalog.regclass::pg_catalog.text"
-								"  FROM pg_catalog.pg_constraint"
-								" WHERE (conrelid OPERATOR(pg_catalog.=) $1 OR confrelid OPERATOR(pg_catalog.=) $1)"
-								"   AND contype OPERATOR(pg_catalog.=) 'f'"
-								"   AND (confdeltype OPERATOR(pg_catalog.<>) ALL (ARRAY['a', 'r']::pg_catalog.\"char\"[])"
-								"        OR confupdtype OPERATOR(pg_catalog.<>) ALL (ARRAY['a', 'r']::pg_catalog.\"char\"[]))",
+	ret = SPI_execute_with_args("SELECT pg_catalog.format('%s on %s', c.conname, c.conrelid::pg_catalog.regclass)"
+								"  FROM pg_catalog.pg_constraint c"
+								" WHERE (c.conrelid OPERATOR(pg_catalog.=) $1 OR c.confrelid OPERATOR(pg_catalog.=) $1)"
+								"   AND c.contype OPERATOR(pg_catalog.=) 'f'"
+								"   AND " PLYSTRA_KEY_ACTS_ON_ROWS,
 								1, argtypes, values, NULL, true, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read the foreign keys of %s", qualname);
 	if (SPI_processed > 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
-				 errmsg("foreign key \"%s\" of \"%s\" cascades, sets null or sets a default",
-						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1),
-						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2)),
-				 errdetail("A key of the table would change its rows; a key onto it would run code inside its sanctioned maintenance."),
-				 errhint("Make it ON DELETE RESTRICT ON UPDATE RESTRICT (or NO ACTION) first.")));
+		plystra_refuse_acting_key(SPI_getvalue(SPI_tuptable->vals[0],
+											   SPI_tuptable->tupdesc, 1));
 
 	/*
 	 * UPDATE, DELETE and TRUNCATE granted on the table would allow nothing

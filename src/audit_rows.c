@@ -171,8 +171,7 @@ plystra_audit_row_guard(PG_FUNCTION_ARGS)
 	bool		reserved;
 
 	trigdata = plystra_trigger_call(fcinfo, "audit_row_guard", TRIGGER_EVENT_BEFORE,
-									PLYSTRA_ON_INSERT,
-									"BEFORE INSERT FOR EACH ROW");
+									PLYSTRA_ON_INSERT);
 	rel = trigdata->tg_relation;
 	tupdesc = RelationGetDescr(rel);
 	tuple = trigdata->tg_trigtuple;
@@ -188,7 +187,7 @@ plystra_audit_row_guard(PG_FUNCTION_ARGS)
 	{
 		/* the extension's own row: its acting role, the clock's time */
 	}
-	else if (!plystra_writer_owns(rel))
+	else if (!plystra_is_storage_owner())
 	{
 		if (reserved)
 			ereport(ERROR,

@@ -2,7 +2,8 @@
  *
  * builtin_migrations.c
  *	  The extension's own migrations: the list compiled into the library
- *	  and the function that applies one of them from a version script.
+ *	  (plystra._builtin_migrations()) and the function that applies one of
+ *	  them from a version script.
  *
  * Every version script hands each of its migrations to
  * plystra._migrate_builtin() byte for byte.  The function refuses a
@@ -25,21 +26,16 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 
 #include "plystra.h"
 #include "migrations_list.h"
 
 PG_FUNCTION_INFO_V1(plystra_migrate_builtin);
-
-const BuiltinMigration *
-plystra_builtin_migrations(int *count)
-{
-	*count = lengthof(builtin_migrations);
-	return builtin_migrations;
-}
 
 static const BuiltinMigration *
 find_builtin(const char *name)
@@ -140,4 +136,48 @@ Datum
 plystra_library_version_sql(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TEXT_P(cstring_to_text(PLYSTRA_LIBRARY_VERSION));
+}
+
+/*
+ * plystra._builtin_migrations() returns setof (name text, version text,
+ * checksum text): the extension's migrations compiled into this library.
+ */
+PG_FUNCTION_INFO_V1(plystra_builtin_migration_list);
+
+Datum
+plystra_builtin_migration_list(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TupleDesc	tupdesc;
+	Tuplestorestate *tupstore;
+	MemoryContext oldcontext;
+	int			i;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	oldcontext = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	tupdesc = CreateTupleDescCopy(tupdesc);
+	tupstore = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = tupstore;
+	rsinfo->setDesc = tupdesc;
+	MemoryContextSwitchTo(oldcontext);
+
+	for (i = 0; i < lengthof(builtin_migrations); i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = CStringGetTextDatum(builtin_migrations[i].name);
+		values[1] = CStringGetTextDatum(builtin_migrations[i].version);
+		values[2] = CStringGetTextDatum(builtin_migrations[i].checksum);
+		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
+	}
+	return (Datum) 0;
 }

@@ -107,8 +107,7 @@ plystra_builtin_row_guard(PG_FUNCTION_ARGS)
 	HeapTuple	result;
 
 	trigdata = plystra_trigger_call(fcinfo, "builtin_row_guard", TRIGGER_EVENT_BEFORE,
-									PLYSTRA_ON_INSERT | PLYSTRA_ON_UPDATE | PLYSTRA_ON_DELETE | PLYSTRA_ON_TRUNCATE,
-									"BEFORE INSERT OR UPDATE OR DELETE FOR EACH ROW or BEFORE TRUNCATE FOR EACH STATEMENT");
+									PLYSTRA_ON_INSERT | PLYSTRA_ON_UPDATE | PLYSTRA_ON_DELETE | PLYSTRA_ON_TRUNCATE);
 
 	rel = trigdata->tg_relation;
 	relname = RelationGetRelationName(rel);
@@ -158,7 +157,7 @@ plystra_builtin_row_guard(PG_FUNCTION_ARGS)
 	 * restoring, keeps what it writes.
 	 */
 	if (!TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) &&
-		strcmp(relname, "audit_event_types") == 0 && !plystra_writer_owns(rel))
+		strcmp(relname, "audit_event_types") == 0 && !plystra_is_storage_owner())
 	{
 		int			keyatt = SPI_fnumber(tupdesc, "key");
 		bool		isnull = true;

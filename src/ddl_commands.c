@@ -122,19 +122,12 @@ collected_commands(void)
 	return result;
 }
 
-static void
-refuse(Oid relid, const char *what)
-{
-	plystra_refuse_append_only(get_namespace_name(get_rel_namespace(relid)),
-							   get_rel_name(relid), what);
-}
-
 /* the same, naming the table as the command named it (before a rename) */
 static void
 refuse_named(RangeVar *rv, Oid relid, const char *what)
 {
 	if (rv == NULL || rv->schemaname == NULL)
-		refuse(relid, what);
+		plystra_refuse_append_only_rel(relid, what);
 	plystra_refuse_append_only(rv->schemaname, rv->relname, what);
 }
 
@@ -332,7 +325,7 @@ check_altered_relation(CollectedCommand *cmd, List **touched)
 			continue;
 
 		if (protected && (reason = plystra_refused_subcommand(atcmd)) != NULL)
-			refuse(relid, reason);
+			plystra_refuse_append_only_rel(relid, reason);
 		if (!row_type_checked &&
 			(relkind == RELKIND_COMPOSITE_TYPE || changes_row_type(atcmd->subtype)))
 		{
@@ -350,7 +343,7 @@ check_altered_relation(CollectedCommand *cmd, List **touched)
 			!superuser_arg(get_rolespec_oid(atcmd->newowner, false)))
 		{
 			if (protected)
-				refuse(relid, "OWNER TO a role that is not a superuser");
+				plystra_refuse_append_only_rel(relid, "OWNER TO a role that is not a superuser");
 			ereport(ERROR,
 					(errmsg("relation %s of extension \"%s\" can be owned by a superuser only",
 							relation_name(relid), PLYSTRA_EXTENSION_NAME),
@@ -424,7 +417,7 @@ check_simple(CollectedCommand *cmd, List **touched)
 					!((CreateTrigStmt *) node)->replace &&
 					guard_shaped(address->objectId))
 					break;		/* the guard's own, as pg_restore makes it */
-				refuse(relid, IsA(node, CreateTrigStmt) ? "CREATE TRIGGER" :
+				plystra_refuse_append_only_rel(relid, IsA(node, CreateTrigStmt) ? "CREATE TRIGGER" :
 					   IsA(node, RenameStmt) ? "RENAME TRIGGER" :
 					   "ALTER TRIGGER");
 			}
@@ -448,7 +441,7 @@ check_simple(CollectedCommand *cmd, List **touched)
 			if (!OidIsValid(relid))
 				break;
 			if (plystra_is_append_only(relid))
-				refuse(relid, IsA(node, RuleStmt) ? "CREATE RULE" : "RENAME RULE");
+				plystra_refuse_append_only_rel(relid, IsA(node, RuleStmt) ? "CREATE RULE" : "RENAME RULE");
 			if (in_extension_schema(relid))
 				ereport(ERROR,
 						(errmsg("rules cannot be created on %s", relation_name(relid)),
@@ -460,7 +453,7 @@ check_simple(CollectedCommand *cmd, List **touched)
 									Anum_pg_policy_oid, Anum_pg_policy_polrelid,
 									NULL);
 			if (OidIsValid(relid) && plystra_is_append_only(relid))
-				refuse(relid, "a policy");
+				plystra_refuse_append_only_rel(relid, "a policy");
 			/* they decide what the interface views show */
 			if (OidIsValid(relid) && in_extension_schema(relid))
 				ereport(ERROR,
@@ -476,7 +469,7 @@ check_simple(CollectedCommand *cmd, List **touched)
 										Anum_pg_constraint_oid,
 										Anum_pg_constraint_conrelid, NULL);
 				if (OidIsValid(relid) && plystra_is_append_only(relid))
-					refuse(relid, "RENAME CONSTRAINT");
+					plystra_refuse_append_only_rel(relid, "RENAME CONSTRAINT");
 			}
 			break;
 

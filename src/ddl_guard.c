@@ -67,138 +67,6 @@ PG_FUNCTION_INFO_V1(plystra_ddl_guard);
 PG_FUNCTION_INFO_V1(plystra_ddl_guard_end);
 PG_FUNCTION_INFO_V1(plystra_drop_guard);
 
-/*
- * Refuse what a command would do to an append-only table: "what" names the
- * change, as SQL writes it.
- */
-void
-plystra_refuse_append_only(const char *nspname, const char *relname,
-						   const char *what)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
-			 errmsg("%s on append-only table \"%s.%s\" is not allowed", what,
-					nspname, relname),
-			 errdetail("The table is append-only: its guard triggers and its shape stay as they are, for every role."),
-			 errhint("Append-only protection cannot be removed with SQL; see the plystra README on what it does and does not stop.")));
-}
-
-static void
-refuse(Oid relid, const char *what)
-{
-	plystra_refuse_append_only(get_namespace_name(get_rel_namespace(relid)),
-							   get_rel_name(relid), what);
-}
-
-/*
- * The ALTER TABLE subcommands allowed on an append-only table: what adds
- * to it (columns, constraints, indexes), maintenance and settings that
- * change no stored value.  Everything else is refused, subcommands of
- * later PostgreSQL versions included; the result names it for the error.
- * OWNER TO is allowed here and checked by the caller (superusers only).
- */
-const char *
-plystra_refused_subcommand(AlterTableCmd *cmd)
-{
-	switch (cmd->subtype)
-	{
-		case AT_AddColumn:
-#if PG_VERSION_NUM < 160000
-		case AT_AddColumnRecurse:
-#endif
-		case AT_ColumnDefault:
-		case AT_CookedColumnDefault:
-		case AT_SetNotNull:
-		case AT_DropNotNull:
-		case AT_SetStatistics:
-		case AT_SetOptions:
-		case AT_ResetOptions:
-		case AT_SetStorage:
-#if PG_VERSION_NUM >= 140000
-		case AT_SetCompression:
-#endif
-		case AT_AddIndex:
-		case AT_AddConstraint:
-#if PG_VERSION_NUM < 160000
-		case AT_AddConstraintRecurse:
-		case AT_ValidateConstraintRecurse:
-		case AT_DropConstraintRecurse:
-#endif
-		case AT_AlterConstraint:
-		case AT_ValidateConstraint:
-		case AT_AddIndexConstraint:
-		case AT_DropConstraint:
-		case AT_ClusterOn:
-		case AT_DropCluster:
-		case AT_SetLogged:
-		case AT_DropOids:
-		case AT_SetTableSpace:
-		case AT_SetRelOptions:
-		case AT_ResetRelOptions:
-		case AT_ReplicaIdentity:
-		case AT_DisableRowSecurity:
-		case AT_NoForceRowSecurity:
-		case AT_EnableAlwaysTrig:	/* only makes a trigger fire in more sessions */
-		case AT_ChangeOwner:
-			return NULL;
-
-		case AT_EnableTrig:
-		case AT_EnableReplicaTrig:
-		case AT_EnableTrigAll:
-		case AT_EnableTrigUser:
-			return "ENABLE TRIGGER";
-		case AT_DisableTrig:
-		case AT_DisableTrigAll:
-		case AT_DisableTrigUser:
-			return "DISABLE TRIGGER";
-		case AT_EnableRule:
-		case AT_EnableAlwaysRule:
-		case AT_EnableReplicaRule:
-		case AT_DisableRule:
-			return "ENABLE or DISABLE RULE";
-		case AT_EnableRowSecurity:
-		case AT_ForceRowSecurity:
-			return "ROW LEVEL SECURITY";
-		case AT_AlterColumnType:
-			return "ALTER COLUMN TYPE";
-		case AT_DropColumn:
-#if PG_VERSION_NUM < 160000
-		case AT_DropColumnRecurse:
-#endif
-			return "DROP COLUMN";
-		case AT_DropExpression:
-			return "ALTER COLUMN DROP EXPRESSION";
-#if PG_VERSION_NUM >= 170000
-		case AT_SetExpression:
-			return "ALTER COLUMN SET EXPRESSION";
-#endif
-		case AT_SetUnLogged:
-			return "SET UNLOGGED";
-#if PG_VERSION_NUM >= 150000
-		case AT_SetAccessMethod:
-			return "SET ACCESS METHOD";
-#endif
-		case AT_AddInherit:
-		case AT_DropInherit:
-		case AT_AddOf:
-		case AT_DropOf:
-			return "changing inheritance";
-		case AT_AttachPartition:
-			return "ATTACH PARTITION";
-		case AT_DetachPartition:
-#if PG_VERSION_NUM >= 140000
-		case AT_DetachPartitionFinalize:
-#endif
-			return "DETACH PARTITION";
-		case AT_AddIdentity:
-		case AT_SetIdentity:
-		case AT_DropIdentity:
-			return "changing the identity of a column";
-		default:
-			return "this ALTER TABLE subcommand";
-	}
-}
-
 /* The relation a RangeVar names, if it exists and is append-only. */
 static Oid
 protected_rangevar(RangeVar *rv)
@@ -251,16 +119,16 @@ check_alter_table(AlterTableStmt *stmt)
 			Oid			part = protected_rangevar(((PartitionCmd *) cmd->def)->name);
 
 			if (OidIsValid(part))
-				refuse(part, cmd->subtype == AT_AttachPartition ?
+				plystra_refuse_append_only_rel(part, cmd->subtype == AT_AttachPartition ?
 					   "ATTACH PARTITION" : "DETACH PARTITION");
 		}
 		if (!OidIsValid(relid))
 			continue;
 		if ((reason = plystra_refused_subcommand(cmd)) != NULL)
-			refuse(relid, reason);
+			plystra_refuse_append_only_rel(relid, reason);
 		if (cmd->subtype == AT_ChangeOwner &&
 			!superuser_arg(get_rolespec_oid(cmd->newowner, false)))
-			refuse(relid, "OWNER TO a role that is not a superuser");
+			plystra_refuse_append_only_rel(relid, "OWNER TO a role that is not a superuser");
 	}
 }
 
@@ -297,17 +165,17 @@ check_drop(DropStmt *stmt)
 			case OBJECT_MATVIEW:
 				relid = protected_name_prefix((List *) object, 0);
 				if (OidIsValid(relid))
-					refuse(relid, "DROP TABLE");
+					plystra_refuse_append_only_rel(relid, "DROP TABLE");
 				break;
 			case OBJECT_TRIGGER:
 				relid = protected_name_prefix((List *) object, 1);
 				if (OidIsValid(relid))
-					refuse(relid, "DROP TRIGGER");
+					plystra_refuse_append_only_rel(relid, "DROP TRIGGER");
 				break;
 			case OBJECT_RULE:
 				relid = protected_name_prefix((List *) object, 1);
 				if (OidIsValid(relid))
-					refuse(relid, "DROP RULE");
+					plystra_refuse_append_only_rel(relid, "DROP RULE");
 				break;
 			case OBJECT_SCHEMA:
 				{
@@ -391,6 +259,16 @@ check_drop_owned(DropOwnedStmt *stmt)
 }
 
 /*
+ * The guards stand aside for plystra's own scripts, and where the
+ * extension's storage is gone (DROP EXTENSION is under way).
+ */
+static bool
+guard_stands_aside(void)
+{
+	return plystra_in_own_script() || !plystra_storage_present();
+}
+
+/*
  * plystra.ddl_guard() returns event_trigger, on ddl_command_start
  */
 Datum
@@ -400,25 +278,12 @@ plystra_ddl_guard(PG_FUNCTION_ARGS)
 	Node	   *parsetree;
 	Oid			relid;
 
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" was not called by event trigger manager",
-						"ddl_guard")));
-	trigdata = (EventTriggerData *) fcinfo->context;
-	if (strcmp(trigdata->event, "ddl_command_start") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" must be fired on ddl_command_start",
-						"ddl_guard")));
+	trigdata = plystra_event_trigger_call(fcinfo, "ddl_guard", "ddl_command_start");
 
 	/* plystra's own script passes; an update first remembers the drift */
 	if (plystra_in_own_script())
-	{
 		plystra_remember_drift();
-		PG_RETURN_VOID();
-	}
-	if (!plystra_storage_present())
+	if (guard_stands_aside())
 		PG_RETURN_VOID();
 
 	parsetree = trigdata->parsetree;
@@ -454,7 +319,7 @@ plystra_ddl_guard(PG_FUNCTION_ARGS)
 										stmt->subname)));
 				}
 				else if (OidIsValid(relid = protected_rangevar(stmt->relation)))
-					refuse(relid, "RENAME");
+					plystra_refuse_append_only_rel(relid, "RENAME");
 				break;
 			}
 		case T_AlterObjectSchemaStmt:
@@ -462,7 +327,7 @@ plystra_ddl_guard(PG_FUNCTION_ARGS)
 				AlterObjectSchemaStmt *stmt = (AlterObjectSchemaStmt *) parsetree;
 
 				if (OidIsValid(relid = protected_rangevar(stmt->relation)))
-					refuse(relid, "SET SCHEMA");
+					plystra_refuse_append_only_rel(relid, "SET SCHEMA");
 				break;
 			}
 		case T_CreateTrigStmt:
@@ -475,7 +340,7 @@ plystra_ddl_guard(PG_FUNCTION_ARGS)
 				 */
 				if (OidIsValid(relid = protected_rangevar(stmt->relation)) &&
 					!is_guard_trigger(stmt))
-					refuse(relid, "CREATE TRIGGER");
+					plystra_refuse_append_only_rel(relid, "CREATE TRIGGER");
 				break;
 			}
 		case T_CreatePolicyStmt:
@@ -483,7 +348,7 @@ plystra_ddl_guard(PG_FUNCTION_ARGS)
 				CreatePolicyStmt *stmt = (CreatePolicyStmt *) parsetree;
 
 				if (OidIsValid(relid = protected_rangevar(stmt->table)))
-					refuse(relid, "CREATE POLICY");
+					plystra_refuse_append_only_rel(relid, "CREATE POLICY");
 				break;
 			}
 		case T_AlterObjectDependsStmt:
@@ -492,7 +357,7 @@ plystra_ddl_guard(PG_FUNCTION_ARGS)
 
 				if (stmt->objectType == OBJECT_TRIGGER &&
 					OidIsValid(relid = protected_rangevar(stmt->relation)))
-					refuse(relid, "ALTER TRIGGER DEPENDS ON EXTENSION");
+					plystra_refuse_append_only_rel(relid, "ALTER TRIGGER DEPENDS ON EXTENSION");
 				break;
 			}
 		case T_RuleStmt:
@@ -500,7 +365,7 @@ plystra_ddl_guard(PG_FUNCTION_ARGS)
 				RuleStmt   *stmt = (RuleStmt *) parsetree;
 
 				if (OidIsValid(relid = protected_rangevar(stmt->relation)))
-					refuse(relid, "CREATE RULE");
+					plystra_refuse_append_only_rel(relid, "CREATE RULE");
 				break;
 			}
 		case T_AlterExtensionContentsStmt:
@@ -528,21 +393,8 @@ plystra_ddl_guard(PG_FUNCTION_ARGS)
 Datum
 plystra_ddl_guard_end(PG_FUNCTION_ARGS)
 {
-	EventTriggerData *trigdata;
-
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" was not called by event trigger manager",
-						"ddl_guard_end")));
-	trigdata = (EventTriggerData *) fcinfo->context;
-	if (strcmp(trigdata->event, "ddl_command_end") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" must be fired on ddl_command_end",
-						"ddl_guard_end")));
-
-	if (plystra_in_own_script() || !plystra_storage_present())
+	(void) plystra_event_trigger_call(fcinfo, "ddl_guard_end", "ddl_command_end");
+	if (guard_stands_aside())
 		PG_RETURN_VOID();
 
 	plystra_check_ddl_commands();
@@ -555,20 +407,8 @@ plystra_ddl_guard_end(PG_FUNCTION_ARGS)
 Datum
 plystra_drop_guard(PG_FUNCTION_ARGS)
 {
-	EventTriggerData *trigdata;
-
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" was not called by event trigger manager",
-						"drop_guard")));
-	trigdata = (EventTriggerData *) fcinfo->context;
-	if (strcmp(trigdata->event, "sql_drop") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" must be fired on sql_drop", "drop_guard")));
-
-	if (plystra_in_own_script() || !plystra_storage_present())
+	(void) plystra_event_trigger_call(fcinfo, "drop_guard", "sql_drop");
+	if (guard_stands_aside())
 		PG_RETURN_VOID();
 
 	plystra_check_dropped_objects();

@@ -56,34 +56,6 @@ PG_FUNCTION_INFO_V1(plystra_check_install);
 PG_FUNCTION_INFO_V1(plystra_check_scripts);
 
 /*
- * True while a script of the plystra extension itself runs (CREATE EXTENSION
- * plystra or ALTER EXTENSION plystra UPDATE).  creating_extension alone is
- * true during any extension's script, so the extension being created must
- * be ours.
- */
-bool
-plystra_in_own_script(void)
-{
-	Oid			extoid;
-
-	if (!creating_extension)
-		return false;
-	extoid = get_extension_oid(PLYSTRA_EXTENSION_NAME, true);
-	return OidIsValid(extoid) && CurrentExtensionObject == extoid;
-}
-
-/* The internal functions the extension's scripts call refuse everyone else. */
-void
-plystra_require_own_script(const char *function)
-{
-	if (!plystra_in_own_script())
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("%s may only be called by the plystra extension's scripts",
-						function)));
-}
-
-/*
  * Why an existing schema plystra may not be adopted, or NULL if it may.
  * It may when it holds no object but the extension's own, is owned by a
  * superuser and no other role can create objects in it: then nobody else
@@ -209,8 +181,7 @@ plystra_script_only_guard(PG_FUNCTION_ARGS)
 	TriggerData *trigdata;
 
 	trigdata = plystra_trigger_call(fcinfo, "script_only_guard", TRIGGER_EVENT_BEFORE,
-									PLYSTRA_ON_INSERT,
-									"BEFORE INSERT FOR EACH ROW");
+									PLYSTRA_ON_INSERT);
 	if (plystra_in_own_script())
 		return PointerGetDatum(trigdata->tg_trigtuple);
 	ereport(ERROR,

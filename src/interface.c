@@ -369,8 +369,7 @@ plystra_read_only_view(PG_FUNCTION_ARGS)
 	const char *what;
 
 	trigdata = plystra_trigger_call(fcinfo, "read_only_view", TRIGGER_EVENT_INSTEAD,
-									PLYSTRA_ON_INSERT | PLYSTRA_ON_UPDATE | PLYSTRA_ON_DELETE,
-									"INSTEAD OF INSERT OR UPDATE OR DELETE FOR EACH ROW");
+									PLYSTRA_ON_INSERT | PLYSTRA_ON_UPDATE | PLYSTRA_ON_DELETE);
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		what = "INSERT into";
 	else if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))

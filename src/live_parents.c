@@ -180,8 +180,7 @@ plystra_parents_live_trigger(PG_FUNCTION_ARGS)
 	int			i;
 
 	trigdata = plystra_trigger_call(fcinfo, "parents_live_trigger", TRIGGER_EVENT_BEFORE,
-									PLYSTRA_ON_INSERT | PLYSTRA_ON_UPDATE,
-									"BEFORE INSERT OR UPDATE FOR EACH ROW");
+									PLYSTRA_ON_INSERT | PLYSTRA_ON_UPDATE);
 	trigger = trigdata->tg_trigger;
 	if (trigger->tgnargs == 0 || trigger->tgnargs % 2 != 0 ||
 		trigger->tgnargs / 2 > MAX_REFS)
@@ -227,7 +226,7 @@ plystra_parents_live_trigger(PG_FUNCTION_ARGS)
 		value = heap_getattr(trigdata->tg_trigtuple, flagnum, tupdesc, &isnull);
 		live = isnull ? true : DatumGetBool(value);
 	}
-	else if (update || refreshing || plystra_writer_owns(rel))
+	else if (update || refreshing || plystra_is_storage_owner())
 	{
 		/*
 		 * Read every parent: live_parent_check() checked only the changed

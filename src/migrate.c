@@ -34,13 +34,11 @@
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/timestamp.h"
-#include "utils/tuplestore.h"
 
 #include "plystra.h"
 
 PG_FUNCTION_INFO_V1(plystra_migrate);
 PG_FUNCTION_INFO_V1(plystra_migration_forget);
-PG_FUNCTION_INFO_V1(plystra_builtin_migration_list);
 
 /*
  * The advisory lock of a component: "plys" and a hash of its name, with a
@@ -322,49 +320,4 @@ plystra_migration_forget(PG_FUNCTION_ARGS)
 
 	SPI_finish();
 	PG_RETURN_BOOL(checksum != NULL);
-}
-
-/*
- * plystra._builtin_migrations() returns setof (name text, version text,
- * checksum text): the extension's migrations compiled into this library.
- */
-Datum
-plystra_builtin_migration_list(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TupleDesc	tupdesc;
-	Tuplestorestate *tupstore;
-	MemoryContext oldcontext;
-	const BuiltinMigration *list;
-	int			count;
-	int			i;
-
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-
-	oldcontext = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	tupdesc = CreateTupleDescCopy(tupdesc);
-	tupstore = tuplestore_begin_heap(true, false, work_mem);
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = tupstore;
-	rsinfo->setDesc = tupdesc;
-	MemoryContextSwitchTo(oldcontext);
-
-	list = plystra_builtin_migrations(&count);
-	for (i = 0; i < count; i++)
-	{
-		Datum		values[3];
-		bool		nulls[3] = {false, false, false};
-
-		values[0] = CStringGetTextDatum(list[i].name);
-		values[1] = CStringGetTextDatum(list[i].version);
-		values[2] = CStringGetTextDatum(list[i].checksum);
-		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
-	}
-	return (Datum) 0;
 }

@@ -2,9 +2,9 @@
  *
  * plystra.c
  *	  Module entry point of the plystra extension: module magic, the
- *	  settings it registers (plystra.allow_drop_data,
- *	  plystra.audit_min_retention), and the check of how a trigger function
- *	  was called that every one of its trigger functions starts with.
+ *	  settings it registers (plystra.allow_drop_data, read by registry.c;
+ *	  plystra.audit_min_retention, read by audit.c), and the transaction
+ *	  callbacks that forget what lasts for a transaction.
  *
  * Copyright (c) 2026, Plystra developers
  *
@@ -18,7 +18,6 @@
 #include <limits.h>
 
 #include "access/xact.h"
-#include "commands/trigger.h"
 #include "fmgr.h"
 #include "utils/guc.h"
 
@@ -98,47 +97,4 @@ _PG_init(void)
 #else
 	EmitWarningsOnPlaceholders("plystra");
 #endif
-}
-
-/*
- * The TriggerData of a trigger function's call, once it is known that the
- * trigger manager called it at the given timing (TRIGGER_EVENT_BEFORE,
- * TRIGGER_EVENT_AFTER or TRIGGER_EVENT_INSTEAD) for one of the operations in
- * ops (PLYSTRA_ON_* bits): FOR EACH ROW, but TRUNCATE FOR EACH STATEMENT, the
- * only level it fires at.  "expected" says the same for the error message.
- */
-TriggerData *
-plystra_trigger_call(FunctionCallInfo fcinfo, const char *fname,
-					 uint32 timing, int ops, const char *expected)
-{
-	TriggerData *trigdata;
-	TriggerEvent event;
-	int			op;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" was not called by trigger manager",
-						fname)));
-	trigdata = (TriggerData *) fcinfo->context;
-	event = trigdata->tg_event;
-
-	if (TRIGGER_FIRED_BY_INSERT(event))
-		op = PLYSTRA_ON_INSERT;
-	else if (TRIGGER_FIRED_BY_UPDATE(event))
-		op = PLYSTRA_ON_UPDATE;
-	else if (TRIGGER_FIRED_BY_DELETE(event))
-		op = PLYSTRA_ON_DELETE;
-	else
-		op = PLYSTRA_ON_TRUNCATE;
-
-	if ((event & TRIGGER_EVENT_TIMINGMASK) != timing ||
-		(ops & op) == 0 ||
-		(op == PLYSTRA_ON_TRUNCATE ?
-		 !TRIGGER_FIRED_FOR_STATEMENT(event) :
-		 !TRIGGER_FIRED_FOR_ROW(event)))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" must be fired %s", fname, expected)));
-	return trigdata;
 }

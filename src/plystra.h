@@ -69,12 +69,13 @@ typedef struct BuiltScript
 
 struct FunctionCallInfoBaseData;
 struct TriggerData;
+struct EventTriggerData;
 struct RelationData;
 struct HeapTupleData;
 struct _SPI_plan;
 struct AlterTableCmd;
 
-/* plystra.c: settings, and how a trigger function was called */
+/* calls.c: how a function was called */
 #define PLYSTRA_ON_INSERT		(1 << 0)
 #define PLYSTRA_ON_UPDATE		(1 << 1)
 #define PLYSTRA_ON_DELETE		(1 << 2)
@@ -82,7 +83,12 @@ struct AlterTableCmd;
 
 extern struct TriggerData *plystra_trigger_call(struct FunctionCallInfoBaseData *fcinfo,
 												const char *fname, uint32 timing,
-												int ops, const char *expected);
+												int ops);
+extern struct EventTriggerData *plystra_event_trigger_call(struct FunctionCallInfoBaseData *fcinfo,
+														   const char *fname,
+														   const char *event);
+extern bool plystra_in_own_script(void);
+extern void plystra_require_own_script(const char *function);
 
 /* door.c: what the guards let through */
 typedef struct PlystraDoor
@@ -115,7 +121,7 @@ typedef struct StorageOwnerContext
 } StorageOwnerContext;
 
 extern bool plystra_storage_present(void);
-extern bool plystra_writer_owns(struct RelationData *rel);
+extern bool plystra_is_storage_owner(void);
 extern void plystra_become_storage_owner(StorageOwnerContext *ctx);
 extern void plystra_become_storage_owner_unrestricted(StorageOwnerContext *ctx);
 extern void plystra_restore_user(StorageOwnerContext *ctx);
@@ -139,10 +145,6 @@ extern void plystra_cascade_parents_live(struct RelationData *parent, Datum id);
 /* checksum.c */
 extern void plystra_checksum(const char *data, size_t len,
 							 char result[PLYSTRA_CHECKSUM_LEN + 1]);
-
-/* install.c: checks run by the extension's own scripts */
-extern bool plystra_in_own_script(void);
-extern void plystra_require_own_script(const char *function);
 
 /* script.c: running a migration script */
 extern int	plystra_run_script(const char *what, const char *script);
@@ -203,7 +205,7 @@ extern void plystra_check_drop_extension(const char *command);
 extern void plystra_check_touched_relations(List *relids);
 extern void plystra_check_dropped_objects(void);
 
-/* ddl_guard.c: the event triggers, and what they refuse by parse tree */
+/* refusals.c: what the DDL guard refuses on an append-only table */
 #if PG_VERSION_NUM >= 180000
 pg_noreturn extern void plystra_refuse_append_only(const char *nspname, const char *relname,
 												   const char *what);
@@ -211,7 +213,26 @@ pg_noreturn extern void plystra_refuse_append_only(const char *nspname, const ch
 extern void plystra_refuse_append_only(const char *nspname, const char *relname,
 									   const char *what) pg_attribute_noreturn();
 #endif
+#if PG_VERSION_NUM >= 180000
+pg_noreturn extern void plystra_refuse_append_only_rel(Oid relid, const char *what);
+#else
+extern void plystra_refuse_append_only_rel(Oid relid, const char *what) pg_attribute_noreturn();
+#endif
 extern const char *plystra_refused_subcommand(struct AlterTableCmd *cmd);
+#if PG_VERSION_NUM >= 180000
+pg_noreturn extern void plystra_refuse_acting_key(const char *what);
+#else
+extern void plystra_refuse_acting_key(const char *what) pg_attribute_noreturn();
+#endif
+
+/*
+ * The one rule for foreign keys of or onto an append-only table, as a
+ * condition on pg_constraint c: a key that cascades, sets null or sets a
+ * default acts on rows, which the table may not allow.
+ */
+#define PLYSTRA_KEY_ACTS_ON_ROWS \
+	"(c.confdeltype OPERATOR(pg_catalog.<>) ALL (ARRAY['a', 'r']::pg_catalog.\"char\"[])" \
+	" OR c.confupdtype OPERATOR(pg_catalog.<>) ALL (ARRAY['a', 'r']::pg_catalog.\"char\"[]))"
 
 /* ddl_commands.c: what they refuse, by OID, once a command has run */
 extern void plystra_check_ddl_commands(void);
@@ -223,8 +244,5 @@ extern void plystra_forget_drift(void);
 /* builtin_rows.c */
 extern bool plystra_redating_builtin_rows(void);
 extern void plystra_date_builtin_rows(TimestampTz from, TimestampTz to);
-
-/* builtin_migrations.c */
-extern const BuiltinMigration *plystra_builtin_migrations(int *count);
 
 #endif							/* PLYSTRA_H */

@@ -294,15 +294,10 @@ plystra_check_touched_relations(List *relids)
 						 "    OR r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) c.confrelid"
 						 " WHERE c.contype OPERATOR(pg_catalog.=) 'f'"
 						 "   AND c.conrelid OPERATOR(pg_catalog.=) ANY ($1)"
-						 "   AND (c.confdeltype OPERATOR(pg_catalog.<>) ALL (ARRAY['a', 'r']::pg_catalog.\"char\"[])"
-						 "        OR c.confupdtype OPERATOR(pg_catalog.<>) ALL (ARRAY['a', 'r']::pg_catalog.\"char\"[]))",
+						 "   AND " PLYSTRA_KEY_ACTS_ON_ROWS,
 						 relids);
 	if (what != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
-				 errmsg("a foreign key of or onto an append-only table must not cascade, set null or set default"),
-				 errdetail("The foreign key is %s.", what),
-				 errhint("Use ON DELETE RESTRICT ON UPDATE RESTRICT (or NO ACTION).")));
+		plystra_refuse_acting_key(what);
 }
 
 /*

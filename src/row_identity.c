@@ -199,10 +199,9 @@ plystra_server_id_guard(PG_FUNCTION_ARGS)
 	Relation	rel;
 
 	trigdata = plystra_trigger_call(fcinfo, "server_id_guard", TRIGGER_EVENT_BEFORE,
-									PLYSTRA_ON_INSERT,
-									"BEFORE INSERT FOR EACH ROW");
+									PLYSTRA_ON_INSERT);
 	rel = trigdata->tg_relation;
-	if (!plystra_writer_owns(rel))
+	if (!plystra_is_storage_owner())
 		plystra_check_server_id(rel, trigdata->tg_trigtuple);
 	return PointerGetDatum(trigdata->tg_trigtuple);
 }
@@ -219,11 +218,10 @@ plystra_id_guard(PG_FUNCTION_ARGS)
 	Relation	rel;
 
 	trigdata = plystra_trigger_call(fcinfo, "id_guard", TRIGGER_EVENT_BEFORE,
-									PLYSTRA_ON_UPDATE,
-									"BEFORE UPDATE FOR EACH ROW");
+									PLYSTRA_ON_UPDATE);
 
 	rel = trigdata->tg_relation;
-	if (plystra_writer_owns(rel))
+	if (plystra_is_storage_owner())
 		return PointerGetDatum(trigdata->tg_newtuple);
 
 	ereport(ERROR,

@@ -189,8 +189,7 @@ plystra_soft_delete_trigger(PG_FUNCTION_ARGS)
 	uint64		deleted;
 
 	trigdata = plystra_trigger_call(fcinfo, "soft_delete_trigger", TRIGGER_EVENT_INSTEAD,
-									PLYSTRA_ON_DELETE,
-									"INSTEAD OF DELETE FOR EACH ROW");
+									PLYSTRA_ON_DELETE);
 	trigger = trigdata->tg_trigger;
 	if (trigger->tgnargs != 1)
 		ereport(ERROR,
@@ -273,8 +272,7 @@ plystra_deleted_at_audit(PG_FUNCTION_ARGS)
 	const char *event;
 
 	trigdata = plystra_trigger_call(fcinfo, "deleted_at_audit", TRIGGER_EVENT_AFTER,
-									PLYSTRA_ON_UPDATE,
-									"AFTER UPDATE FOR EACH ROW");
+									PLYSTRA_ON_UPDATE);
 
 	rel = trigdata->tg_relation;
 	tupdesc = RelationGetDescr(rel);
@@ -401,8 +399,7 @@ plystra_live_parent_check(PG_FUNCTION_ARGS)
 	bool		connected = false;
 
 	trigdata = plystra_trigger_call(fcinfo, "live_parent_check", TRIGGER_EVENT_BEFORE,
-									PLYSTRA_ON_INSERT | PLYSTRA_ON_UPDATE,
-									"BEFORE INSERT OR UPDATE FOR EACH ROW");
+									PLYSTRA_ON_INSERT | PLYSTRA_ON_UPDATE);
 	trigger = trigdata->tg_trigger;
 	if (trigger->tgnargs == 0 || trigger->tgnargs % 2 != 0 ||
 		trigger->tgnargs / 2 > MAX_PARENTS)
@@ -416,7 +413,7 @@ plystra_live_parent_check(PG_FUNCTION_ARGS)
 	newtuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
 		trigdata->tg_newtuple : trigdata->tg_trigtuple;
 
-	if (plystra_writer_owns(rel))
+	if (plystra_is_storage_owner())
 		return PointerGetDatum(newtuple);
 
 	entry = plan_entry(RelationGetRelid(rel), trigger->tgoid);

@@ -79,14 +79,16 @@ plystra_acting_user(void)
 }
 
 /*
- * Is the role writing to rel its owner (or a superuser)?  That role keeps
+ * Is the current user the storage owner, or a superuser?  That role keeps
  * what it writes as it is: it restores dumps and applies logical
- * replication.  Applications never own the storage.
+ * replication.  Applications never own the storage.  This is the one
+ * definition of "the storage owner" the guards use: the role the
+ * extension's functions become to act on plystra_data.
  */
 bool
-plystra_writer_owns(Relation rel)
+plystra_is_storage_owner(void)
 {
-	return superuser() || GetUserId() == rel->rd_rel->relowner;
+	return superuser() || GetUserId() == storage_owner();
 }
 
 /*

@@ -45,7 +45,7 @@ PG_FUNCTION_INFO_V1(plystra_created_at_trigger);
  */
 static int
 stamp_column(FunctionCallInfo fcinfo, const char *fname, int ops,
-			 const char *expected, const char *default_column)
+			 const char *default_column)
 {
 	TriggerData *trigdata;
 	Relation	rel;
@@ -54,7 +54,7 @@ stamp_column(FunctionCallInfo fcinfo, const char *fname, int ops,
 	int			attnum;
 
 	trigdata = plystra_trigger_call(fcinfo, fname, TRIGGER_EVENT_BEFORE,
-									ops, expected);
+									ops);
 	if (trigdata->tg_trigger->tgnargs > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
@@ -95,7 +95,6 @@ plystra_updated_at_trigger(PG_FUNCTION_ARGS)
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	int			attnum = stamp_column(fcinfo, "updated_at_trigger",
 									  PLYSTRA_ON_INSERT | PLYSTRA_ON_UPDATE,
-									  "BEFORE INSERT OR UPDATE FOR EACH ROW",
 									  "updated_at");
 	Relation	rel = trigdata->tg_relation;
 
@@ -103,7 +102,7 @@ plystra_updated_at_trigger(PG_FUNCTION_ARGS)
 	{
 		bool		given_null;
 
-		if (plystra_writer_owns(rel))
+		if (plystra_is_storage_owner())
 		{
 			(void) heap_getattr(trigdata->tg_trigtuple, attnum,
 								RelationGetDescr(rel), &given_null);
@@ -139,10 +138,10 @@ plystra_created_at_trigger(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	int			attnum = stamp_column(fcinfo, "created_at_trigger", PLYSTRA_ON_INSERT,
-									  "BEFORE INSERT FOR EACH ROW", "created_at");
+									  "created_at");
 	Relation	rel = trigdata->tg_relation;
 
-	if (plystra_writer_owns(rel))
+	if (plystra_is_storage_owner())
 	{
 		bool		given_null;
 		Datum		given;
@@ -181,8 +180,7 @@ plystra_deleted_at_guard(PG_FUNCTION_ARGS)
 	bool		isnull = false;
 
 	trigdata = plystra_trigger_call(fcinfo, "deleted_at_guard", TRIGGER_EVENT_BEFORE,
-									PLYSTRA_ON_INSERT | PLYSTRA_ON_UPDATE,
-									"BEFORE INSERT OR UPDATE FOR EACH ROW");
+									PLYSTRA_ON_INSERT | PLYSTRA_ON_UPDATE);
 
 	rel = trigdata->tg_relation;
 
@@ -206,7 +204,7 @@ plystra_deleted_at_guard(PG_FUNCTION_ARGS)
 		isnull = false;
 	}
 
-	if (plystra_writer_owns(rel))
+	if (plystra_is_storage_owner())
 		return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
 							   trigdata->tg_newtuple : trigdata->tg_trigtuple);
 
