@@ -36,6 +36,7 @@ OBJS = \
 	src/script.o \
 	src/soft_delete.o \
 	src/storage.o \
+	src/plan_cache.o \
 	src/ddl_guard.o \
 	src/ddl_commands.o \
 	src/refusals.o \

@@ -86,9 +86,10 @@ plystra_migrate_builtin(PG_FUNCTION_ARGS)
 	if (strcmp(checksum, builtin->checksum) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_PLYSTRA_CHECKSUM_MISMATCH),
-				 errmsg("migration \"%s\" has checksum %s, expected %s",
-						name, checksum, builtin->checksum),
-				 errdetail("The extension script carries a different text of this migration than the one the plystra library was built with."),
+				 errmsg("migration \"%s\" in the extension script is not the one the plystra library was built with",
+						name),
+				 errdetail("The script's text has checksum %s; the library was built with checksum %s.",
+						   checksum, builtin->checksum),
 				 errhint("Released migrations are never edited; install the plystra library and scripts from the same build.")));
 
 	if (SPI_connect() != SPI_OK_CONNECT)

@@ -154,8 +154,8 @@ plystra_restore(PG_FUNCTION_ARGS)
 		if (edata->sqlerrcode == ERRCODE_UNIQUE_VIOLATION)
 			ereport(ERROR,
 					(errcode(ERRCODE_PLYSTRA_RESTORE_CONFLICT),
-					 errmsg("cannot restore %s row " INT64_FORMAT ": a live row holds its unique key %s",
-							storage_name, DatumGetInt64(values[0]),
+					 errmsg("cannot restore %s row %lld: a live row holds its unique key %s",
+							storage_name, (long long) DatumGetInt64(values[0]),
 							edata->constraint_name ? edata->constraint_name : "?"),
 					 edata->detail ? errdetail("%s", edata->detail) : 0,
 					 errhint("Change or delete the live row first, or change the key of the deleted one.")));
@@ -171,8 +171,8 @@ plystra_restore(PG_FUNCTION_ARGS)
 		if (ret == SPI_OK_SELECT && SPI_processed == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_NO_DATA_FOUND),
-					 errmsg("%s has no row with id " INT64_FORMAT,
-							storage_name, DatumGetInt64(values[0]))));
+					 errmsg("%s has no row with id %lld",
+							storage_name, (long long) DatumGetInt64(values[0]))));
 	}
 	SPI_finish();
 	PG_RETURN_BOOL(restored > 0);
@@ -300,9 +300,9 @@ plystra_purge_deleted(PG_FUNCTION_ARGS)
 		if (n > 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-					 errmsg_plural("cannot purge deleted rows of %s: " INT64_FORMAT " row of %s still references them",
-								   "cannot purge deleted rows of %s: " INT64_FORMAT " rows of %s still reference them",
-								   n, storage_name, n, table),
+					 errmsg_plural("cannot purge deleted rows of %s: %lld row of %s still references them",
+								   "cannot purge deleted rows of %s: %lld rows of %s still reference them",
+								   n, storage_name, (long long) n, table),
 					 errdetail("Only relationship rows are removed with the entities they belong to, and only references that say who did something are cleared (plystra_data.reference_policies)."),
 					 errhint("Delete or move the rows of %s that reference them (column %s) first.",
 							 table, column)));

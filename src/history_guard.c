@@ -99,9 +99,10 @@ plystra_history_insert_guard(PG_FUNCTION_ARGS)
 		if (strcmp(recorded, checksum) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_PLYSTRA_CHECKSUM_MISMATCH),
-					 errmsg("history row of migration \"%s\" has checksum %s, but the installed extension applied it with checksum %s",
-							name, checksum, recorded),
-					 errdetail("The row comes from a database whose plystra scripts were another build."),
+					 errmsg("history row of migration \"%s\" comes from another build of plystra",
+							name),
+					 errdetail("The row has checksum %s; the installed extension applied the migration with checksum %s.",
+							   checksum, recorded),
 					 errhint("Restore into a database where the same version of plystra, from the same build, is installed.")));
 		recorded_at = plystra_history_applied_at(PLYSTRA_COMPONENT, name);
 		saved = plystra_door_open(plystra_history_relid(), DT_NOEND);

@@ -366,19 +366,20 @@ Datum
 plystra_read_only_view(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata;
-	const char *what;
 
 	trigdata = plystra_trigger_call(fcinfo, "read_only_view", TRIGGER_EVENT_INSTEAD,
 									PLYSTRA_ON_INSERT | PLYSTRA_ON_UPDATE | PLYSTRA_ON_DELETE);
-	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		what = "INSERT into";
-	else if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-		what = "UPDATE of";
-	else
-		what = "DELETE from";
 	ereport(ERROR,
 			(errcode(ERRCODE_PLYSTRA_MIGRATION_HISTORY),
-			 errmsg("%s \"%s.%s\" is not allowed", what,
+			 TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ?
+			 errmsg("cannot insert into view \"%s.%s\"",
+					get_namespace_name(RelationGetNamespace(trigdata->tg_relation)),
+					RelationGetRelationName(trigdata->tg_relation)) :
+			 TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
+			 errmsg("cannot update view \"%s.%s\"",
+					get_namespace_name(RelationGetNamespace(trigdata->tg_relation)),
+					RelationGetRelationName(trigdata->tg_relation)) :
+			 errmsg("cannot delete from view \"%s.%s\"",
 					get_namespace_name(RelationGetNamespace(trigdata->tg_relation)),
 					RelationGetRelationName(trigdata->tg_relation)),
 			 errdetail("The view is read-only: its rows are written by the extension alone."),

@@ -50,8 +50,6 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/hsearch.h"
-#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -64,7 +62,6 @@ PG_FUNCTION_INFO_V1(plystra_refresh_parents_live);
 
 #define PARENTS_LIVE_TRIGGER	"plystra_parents_live"
 #define MAX_REFS	4
-#define MAX_CHILDREN	16
 
 /* whether the extension is refreshing parents_live (see above) */
 static bool refreshing = false;
@@ -73,74 +70,6 @@ bool
 plystra_refreshing_parents_live(void)
 {
 	return refreshing;
-}
-
-/*
- * Kept plans.  Per trigger: the read of each parent.  Per parent table:
- * the refresh of each (table, column) that references it.
- */
-typedef struct ReadPlans
-{
-	Oid			trigoid;		/* hash key */
-	bool		valid;
-	int			nrefs;
-	SPIPlanPtr	plans[MAX_REFS];
-} ReadPlans;
-
-typedef struct CascadePlans
-{
-	Oid			parentid;		/* hash key */
-	bool		valid;
-	int			nchildren;
-	SPIPlanPtr	plans[MAX_CHILDREN];
-} CascadePlans;
-
-static HTAB *read_plans = NULL;
-static HTAB *cascade_plans = NULL;
-
-static void
-invalidate(Datum arg, Oid relid)
-{
-	HASH_SEQ_STATUS status;
-	ReadPlans  *r;
-	CascadePlans *c;
-
-	/* plans name tables: any change may concern them */
-	if (read_plans != NULL)
-	{
-		hash_seq_init(&status, read_plans);
-		while ((r = (ReadPlans *) hash_seq_search(&status)) != NULL)
-			r->valid = false;
-	}
-	if (cascade_plans != NULL)
-	{
-		hash_seq_init(&status, cascade_plans);
-		while ((c = (CascadePlans *) hash_seq_search(&status)) != NULL)
-			c->valid = false;
-	}
-}
-
-static void *
-plan_entry(HTAB **htab, const char *name, Size entrysize, Oid key)
-{
-	void	   *entry;
-	bool		found;
-
-	if (read_plans == NULL && cascade_plans == NULL)
-		CacheRegisterRelcacheCallback(invalidate, (Datum) 0);
-	if (*htab == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(Oid);
-		ctl.entrysize = entrysize;
-		ctl.hcxt = TopMemoryContext;
-		*htab = hash_create(name, 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
-	entry = hash_search(*htab, &key, HASH_ENTER, &found);
-	if (!found)
-		memset((char *) entry + sizeof(Oid), 0, entrysize - sizeof(Oid));
-	return entry;
 }
 
 /* The parents_live trigger of a relationship table, or NULL. */
@@ -232,8 +161,9 @@ plystra_parents_live_trigger(PG_FUNCTION_ARGS)
 		 * Read every parent: live_parent_check() checked only the changed
 		 * references of an UPDATE, and not those of the storage owner.
 		 */
-		ReadPlans  *entry = plan_entry(&read_plans, "plystra parents_live reads",
-									   sizeof(ReadPlans), trigger->tgoid);
+		PlystraPlanSet *entry = plystra_plan_set(PLYSTRA_PLANS_PARENT_READS,
+												 RelationGetRelid(rel),
+												 trigger->tgoid);
 		StorageOwnerContext ctx;
 
 		if (SPI_connect() != SPI_OK_CONNECT)
@@ -243,13 +173,6 @@ plystra_parents_live_trigger(PG_FUNCTION_ARGS)
 		{
 			Oid			argtypes[1] = {INT8OID};
 
-			for (i = 0; i < entry->nrefs; i++)
-			{
-				if (entry->plans[i] != NULL)
-					SPI_freeplan(entry->plans[i]);
-				entry->plans[i] = NULL;
-			}
-			entry->nrefs = 0;
 			for (i = 0; i < nrefs; i++)
 			{
 				Oid			parent = plystra_storage_table(trigger->tgargs[2 * i + 1], trigger->tgname);
@@ -260,7 +183,7 @@ plystra_parents_live_trigger(PG_FUNCTION_ARGS)
 											   quote_qualified_identifier(PLYSTRA_DATA_SCHEMA,
 																		  get_rel_name(parent))),
 									  1, argtypes);
-				entry->nrefs = i + 1;
+				entry->nplans = i + 1;
 			}
 			entry->valid = true;
 		}
@@ -293,22 +216,17 @@ plystra_parents_live_trigger(PG_FUNCTION_ARGS)
  * The kept refresh plans of the rows that reference parent: one per
  * (table, column) named by a parents_live trigger.
  */
-static CascadePlans *
+static PlystraPlanSet *
 cascade_entry(Relation parent)
 {
-	CascadePlans *entry = plan_entry(&cascade_plans, "plystra parents_live cascades",
-									 sizeof(CascadePlans), RelationGetRelid(parent));
+	PlystraPlanSet *entry = plystra_plan_set(PLYSTRA_PLANS_CASCADES,
+											 RelationGetRelid(parent), InvalidOid);
 	char	   *parentname;
 	Oid			argtypes[1] = {INT8OID};
 	uint64		t;
-	int			i;
 
 	if (entry->valid)
 		return entry;
-	for (i = 0; i < entry->nchildren; i++)
-		if (entry->plans[i] != NULL)
-			SPI_freeplan(entry->plans[i]);
-	entry->nchildren = 0;
 
 	parentname = quote_qualified_identifier(PLYSTRA_DATA_SCHEMA,
 											RelationGetRelationName(parent));
@@ -331,9 +249,9 @@ cascade_entry(Relation parent)
 		{
 			if (plystra_storage_table(trig->tgargs[a + 1], trig->tgname) != RelationGetRelid(parent))
 				continue;
-			if (entry->nchildren >= MAX_CHILDREN)
+			if (entry->nplans >= PLYSTRA_MAX_PLANS)
 				elog(ERROR, "too many tables reference \"%s\"", parentname);
-			entry->plans[entry->nchildren++] =
+			entry->plans[entry->nplans++] =
 				plystra_keep_plan(psprintf("UPDATE %s SET parents_live = parents_live"
 										   " WHERE %s OPERATOR(pg_catalog.=) $1",
 										   quote_qualified_identifier(PLYSTRA_DATA_SCHEMA,
@@ -354,7 +272,7 @@ cascade_entry(Relation parent)
 void
 plystra_cascade_parents_live(Relation parent, Datum id)
 {
-	CascadePlans *entry;
+	PlystraPlanSet *entry;
 	StorageOwnerContext ctx;
 	Snapshot	test_snapshot = InvalidSnapshot;
 	Snapshot	crosscheck_snapshot = InvalidSnapshot;
@@ -379,7 +297,7 @@ plystra_cascade_parents_live(Relation parent, Datum id)
 	refreshing = true;
 	PG_TRY();
 	{
-		for (i = 0; i < entry->nchildren; i++)
+		for (i = 0; i < entry->nplans; i++)
 			if (SPI_execute_snapshot(entry->plans[i], &id, NULL, test_snapshot,
 									 crosscheck_snapshot, false, false, 0) != SPI_OK_UPDATE)
 				elog(ERROR, "could not refresh the rows that reference \"%s\"",

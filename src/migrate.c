@@ -53,12 +53,13 @@ PG_FUNCTION_INFO_V1(plystra_migration_forget);
 #define MAX_NAME_LEN		255
 
 /*
- * Check a component or migration name; see README for the grammar.  One
+ * Check the argument argname, a component or migration name; see README
+ * for the grammar.  One
  * to maxlen bytes, starting with an ASCII letter or digit, with no
  * whitespace, no control characters and no path separators.
  */
 static void
-check_name(const char *kind, const char *value, int maxlen)
+check_name(const char *argname, const char *value, int maxlen)
 {
 	size_t		len = strlen(value);
 	const unsigned char *p;
@@ -66,32 +67,33 @@ check_name(const char *kind, const char *value, int maxlen)
 	if (len == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_PLYSTRA_INVALID_MIGRATION_NAME),
-				 errmsg("%s must not be empty", kind)));
+				 errmsg("argument \"%s\" must not be empty", argname)));
 	if (len > maxlen)
 		ereport(ERROR,
 				(errcode(ERRCODE_PLYSTRA_INVALID_MIGRATION_NAME),
-				 errmsg("%s is too long", kind),
+				 errmsg("argument \"%s\" is too long", argname),
 				 errdetail("It has %zu bytes; the limit is %d.", len, maxlen)));
 	if (!((value[0] >= 'a' && value[0] <= 'z') ||
 		  (value[0] >= 'A' && value[0] <= 'Z') ||
 		  (value[0] >= '0' && value[0] <= '9')))
 		ereport(ERROR,
 				(errcode(ERRCODE_PLYSTRA_INVALID_MIGRATION_NAME),
-				 errmsg("%s \"%s\" must start with an ASCII letter or digit",
-						kind, value)));
+				 errmsg("argument \"%s\" must start with an ASCII letter or digit", argname),
+				 errdetail("It is \"%s\".", value)));
 	for (p = (const unsigned char *) value; *p; p++)
 	{
 		if (*p <= ' ' || *p == 0x7F)
 			ereport(ERROR,
 					(errcode(ERRCODE_PLYSTRA_INVALID_MIGRATION_NAME),
-					 errmsg("%s must not contain whitespace or control characters",
-							kind),
+					 errmsg("argument \"%s\" must not contain whitespace or control characters",
+							argname),
 					 errdetail("Byte %ld is 0x%02X.",
 							   (long) (p - (const unsigned char *) value) + 1, *p)));
 		if (*p == '/' || *p == '\\')
 			ereport(ERROR,
 					(errcode(ERRCODE_PLYSTRA_INVALID_MIGRATION_NAME),
-					 errmsg("%s \"%s\" must not contain a path separator", kind, value),
+					 errmsg("argument \"%s\" must not contain a path separator", argname),
+					 errdetail("It is \"%s\".", value),
 					 errhint("Pass the file's name without its directory, e.g. \"0001_init\".")));
 	}
 }
@@ -185,8 +187,8 @@ plystra_migrate(PG_FUNCTION_ARGS)
 	name = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	script = PG_GETARG_TEXT_PP(2);
 
-	check_name("migration component", component, MAX_COMPONENT_LEN);
-	check_name("migration name", name, MAX_NAME_LEN);
+	check_name("component", component, MAX_COMPONENT_LEN);
+	check_name("name", name, MAX_NAME_LEN);
 	if (strcmp(component, PLYSTRA_COMPONENT) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_RESERVED_NAME),
@@ -207,9 +209,10 @@ plystra_migrate(PG_FUNCTION_ARGS)
 		if (strcmp(recorded, checksum) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_PLYSTRA_CHECKSUM_MISMATCH),
-					 errmsg("migration \"%s\" of component \"%s\" was applied with checksum %s, but this script has checksum %s",
-							name, component, recorded, checksum),
-					 errdetail("An applied migration must not change; the database keeps what the recorded one did."),
+					 errmsg("migration \"%s\" of component \"%s\" was applied with a different text",
+							name, component),
+					 errdetail("It was applied with checksum %s; this script has checksum %s.  An applied migration must not change: the database keeps what the recorded one did.",
+							   recorded, checksum),
 					 errhint("Restore the migration's original text and ship the change as a new migration.  If the recorded migration has to run again, remove its record with plystra.migration_forget() first.")));
 		SPI_finish();
 		PG_RETURN_TEXT_P(cstring_to_text("already applied"));
@@ -282,8 +285,8 @@ plystra_migration_forget(PG_FUNCTION_ARGS)
 	name = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	reason = text_to_cstring(PG_GETARG_TEXT_PP(2));
 
-	check_name("migration component", component, MAX_COMPONENT_LEN);
-	check_name("migration name", name, MAX_NAME_LEN);
+	check_name("component", component, MAX_COMPONENT_LEN);
+	check_name("name", name, MAX_NAME_LEN);
 	if (strcmp(component, PLYSTRA_COMPONENT) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_RESERVED_NAME),

@@ -42,7 +42,7 @@ no_live_user(int64 user_id)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_NO_DATA_FOUND),
-			 errmsg("no live user with id " INT64_FORMAT, user_id),
+			 errmsg("no live user with id %lld", (long long) user_id),
 			 errdetail("The user does not exist or is deleted.")));
 }
 

@@ -45,6 +45,7 @@
 #define ERRCODE_PLYSTRA_BUILTIN_ROW			MAKE_SQLSTATE('P','Y','0','1','1')
 #define ERRCODE_PLYSTRA_RETENTION			MAKE_SQLSTATE('P','Y','0','1','2')
 #define ERRCODE_PLYSTRA_RESERVED_EVENT		MAKE_SQLSTATE('P','Y','0','1','3')
+#define ERRCODE_PLYSTRA_ROW_POLICY			MAKE_SQLSTATE('P','Y','0','1','4')
 #define ERRCODE_PLYSTRA_DROP_DATA			MAKE_SQLSTATE('P','Y','0','2','0')
 #define ERRCODE_PLYSTRA_EXTENSION_OBJECT	MAKE_SQLSTATE('P','Y','0','2','1')
 #define ERRCODE_PLYSTRA_RESTORE_CONFLICT	MAKE_SQLSTATE('P','Y','0','3','1')
@@ -128,11 +129,41 @@ extern void plystra_restore_user(StorageOwnerContext *ctx);
 extern Oid	plystra_acting_user(void);
 extern void plystra_reset_acting_user(void);
 extern Oid	plystra_storage_table(const char *name, const char *trigger);
-extern struct _SPI_plan *plystra_keep_plan(const char *query, int nargs,
-										   Oid *argtypes);
 extern int	plystra_execute_as_owner(struct _SPI_plan **plan, const char *query,
 									 int nargs, Oid *argtypes, Datum *values,
 									 bool latest, long count);
+
+/* plan_cache.c: the plans the triggers keep */
+#define PLYSTRA_MAX_PLANS	16
+
+typedef enum PlystraPlanKind
+{
+	PLYSTRA_PLANS_SOFT_DELETE,	/* soft_delete_trigger(): view, trigger */
+	PLYSTRA_PLANS_LIVE_PARENT,	/* live_parent_check(): table, trigger */
+	PLYSTRA_PLANS_PARENT_READS, /* parents_live_trigger(): table, trigger */
+	PLYSTRA_PLANS_CASCADES		/* parents_live cascade: parent table */
+} PlystraPlanKind;
+
+typedef struct PlystraPlanSetKey
+{
+	int			kind;			/* PlystraPlanKind */
+	Oid			a;
+	Oid			b;
+} PlystraPlanSetKey;
+
+typedef struct PlystraPlanSet
+{
+	PlystraPlanSetKey key;		/* hash key */
+	bool		valid;			/* false: empty, to be prepared */
+	int			nplans;
+	struct _SPI_plan *plans[PLYSTRA_MAX_PLANS];
+	MemoryContext cxt;			/* what the user keeps with the plans */
+	void	   *extra;			/* the user's, allocated in cxt */
+} PlystraPlanSet;
+
+extern PlystraPlanSet *plystra_plan_set(int kind, Oid a, Oid b);
+extern struct _SPI_plan *plystra_keep_plan(const char *query, int nargs,
+										   Oid *argtypes);
 
 /* row_security.c: the interface views' owner, rows being soft-deleted */
 extern void plystra_note_soft_delete(Oid relid, int64 id);

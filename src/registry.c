@@ -384,13 +384,21 @@ check_user_append_only(const char *command)
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read the append-only registry: %s", SPI_result_code_string(ret));
 	if (SPI_processed > 0)
+	{
+		bool		isnull;
+		int64		protected = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+															SPI_tuptable->tupdesc,
+															1, &isnull));
+
 		ereport(ERROR,
 				(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
-				 errmsg("%s would remove the append-only guard of %s tables of your own",
-						command, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
+				 errmsg_plural("%s would remove the append-only guard of %lld table of your own",
+							   "%s would remove the append-only guard of %lld tables of your own",
+							   protected, command, (long long) protected),
 				 errdetail("Protected: %s.  A table once made append-only stays so.",
 						   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2)),
 				 errhint("plystra.allow_drop_data does not change this.")));
+	}
 	SPI_finish();
 }
 
@@ -405,7 +413,7 @@ check_drop_data(const char *command)
 {
 	int			ret;
 	uint64		i;
-	int64		total = 0;
+	int			total = 0;
 	StringInfoData where;
 	StorageOwnerContext ctx;
 
@@ -415,7 +423,7 @@ check_drop_data(const char *command)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	plystra_become_storage_owner(&ctx);
-	ret = SPI_execute("SELECT pg_catalog.format('SELECT pg_catalog.count(*) FROM %s%s', c.oid::pg_catalog.regclass,"
+	ret = SPI_execute("SELECT pg_catalog.format('SELECT EXISTS (SELECT 1 FROM %s%s)', c.oid::pg_catalog.regclass,"
 					  "        CASE WHEN c.relname OPERATOR(pg_catalog.=) 'schema_migrations'"
 					  "             THEN ' WHERE component OPERATOR(pg_catalog.<>) ''plystra'''"
 					  "             WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a"
@@ -442,22 +450,19 @@ check_drop_data(const char *command)
 			char	   *query = SPI_getvalue(tables->vals[i], tables->tupdesc, 1);
 			char	   *name = SPI_getvalue(tables->vals[i], tables->tupdesc, 2);
 			bool		isnull;
-			int64		n;
 
-			/* no row may be added between the count and the drop */
+			/* no row may be added between the look and the drop */
 			ret = SPI_execute(psprintf("LOCK TABLE %s IN SHARE MODE", name), false, 0);
 			if (ret != SPI_OK_UTILITY)
 				elog(ERROR, "could not lock %s", name);
 			ret = SPI_execute(query, false, 0);
 			if (ret != SPI_OK_SELECT || SPI_processed != 1)
-				elog(ERROR, "could not count the rows of %s", name);
-			n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-											SPI_tuptable->tupdesc, 1, &isnull));
-			if (n > 0)
+				elog(ERROR, "could not read %s", name);
+			if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+										   SPI_tuptable->tupdesc, 1, &isnull)))
 			{
-				appendStringInfo(&where, "%s%s: " INT64_FORMAT,
-								 total > 0 ? ", " : "", name, n);
-				total += n;
+				appendStringInfo(&where, "%s%s", total > 0 ? ", " : "", name);
+				total++;
 			}
 		}
 	}
@@ -466,10 +471,10 @@ check_drop_data(const char *command)
 	if (total > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_PLYSTRA_DROP_DATA),
-				 errmsg_plural("%s would drop " INT64_FORMAT " row of plystra_data",
-							   "%s would drop " INT64_FORMAT " rows of plystra_data",
+				 errmsg_plural("%s would drop the rows of %d table of plystra_data",
+							   "%s would drop the rows of %d tables of plystra_data",
 							   total, command, total),
-				 errdetail("Rows by table: %s.", where.data),
+				 errdetail("Tables that hold rows: %s.", where.data),
 				 errhint("Back the data up first; to drop it anyway, SET plystra.allow_drop_data = on in this session.")));
 	SPI_finish();
 }

@@ -126,8 +126,8 @@ refuse_client_id(Relation rel, Datum id)
 			(errcode(ERRCODE_GENERATED_ALWAYS),
 			 errmsg("the id of a new row of \"%s\" is assigned by the server",
 					RelationGetRelationName(rel)),
-			 errdetail("The row names id " INT64_FORMAT ", which its sequence did not just assign.",
-					   DatumGetInt64(id)),
+			 errdetail("The row names id %lld, which its sequence did not just assign.",
+					   (long long) DatumGetInt64(id)),
 			 errhint("Leave the id out of the INSERT and read it back with RETURNING id.")));
 }
 
@@ -225,7 +225,7 @@ plystra_id_guard(PG_FUNCTION_ARGS)
 		return PointerGetDatum(trigdata->tg_newtuple);
 
 	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			(errcode(ERRCODE_PLYSTRA_ROW_POLICY),
 			 errmsg("the id of a row of \"%s\" cannot be changed",
 					RelationGetRelationName(rel)),
 			 errdetail("Audit rows and relationships name rows by id."),

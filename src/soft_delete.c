@@ -12,8 +12,7 @@
  * soft-deleted and RETURNING returns them.  A row that another transaction
  * deleted meanwhile matches nothing, and is not counted: a DELETE of a
  * deleted row affects 0 rows and leaves deleted_at as it was.  The UPDATE
- * is prepared once per view and kept, in a hash table that a relcache
- * callback invalidates.
+ * is prepared once per view and kept (plan_cache.c).
  *
  * plystra.deleted_at_audit() is an AFTER UPDATE OF deleted_at row trigger
  * on the storage of soft-deletable entities: it appends entity.deleted or
@@ -53,8 +52,6 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/hsearch.h"
-#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/regproc.h"
@@ -73,100 +70,15 @@ PG_FUNCTION_INFO_V1(plystra_soft_delete_trigger);
 PG_FUNCTION_INFO_V1(plystra_deleted_at_audit);
 PG_FUNCTION_INFO_V1(plystra_live_parent_check);
 
-/*
- * Kept plans, per trigger relation (the view, or the referencing table)
- * and trigger, so that two triggers on one table do not share plans.
- */
-typedef struct PlanKey
-{
-	Oid			relid;
-	Oid			trigoid;
-} PlanKey;
-
 #define MAX_PARENTS 4
 
-typedef struct PlanEntry
+/* what live_parent_check() keeps with its plans: per reference */
+typedef struct ParentRefs
 {
-	PlanKey		key;
-	bool		valid;
-	int			nplans;
-	SPIPlanPtr	plans[MAX_PARENTS];
-	/* live_parent_check: the foreign key of each reference, the parent */
-	char	   *connames[MAX_PARENTS];
+	char	   *connames[MAX_PARENTS];	/* the foreign key */
 	bool		deferrable[MAX_PARENTS];
-	char	   *parentnames[MAX_PARENTS];
-} PlanEntry;
-
-static HTAB *plan_cache = NULL;
-
-static void
-invalidate_plans(Datum arg, Oid relid)
-{
-	HASH_SEQ_STATUS status;
-	PlanEntry  *entry;
-
-	if (plan_cache == NULL)
-		return;
-	/* plans hold table OIDs: any change may concern them, so drop them all */
-	hash_seq_init(&status, plan_cache);
-	while ((entry = (PlanEntry *) hash_seq_search(&status)) != NULL)
-		entry->valid = false;
-}
-
-/* Free what an invalidated entry kept, and empty it. */
-static void
-reset_entry(PlanEntry *entry)
-{
-	int			i;
-
-	for (i = 0; i < MAX_PARENTS; i++)
-	{
-		if (entry->plans[i] != NULL)
-			SPI_freeplan(entry->plans[i]);
-		if (entry->connames[i] != NULL)
-			pfree(entry->connames[i]);
-		if (entry->parentnames[i] != NULL)
-			pfree(entry->parentnames[i]);
-	}
-	memset(entry->plans, 0, sizeof(entry->plans));
-	memset(entry->connames, 0, sizeof(entry->connames));
-	memset(entry->parentnames, 0, sizeof(entry->parentnames));
-	entry->nplans = 0;
-}
-
-static PlanEntry *
-plan_entry(Oid relid, Oid trigoid)
-{
-	PlanKey		key;
-	PlanEntry  *entry;
-	bool		found;
-
-	if (plan_cache == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(PlanKey);
-		ctl.entrysize = sizeof(PlanEntry);
-		ctl.hcxt = TopMemoryContext;
-		plan_cache = hash_create("plystra soft delete plans", 64, &ctl,
-								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		CacheRegisterRelcacheCallback(invalidate_plans, (Datum) 0);
-	}
-	key.relid = relid;
-	key.trigoid = trigoid;
-	entry = (PlanEntry *) hash_search(plan_cache, &key, HASH_ENTER, &found);
-	if (!found)
-	{
-		entry->valid = false;
-		entry->nplans = 0;
-		memset(entry->plans, 0, sizeof(entry->plans));
-		memset(entry->connames, 0, sizeof(entry->connames));
-		memset(entry->parentnames, 0, sizeof(entry->parentnames));
-	}
-	else if (!entry->valid)
-		reset_entry(entry);
-	return entry;
-}
+	char	   *parentnames[MAX_PARENTS];	/* the parent table */
+} ParentRefs;
 
 /*
  * plystra.soft_delete_trigger() returns trigger
@@ -179,7 +91,7 @@ plystra_soft_delete_trigger(PG_FUNCTION_ARGS)
 	TriggerData *trigdata;
 	Trigger    *trigger;
 	Relation	view;
-	PlanEntry  *entry;
+	PlystraPlanSet *entry;
 	int			idnum;
 	bool		isnull;
 	Datum		values[1];
@@ -226,7 +138,8 @@ plystra_soft_delete_trigger(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	entry = plan_entry(RelationGetRelid(view), trigger->tgoid);
+	entry = plystra_plan_set(PLYSTRA_PLANS_SOFT_DELETE, RelationGetRelid(view),
+							 trigger->tgoid);
 	plystra_become_storage_owner(&ctx);
 	if (!entry->valid)
 	{
@@ -310,10 +223,11 @@ plystra_deleted_at_audit(PG_FUNCTION_ARGS)
 
 /*
  * The foreign key of rel by which column attnum references parentid: its
- * name (in TopMemoryContext) and whether it is deferrable.
+ * name (allocated in cxt) and whether it is deferrable.
  */
 static char *
-reference_key(Relation rel, int attnum, Oid parentid, bool *deferrable)
+reference_key(Relation rel, int attnum, Oid parentid, bool *deferrable,
+			  MemoryContext cxt)
 {
 	ListCell   *lc;
 
@@ -330,7 +244,7 @@ reference_key(Relation rel, int attnum, Oid parentid, bool *deferrable)
 		if (!HeapTupleIsValid(tuple))
 			elog(ERROR, "cache lookup failed for constraint %u", fk->conoid);
 		*deferrable = ((Form_pg_constraint) GETSTRUCT(tuple))->condeferrable;
-		name = MemoryContextStrdup(TopMemoryContext,
+		name = MemoryContextStrdup(cxt,
 								   NameStr(((Form_pg_constraint) GETSTRUCT(tuple))->conname));
 		ReleaseSysCache(tuple);
 		return name;
@@ -393,7 +307,8 @@ plystra_live_parent_check(PG_FUNCTION_ARGS)
 	Relation	rel;
 	TupleDesc	tupdesc;
 	HeapTuple	newtuple;
-	PlanEntry  *entry;
+	PlystraPlanSet *entry;
+	ParentRefs *refs = NULL;
 	StorageOwnerContext ctx;
 	int			i;
 	bool		connected = false;
@@ -416,7 +331,8 @@ plystra_live_parent_check(PG_FUNCTION_ARGS)
 	if (plystra_is_storage_owner())
 		return PointerGetDatum(newtuple);
 
-	entry = plan_entry(RelationGetRelid(rel), trigger->tgoid);
+	entry = plystra_plan_set(PLYSTRA_PLANS_LIVE_PARENT, RelationGetRelid(rel),
+							 trigger->tgoid);
 	for (i = 0; i < trigger->tgnargs / 2; i++)
 	{
 		const char *column = trigger->tgargs[2 * i];
@@ -455,24 +371,27 @@ plystra_live_parent_check(PG_FUNCTION_ARGS)
 		plystra_become_storage_owner(&ctx);
 		if (!entry->valid)
 		{
-			/* invalidated, perhaps while this call ran: start afresh */
-			reset_entry(entry);
+			/* new, or invalidated, perhaps while this call ran: start afresh */
+			entry = plystra_plan_set(PLYSTRA_PLANS_LIVE_PARENT,
+									 RelationGetRelid(rel), trigger->tgoid);
+			entry->extra = MemoryContextAllocZero(entry->cxt, sizeof(ParentRefs));
 			entry->nplans = trigger->tgnargs / 2;
 			entry->valid = true;
 		}
+		refs = (ParentRefs *) entry->extra;
 		if (entry->plans[i] == NULL)
 		{
 			Oid			parentid = plystra_storage_table(parent, trigger->tgname);
 
-			entry->connames[i] = reference_key(rel, attnum, parentid,
-											   &entry->deferrable[i]);
-			entry->parentnames[i] = MemoryContextStrdup(TopMemoryContext,
-														get_rel_name(parentid));
+			refs->connames[i] = reference_key(rel, attnum, parentid,
+											  &refs->deferrable[i], entry->cxt);
+			refs->parentnames[i] = MemoryContextStrdup(entry->cxt,
+													   get_rel_name(parentid));
 			entry->plans[i] = plystra_keep_plan(psprintf("SELECT deleted_at IS NULL FROM %s"
 														 " WHERE id OPERATOR(pg_catalog.=) $1"
 														 " FOR SHARE",
 														 quote_qualified_identifier(PLYSTRA_DATA_SCHEMA,
-																					entry->parentnames[i])),
+																					refs->parentnames[i])),
 												1, argtypes);
 		}
 		values[0] = Int64GetDatum(DatumGetInt64(value));
@@ -482,12 +401,12 @@ plystra_live_parent_check(PG_FUNCTION_ARGS)
 			elog(ERROR, "could not check %s: %s", parent, SPI_result_code_string(ret));
 
 		/* a missing parent of a deferrable key is the key's, at commit */
-		if (SPI_processed == 0 && entry->deferrable[i])
+		if (SPI_processed == 0 && refs->deferrable[i])
 			continue;
 		if (SPI_processed == 0 ||
 			!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
-			report_missing_parent(rel, attnum, entry->connames[i],
-								  entry->parentnames[i], value);
+			report_missing_parent(rel, attnum, refs->connames[i],
+								  refs->parentnames[i], value);
 	}
 	if (connected)
 		SPI_finish();

@@ -10,7 +10,7 @@
  * id is switched for the one query, in a restricted security context, and
  * switched back.  Plans are prepared as the owner too, since parse
  * analysis checks privileges on the schema.  This file also holds the one
- * definition of how plystra keeps a plan (plystra_keep_plan()) and of
+ * definition of the storage owner (plystra_is_storage_owner()) and of
  * which table a trigger argument may name (plystra_storage_table()).
  *
  * Copyright (c) 2026, Plystra developers
@@ -140,25 +140,6 @@ void
 plystra_reset_acting_user(void)
 {
 	acting_user = InvalidOid;
-}
-
-/*
- * Prepare a query and keep its plan for the life of the backend: the one
- * place plystra's C prepares the plans it caches (each cache decides when
- * its plans are stale and frees them with SPI_freeplan()).  The caller is
- * connected to SPI.
- */
-SPIPlanPtr
-plystra_keep_plan(const char *query, int nargs, Oid *argtypes)
-{
-	SPIPlanPtr	plan = SPI_prepare(query, nargs, argtypes);
-
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed for \"%s\": %s",
-			 query, SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "SPI_keepplan failed for \"%s\"", query);
-	return plan;
 }
 
 /*

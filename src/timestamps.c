@@ -220,7 +220,7 @@ plystra_deleted_at_guard(PG_FUNCTION_ARGS)
 		(void) heap_getattr(trigdata->tg_trigtuple, attnum, RelationGetDescr(rel), &isnull);
 		if (!isnull)
 			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					(errcode(ERRCODE_PLYSTRA_ROW_POLICY),
 					 errmsg("a new row of \"%s\" cannot be deleted already",
 							RelationGetRelationName(rel)),
 					 errhint("Insert it, then delete it.")));
