@@ -184,8 +184,11 @@ access_table(const char *query, const char *rolname, const char *kind)
 static void
 audit_access(const char *event_type, const char *rolname, const char *kind)
 {
-	plystra_audit(event_type, NULL, "role", rolname,
-				  psprintf("{\"access\": \"%s\"}", kind));
+	StringInfoData details;
+
+	initStringInfo(&details);
+	plystra_details_text(&details, "access", kind);
+	plystra_audit(event_type, NULL, "role", rolname, &details);
 }
 
 /*

@@ -20,17 +20,18 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
-#include "access/xact.h"
-#include "fmgr.h"
 
 #include "plystra.h"
 
@@ -47,14 +48,49 @@ plystra_audit_row_key(const char *event_type, const char *target_id)
 }
 
 /*
+ * The details of an audit row: one JSON object, built member by member
+ * into a StringInfo the caller initialised, in the one way plystra writes
+ * JSON (times in ISO 8601, as jsonb renders them, whatever the DateStyle).
+ */
+static void
+details_key(StringInfo details, const char *key)
+{
+	appendStringInfoString(details, details->len == 0 ? "{" : ", ");
+	escape_json(details, key);
+	appendStringInfoString(details, ": ");
+}
+
+void
+plystra_details_text(StringInfo details, const char *key, const char *value)
+{
+	details_key(details, key);
+	escape_json(details, value);
+}
+
+void
+plystra_details_int(StringInfo details, const char *key, int64 value)
+{
+	details_key(details, key);
+	appendStringInfo(details, "%lld", (long long) value);
+}
+
+void
+plystra_details_time(StringInfo details, const char *key, TimestampTz value)
+{
+	details_key(details, key);
+	escape_json(details, JsonEncodeDateTime(NULL, TimestampTzGetDatum(value),
+											TIMESTAMPTZOID, NULL));
+}
+
+/*
  * Append an audit row: event_type (one of audit_event_types), the role on
- * whose behalf (NULL: the current user), the target it concerns, and
- * details, a JSON object in text form.
+ * whose behalf (NULL: the current user), the target it concerns, and its
+ * details (NULL: none).
  */
 void
 plystra_audit(const char *event_type, const char *actor_role,
 			  const char *target_type, const char *target_id,
-			  const char *details)
+			  StringInfo details)
 {
 	Oid			argtypes[5] = {TEXTOID, NAMEOID, TEXTOID, TEXTOID, TEXTOID};
 	Datum		values[5];
@@ -67,7 +103,8 @@ plystra_audit(const char *event_type, const char *actor_role,
 	values[1] = DirectFunctionCall1(namein, CStringGetDatum(actor_role));
 	values[2] = CStringGetTextDatum(target_type);
 	values[3] = CStringGetTextDatum(target_id);
-	values[4] = CStringGetTextDatum(details);
+	values[4] = CStringGetTextDatum(details == NULL || details->len == 0 ? "{}" :
+									psprintf("%s}", details->data));
 
 	saved = plystra_own_write_begin(plystra_audit_row_key(event_type, target_id));
 	PG_TRY();
@@ -122,6 +159,7 @@ plystra_audit_purge(PG_FUNCTION_ARGS)
 	uint64		purged = 0;
 	int			ret;
 	PlystraDoor saved;
+	StringInfoData details;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -171,22 +209,11 @@ plystra_audit_purge(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 
-	/* JSON renders the cutoff in ISO 8601, whatever the session's DateStyle */
-	{
-		Oid			types[3] = {TIMESTAMPTZOID, INT8OID, TEXTOID};
-		Datum		args[3];
-
-		args[0] = TimestampTzGetDatum(older_than);
-		args[1] = Int64GetDatum((int64) purged);
-		args[2] = CStringGetTextDatum(retention_text());
-		ret = SPI_execute_with_args("SELECT pg_catalog.jsonb_build_object('older_than', $1,"
-									" 'rows', $2, 'min_retention', $3)::pg_catalog.text",
-									3, types, args, NULL, true, 1);
-		if (ret != SPI_OK_SELECT || SPI_processed != 1)
-			elog(ERROR, "could not describe the purge");
-		plystra_audit("audit.purged", NULL, "audit_logs", "",
-					  SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
-	}
+	initStringInfo(&details);
+	plystra_details_time(&details, "older_than", older_than);
+	plystra_details_int(&details, "rows", (int64) purged);
+	plystra_details_text(&details, "min_retention", retention_text());
+	plystra_audit("audit.purged", NULL, "audit_logs", "", &details);
 
 	SPI_finish();
 	PG_RETURN_INT64((int64) purged);

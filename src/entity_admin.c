@@ -341,19 +341,13 @@ plystra_purge_deleted(PG_FUNCTION_ARGS)
 	plystra_restore_user(&ctx);
 
 	{
-		Oid			types[3] = {TEXTOID, TIMESTAMPTZOID, INT8OID};
-		Datum		args[3];
+		StringInfoData details;
 
-		args[0] = CStringGetTextDatum(storage_name);
-		args[1] = TimestampTzGetDatum(cutoff);
-		args[2] = Int64GetDatum((int64) purged);
-		ret = SPI_execute_with_args("SELECT pg_catalog.jsonb_build_object('table', $1,"
-									" 'deleted_before', $2, 'rows', $3)::pg_catalog.text",
-									3, types, args, NULL, true, 1);
-		if (ret != SPI_OK_SELECT || SPI_processed != 1)
-			elog(ERROR, "could not describe the purge");
-		plystra_audit("entity.purged", NULL, get_rel_name(storage), "",
-					  SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+		initStringInfo(&details);
+		plystra_details_text(&details, "table", storage_name);
+		plystra_details_time(&details, "deleted_before", cutoff);
+		plystra_details_int(&details, "rows", (int64) purged);
+		plystra_audit("entity.purged", NULL, get_rel_name(storage), "", &details);
 	}
 
 	SPI_finish();

@@ -32,7 +32,6 @@
 #include "miscadmin.h"
 #include "storage/lock.h"
 #include "utils/builtins.h"
-#include "utils/json.h"
 #include "utils/timestamp.h"
 
 #include "plystra.h"
@@ -98,30 +97,6 @@ check_name(const char *argname, const char *value, int maxlen)
 	}
 }
 
-/* A JSON object of up to four string members; a NULL key ends it early. */
-static char *
-json_object4(const char *k1, const char *v1, const char *k2, const char *v2,
-			 const char *k3, const char *v3, const char *k4, const char *v4)
-{
-	StringInfoData buf;
-	const char *keys[4] = {k1, k2, k3, k4};
-	const char *vals[4] = {v1, v2, v3, v4};
-	int			i;
-
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '{');
-	for (i = 0; i < 4 && keys[i] != NULL; i++)
-	{
-		if (i > 0)
-			appendStringInfoString(&buf, ", ");
-		escape_json(&buf, keys[i]);
-		appendStringInfoString(&buf, ": ");
-		escape_json(&buf, vals[i]);
-	}
-	appendStringInfoChar(&buf, '}');
-	return buf.data;
-}
-
 /*
  * A migration must not apply or forget migrations: the history it would
  * write is not its own to write.
@@ -167,6 +142,7 @@ plystra_migrate(PG_FUNCTION_ARGS)
 	TimestampTz finished;
 	int			nstatements;
 	char	   *applied_by;
+	StringInfoData details;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -248,10 +224,12 @@ plystra_migrate(PG_FUNCTION_ARGS)
 
 	plystra_history_record(component, name, checksum, started, finished,
 						   plystra_installed_version(), applied_by);
+	initStringInfo(&details);
+	plystra_details_text(&details, "component", component);
+	plystra_details_text(&details, "name", name);
+	plystra_details_text(&details, "checksum", checksum);
 	plystra_audit("migration.applied", applied_by, "migration",
-				  plystra_migration_key(component, name),
-				  json_object4("component", component, "name", name,
-							   "checksum", checksum, NULL, NULL));
+				  plystra_migration_key(component, name), &details);
 
 	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text("applied"));
@@ -316,10 +294,17 @@ plystra_migration_forget(PG_FUNCTION_ARGS)
 	PG_END_TRY();
 
 	if (checksum != NULL)
+	{
+		StringInfoData details;
+
+		initStringInfo(&details);
+		plystra_details_text(&details, "component", component);
+		plystra_details_text(&details, "name", name);
+		plystra_details_text(&details, "checksum", checksum);
+		plystra_details_text(&details, "reason", reason);
 		plystra_audit("migration.forgotten", NULL, "migration",
-					  plystra_migration_key(component, name),
-					  json_object4("component", component, "name", name,
-								   "checksum", checksum, "reason", reason));
+					  plystra_migration_key(component, name), &details);
+	}
 
 	SPI_finish();
 	PG_RETURN_BOOL(checksum != NULL);

@@ -95,7 +95,7 @@ plystra_set_password_hash(PG_FUNCTION_ARGS)
 	if (SPI_processed == 0)
 		no_live_user(user_id);
 	plystra_audit("user.password.changed", NULL, "users",
-				  psprintf(INT64_FORMAT, user_id), "{}");
+				  psprintf("%lld", (long long) user_id), NULL);
 	SPI_finish();
 	PG_RETURN_VOID();
 }

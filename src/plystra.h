@@ -201,7 +201,13 @@ extern char *plystra_audit_row_key(const char *event_type, const char *target_id
 extern bool plystra_reserved_event_type(text *event_type);
 extern void plystra_audit(const char *event_type, const char *actor_role,
 						  const char *target_type, const char *target_id,
-						  const char *details);
+						  struct StringInfoData *details);
+extern void plystra_details_text(struct StringInfoData *details, const char *key,
+								 const char *value);
+extern void plystra_details_int(struct StringInfoData *details, const char *key,
+								int64 value);
+extern void plystra_details_time(struct StringInfoData *details, const char *key,
+								 TimestampTz value);
 
 /* row_identity.c: ids are the server's */
 extern void plystra_check_server_id(struct RelationData *rel,

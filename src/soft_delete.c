@@ -208,7 +208,7 @@ plystra_deleted_at_audit(PG_FUNCTION_ARGS)
 	id = SPI_getvalue(trigdata->tg_newtuple, tupdesc, idnum);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	plystra_audit(event, NULL, RelationGetRelationName(rel), id, "{}");
+	plystra_audit(event, NULL, RelationGetRelationName(rel), id, NULL);
 	/* row-level security has checked the deleted row: forget the note */
 	if (is_deleted)
 		plystra_forget_soft_delete(RelationGetRelid(rel),
