@@ -3,6 +3,10 @@
 -- (grant_access, revoke_access, plystra.access), recorded so that updates
 -- and dumps keep them; doctor() reports a role whose privileges differ.
 --
+-- the extension, when this file runs alone (in the suite's order it exists)
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS plystra;
+RESET client_min_messages;
 \set VERBOSITY terse
 CREATE ROLE plystra_regress_acc_app;
 CREATE ROLE plystra_regress_acc_ops;

@@ -3,6 +3,10 @@
 -- become LF and a leading UTF-8 BOM is dropped.  PostgreSQL's own sha256()
 -- over the normalised bytes is the reference.
 --
+-- the extension, when this file runs alone (in the suite's order it exists)
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS plystra;
+RESET client_min_messages;
 CREATE FUNCTION reference_checksum(normalised text) RETURNS text
 	LANGUAGE sql IMMUTABLE STRICT
 	AS $$SELECT 'sha256:' || encode(sha256(convert_to(normalised, 'UTF8')), 'hex')$$;

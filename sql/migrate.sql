@@ -2,6 +2,10 @@
 -- plystra.migrate(): applications' migrations, applied once, in order,
 -- with their checksum recorded; every refusal with its SQLSTATE.
 --
+-- the extension, when this file runs alone (in the suite's order it exists)
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS plystra;
+RESET client_min_messages;
 CREATE FUNCTION history() RETURNS TABLE (component text, name text, checksum text,
 										 applied_by name, extension_version text)
 	LANGUAGE sql AS $$

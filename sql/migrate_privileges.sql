@@ -3,6 +3,10 @@
 -- privileges and search_path: a migration gains nothing, and the caller
 -- needs an explicit grant to migrate at all.
 --
+-- the extension, when this file runs alone (in the suite's order it exists)
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS plystra;
+RESET client_min_messages;
 SELECT current_user AS dba \gset
 CREATE ROLE plystra_regress_deployer LOGIN;
 CREATE ROLE plystra_regress_deputy;

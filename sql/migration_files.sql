@@ -4,6 +4,10 @@
 -- equals the one pinned in migrations/migrations.lst.  Released migrations
 -- never change: editing one breaks this test (and the build).
 --
+-- the extension, when this file runs alone (in the suite's order it exists)
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS plystra;
+RESET client_min_messages;
 \getenv abs_srcdir PG_ABS_SRCDIR
 \set migdir :abs_srcdir '/migrations'
 

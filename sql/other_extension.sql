@@ -4,6 +4,10 @@
 -- only plystra's own scripts through.  (test/run.sh installs the fixture
 -- extension plystra_evil from test/fixtures/plystra_evil for this test.)
 --
+-- the extension, when this file runs alone (in the suite's order it exists)
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS plystra;
+RESET client_min_messages;
 \set VERBOSITY terse
 SELECT count(*) AS audit_rows FROM plystra_data.audit_logs \gset
 CREATE EXTENSION plystra_evil VERSION '1.0';

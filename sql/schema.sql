@@ -2,6 +2,10 @@
 -- The Plystra Core v1.0 schema (and 1.1's user_allowed_groups): every
 -- entity is stored in plystra_data and reachable as plystra.<name>.
 --
+-- the extension, when this file runs alone (in the suite's order it exists)
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS plystra;
+RESET client_min_messages;
 CREATE TEMP TABLE entity (name text PRIMARY KEY, soft_delete boolean NOT NULL);
 INSERT INTO entity VALUES
 	-- Identity

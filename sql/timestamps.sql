@@ -2,6 +2,10 @@
 -- updated_at is maintained by plystra.updated_at_trigger(): every UPDATE
 -- sets it to the transaction's start time, whatever the client sends.
 --
+-- the extension, when this file runs alone (in the suite's order it exists)
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS plystra;
+RESET client_min_messages;
 CREATE TEMP TABLE marks (k text PRIMARY KEY, t timestamptz);
 
 BEGIN;

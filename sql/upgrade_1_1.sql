@@ -3,11 +3,14 @@
 -- allowed_groups arrays become user_allowed_groups rows, the column goes,
 -- and privileges granted on plystra.users are kept.
 --
--- the earlier tests left rows behind; drop them with the extension
+-- the earlier tests left rows behind; drop them with the extension (when
+-- this file runs alone, there is none)
+SET client_min_messages = warning;
 SET plystra.allow_drop_data = on;
-DROP EXTENSION plystra;
+DROP EXTENSION IF EXISTS plystra;
 RESET plystra.allow_drop_data;
-DROP SCHEMA plystra;
+DROP SCHEMA IF EXISTS plystra;
+RESET client_min_messages;
 CREATE EXTENSION plystra VERSION '1.0';
 
 INSERT INTO plystra.spaces (id, slug, name) VALUES (1, 'acme', 'Acme');
