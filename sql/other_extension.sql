@@ -9,6 +9,9 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS plystra;
 RESET client_min_messages;
 \set VERBOSITY terse
+-- a row for the fixture's DELETE to reach: a DELETE that finds no row fires
+-- no row trigger, and would pass however the guard judged it
+INSERT INTO plystra.audit_logs (event_type, target_id) VALUES ('user.login.failed', 'other_extension');
 SELECT count(*) AS audit_rows FROM plystra_data.audit_logs \gset
 CREATE EXTENSION plystra_evil VERSION '1.0';
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
