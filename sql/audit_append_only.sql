@@ -3,6 +3,14 @@
 -- its rows, for any role, in replica mode too, and no DDL switches the
 -- guard off.  After every refusal the row fingerprint is unchanged.
 --
+-- in a database of its own, so that nothing earlier files leave in the
+-- regression database (rows, append-only tables) counts here
+SELECT current_database() AS regress_db \gset
+CREATE DATABASE plystra_regress_audit_append_only;
+\c plystra_regress_audit_append_only
+SET client_min_messages = warning;
+CREATE EXTENSION plystra;
+RESET client_min_messages;
 \set VERBOSITY terse
 CREATE FUNCTION audit_fp() RETURNS text LANGUAGE sql AS $$
 	SELECT count(*) || ' ' || coalesce(md5(string_agg(a::text, ',' ORDER BY a.id)), '')
@@ -199,3 +207,6 @@ DROP FUNCTION swallow();
 REVOKE ALL ON plystra.audit_logs FROM plystra_regress_app;
 REVOKE ALL ON SCHEMA plystra FROM plystra_regress_app;
 DROP ROLE plystra_regress_app;
+
+\c :regress_db
+DROP DATABASE plystra_regress_audit_append_only;

@@ -3,6 +3,14 @@
 -- rows.  Privileged, refuses a cutoff within plystra.audit_min_retention,
 -- records what it purged, and opens the guard for its own DELETE only.
 --
+-- in a database of its own, so that nothing earlier files leave in the
+-- regression database (rows, append-only tables) counts here
+SELECT current_database() AS regress_db \gset
+CREATE DATABASE plystra_regress_audit_purge;
+\c plystra_regress_audit_purge
+SET client_min_messages = warning;
+CREATE EXTENSION plystra;
+RESET client_min_messages;
 \set VERBOSITY terse
 -- refusals
 SELECT plystra.audit_purge(NULL);
@@ -61,3 +69,6 @@ RESET plystra.audit_min_retention;
 
 REVOKE ALL ON SCHEMA plystra FROM plystra_regress_app;
 DROP ROLE plystra_regress_app;
+
+\c :regress_db
+DROP DATABASE plystra_regress_audit_purge;

@@ -9,6 +9,14 @@
 -- from under tables of one's own.  The guard at ddl_command_end judges by
 -- OID, also when the one at ddl_command_start is switched off.
 --
+-- in a database of its own, so that nothing earlier files leave in the
+-- regression database (rows, append-only tables) counts here
+SELECT current_database() AS regress_db \gset
+CREATE DATABASE plystra_regress_integrity_ddl;
+\c plystra_regress_integrity_ddl
+SET client_min_messages = warning;
+CREATE EXTENSION plystra;
+RESET client_min_messages;
 \set VERBOSITY terse
 CREATE SCHEMA vault;
 CREATE TYPE vault.money_t AS (currency text, amount numeric);
@@ -241,3 +249,6 @@ RESET plystra.allow_drop_data;
 SELECT count(*) AS guard_triggers FROM pg_trigger
  WHERE tgrelid = 'vault.entries'::regclass AND tgname LIKE 'plystra_append_only%';
 DROP FUNCTION swallow();
+
+\c :regress_db
+DROP DATABASE plystra_regress_integrity_ddl;

@@ -6,6 +6,14 @@
 -- storage is reported by migrate_verify().  A migration cannot hold
 -- client-side COPY.
 --
+-- in a database of its own, so that nothing earlier files leave in the
+-- regression database (rows, append-only tables) counts here
+SELECT current_database() AS regress_db \gset
+CREATE DATABASE plystra_regress_integrity_history;
+\c plystra_regress_integrity_history
+SET client_min_messages = warning;
+CREATE EXTENSION plystra;
+RESET client_min_messages;
 \set VERBOSITY terse
 CREATE ROLE plystra_regress_hist_app;
 GRANT USAGE ON SCHEMA plystra TO plystra_regress_hist_app;
@@ -153,3 +161,6 @@ REVOKE ALL ON SCHEMA plystra FROM plystra_regress_hist_app, plystra_regress_depl
 REVOKE ALL ON FUNCTION plystra.migrate(text, text, text, boolean) FROM plystra_regress_deployer;
 REVOKE ALL ON SCHEMA public FROM plystra_regress_deployer;
 DROP ROLE plystra_regress_hist_app, plystra_regress_deployer;
+
+\c :regress_db
+DROP DATABASE plystra_regress_integrity_history;

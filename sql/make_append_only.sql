@@ -2,6 +2,14 @@
 -- plystra.make_append_only(rel): a table of one's own gets the protection
 -- of audit_logs; plystra.append_only_tables() lists what is protected.
 --
+-- in a database of its own, so that nothing earlier files leave in the
+-- regression database (rows, append-only tables) counts here
+SELECT current_database() AS regress_db \gset
+CREATE DATABASE plystra_regress_make_append_only;
+\c plystra_regress_make_append_only
+SET client_min_messages = warning;
+CREATE EXTENSION plystra;
+RESET client_min_messages;
 \set VERBOSITY terse
 CREATE ROLE plystra_regress_owner;
 CREATE ROLE plystra_regress_other;
@@ -100,3 +108,6 @@ REVOKE ALL ON FUNCTION plystra.make_append_only(regclass) FROM plystra_regress_o
 REVOKE ALL ON SCHEMA plystra FROM plystra_regress_owner, plystra_regress_other;
 DROP ROLE plystra_regress_owner;
 DROP ROLE plystra_regress_other;
+
+\c :regress_db
+DROP DATABASE plystra_regress_make_append_only;

@@ -4,6 +4,14 @@
 -- marked builtin, have fixed ids below 1000, and are left out of pg_dump
 -- (CREATE EXTENSION writes them again on restore).
 --
+-- in a database of its own, so that nothing earlier files leave in the
+-- regression database (rows, append-only tables) counts here
+SELECT current_database() AS regress_db \gset
+CREATE DATABASE plystra_regress_seed_data;
+\c plystra_regress_seed_data
+SET client_min_messages = warning;
+CREATE EXTENSION plystra;
+RESET client_min_messages;
 SELECT r.id, r.key, r.name, r.space_id, r.builtin FROM plystra.roles r ORDER BY r.id;
 SELECT p.id, p.key, p.description, p.builtin FROM plystra.permissions p ORDER BY p.id;
 SELECT r.key AS role, p.key AS permission, rp.id, rp.builtin, rp.metadata
@@ -71,3 +79,6 @@ UPDATE plystra.permissions SET description = 'Budgets' WHERE key = 'finance.budg
 DELETE FROM plystra_data.permissions WHERE key = 'finance.budgets.read';
 DELETE FROM plystra_data.roles WHERE key = 'auditor';
 DELETE FROM plystra_data.audit_event_types WHERE key = 'custom.event';
+
+\c :regress_db
+DROP DATABASE plystra_regress_seed_data;

@@ -4,6 +4,14 @@
 -- UPDATE ... SET deleted_at works as ORMs send it, unique keys hold among
 -- live rows only, relationships of deleted entities are hidden and refused.
 --
+-- in a database of its own, so that nothing earlier files leave in the
+-- regression database (rows, append-only tables) counts here
+SELECT current_database() AS regress_db \gset
+CREATE DATABASE plystra_regress_soft_delete;
+\c plystra_regress_soft_delete
+SET client_min_messages = warning;
+CREATE EXTENSION plystra;
+RESET client_min_messages;
 \set VERBOSITY terse
 CREATE ROLE plystra_regress_app;
 GRANT USAGE ON SCHEMA plystra TO plystra_regress_app;
@@ -174,3 +182,6 @@ RESET enable_seqscan;
 REVOKE ALL ON ALL TABLES IN SCHEMA plystra FROM plystra_regress_app;
 REVOKE ALL ON SCHEMA plystra FROM plystra_regress_app;
 DROP ROLE plystra_regress_app;
+
+\c :regress_db
+DROP DATABASE plystra_regress_soft_delete;

@@ -2,6 +2,14 @@
 -- plystra.restore(), plystra.purge_deleted() and the password functions:
 -- privileged, audited, and clear about bad input.
 --
+-- in a database of its own, so that nothing earlier files leave in the
+-- regression database (rows, append-only tables) counts here
+SELECT current_database() AS regress_db \gset
+CREATE DATABASE plystra_regress_soft_delete_admin;
+\c plystra_regress_soft_delete_admin
+SET client_min_messages = warning;
+CREATE EXTENSION plystra;
+RESET client_min_messages;
 \set VERBOSITY terse
 INSERT INTO plystra.spaces (slug, name) VALUES ('adm', 'Admin');
 INSERT INTO plystra.users (email) VALUES ('keep@example.test'), ('gone@example.test'), ('dup@example.test');
@@ -116,3 +124,6 @@ REVOKE ALL ON plystra.users FROM plystra_regress_app;
 REVOKE ALL ON SCHEMA plystra FROM plystra_regress_app, plystra_regress_auth;
 DROP ROLE plystra_regress_app;
 DROP ROLE plystra_regress_auth;
+
+\c :regress_db
+DROP DATABASE plystra_regress_soft_delete_admin;
