@@ -16,6 +16,9 @@ CREATE ROLE plystra_regress_other;
 CREATE SCHEMA ledger AUTHORIZATION plystra_regress_owner;
 GRANT USAGE ON SCHEMA plystra TO plystra_regress_owner, plystra_regress_other;
 GRANT EXECUTE ON FUNCTION plystra.make_append_only(regclass) TO plystra_regress_owner, plystra_regress_other;
+-- the other role may look the table up (USAGE on its schema) and call the
+-- function: all it lacks is ownership
+GRANT USAGE ON SCHEMA ledger TO plystra_regress_other;
 
 SET ROLE plystra_regress_owner;
 CREATE TABLE ledger.entries (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -105,6 +108,7 @@ DELETE FROM ledger.entries;
 
 \set VERBOSITY default
 REVOKE ALL ON FUNCTION plystra.make_append_only(regclass) FROM plystra_regress_owner, plystra_regress_other;
+REVOKE ALL ON SCHEMA ledger FROM plystra_regress_other;
 REVOKE ALL ON SCHEMA plystra FROM plystra_regress_owner, plystra_regress_other;
 DROP ROLE plystra_regress_owner;
 DROP ROLE plystra_regress_other;
