@@ -287,12 +287,15 @@ BEGIN
 	RETURN NEXT;
 
 	"check" := 'function privileges';
+	-- PUBLIC may execute what the manifest of the installed version says it
+	-- may (the functions the version grants to PUBLIC), and nothing else
 	SELECT count(*), string_agg(p.oid::regprocedure::text, ', ') INTO n, first_items
 	  FROM pg_catalog.pg_proc p
 	 WHERE p.pronamespace = 'plystra'::regnamespace
-	   AND p.proname NOT IN ('migration_checksum', 'append_only_tables', '_builtin_migrations',
-							 '_library_version', '_soft_deleting')
-	   AND pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE');
+	   AND pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE')
+	   AND NOT EXISTS (SELECT 1 FROM plystra_data.manifest m
+						WHERE m.version = ext_version AND m.object_type = 'public privilege'
+						  AND m.object = p.oid::regprocedure::text AND m.detail = 'true');
 	IF n > 0 THEN
 		status := 'fail';
 		detail := 'PUBLIC can execute: ' || first_items
