@@ -157,7 +157,7 @@ plystra_restore(PG_FUNCTION_ARGS)
 					 errmsg("cannot restore %s row %lld: a live row holds its unique key %s",
 							storage_name, (long long) DatumGetInt64(values[0]),
 							edata->constraint_name ? edata->constraint_name : "?"),
-					 edata->detail ? errdetail("%s", edata->detail) : 0,
+					 edata->detail ? errdetail_internal("%s", edata->detail) : 0,
 					 errhint("Change or delete the live row first, or change the key of the deleted one.")));
 		ReThrowError(edata);
 	}

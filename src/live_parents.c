@@ -61,7 +61,6 @@ PG_FUNCTION_INFO_V1(plystra_parents_live_trigger);
 PG_FUNCTION_INFO_V1(plystra_refresh_parents_live);
 
 #define PARENTS_LIVE_TRIGGER	"plystra_parents_live"
-#define MAX_REFS	4
 
 /* whether the extension is refreshing parents_live (see above) */
 static bool refreshing = false;
@@ -101,7 +100,7 @@ plystra_parents_live_trigger(PG_FUNCTION_ARGS)
 	bool		update;
 	int			flagnum;
 	int			nrefs;
-	int			attnums[MAX_REFS];
+	int			attnums[PLYSTRA_MAX_PARENTS];
 	bool		changed = false;
 	bool		live = true;
 	Datum		value;
@@ -111,12 +110,7 @@ plystra_parents_live_trigger(PG_FUNCTION_ARGS)
 	trigdata = plystra_trigger_call(fcinfo, "parents_live_trigger", TRIGGER_EVENT_BEFORE,
 									PLYSTRA_ON_INSERT | PLYSTRA_ON_UPDATE);
 	trigger = trigdata->tg_trigger;
-	if (trigger->tgnargs == 0 || trigger->tgnargs % 2 != 0 ||
-		trigger->tgnargs / 2 > MAX_REFS)
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" takes pairs of column and parent table, at most %d",
-						"parents_live_trigger", MAX_REFS)));
+	nrefs = plystra_parent_pairs(trigger, "parents_live_trigger");
 	rel = trigdata->tg_relation;
 	tupdesc = RelationGetDescr(rel);
 	update = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event);
@@ -128,7 +122,6 @@ plystra_parents_live_trigger(PG_FUNCTION_ARGS)
 				 errmsg("relation \"%s\" has no boolean column \"parents_live\"",
 						RelationGetRelationName(rel))));
 
-	nrefs = trigger->tgnargs / 2;
 	for (i = 0; i < nrefs; i++)
 	{
 		attnums[i] = SPI_fnumber(tupdesc, trigger->tgargs[2 * i]);

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * migrate.c
- *	  Applications' migrations: plystra.migrate(), plystra.migration_forget()
- *	  and the list of the extension's own migrations for migration_status().
+ *	  Applications' migrations: plystra.migrate() and
+ *	  plystra.migration_forget().
  *
  * plystra.migrate(component, name, script, allow_out_of_order) applies one
  * migration exactly once.  It runs as the caller, with the caller's

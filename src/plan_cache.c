@@ -7,7 +7,8 @@
  * A trigger prepares its queries once per backend and keeps the plans
  * (SPI_prepare + SPI_keepplan, plystra_keep_plan()) in a set of plans
  * keyed by what they serve: a kind (one per user of the cache) and two
- * OIDs, e.g. the trigger relation and the trigger.  The plans name tables
+ * OIDs, e.g. the trigger relation and the trigger; a set may hold no plan,
+ * only facts about a relation (row_identity.c).  The plans name tables
  * by OID and read their shape, so any relcache invalidation marks every
  * set stale; the next lookup frees its plans and empties the memory
  * context that holds what the user keeps with them (names, flags), and

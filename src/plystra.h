@@ -70,6 +70,7 @@ typedef struct BuiltScript
 
 struct FunctionCallInfoBaseData;
 struct TriggerData;
+struct Trigger;
 struct EventTriggerData;
 struct RelationData;
 struct HeapTupleData;
@@ -129,11 +130,13 @@ extern void plystra_restore_user(StorageOwnerContext *ctx);
 extern Oid	plystra_acting_user(void);
 extern void plystra_reset_acting_user(void);
 extern Oid	plystra_storage_table(const char *name, const char *trigger);
+#define PLYSTRA_MAX_PARENTS 4
+extern int	plystra_parent_pairs(struct Trigger *trigger, const char *fname);
 extern int	plystra_execute_as_owner(struct _SPI_plan **plan, const char *query,
 									 int nargs, Oid *argtypes, Datum *values,
 									 bool latest, long count);
 
-/* plan_cache.c: the plans the triggers keep */
+/* plan_cache.c: the plans (and facts) the triggers keep per relation */
 #define PLYSTRA_MAX_PLANS	16
 
 typedef enum PlystraPlanKind
@@ -141,7 +144,8 @@ typedef enum PlystraPlanKind
 	PLYSTRA_PLANS_SOFT_DELETE,	/* soft_delete_trigger(): view, trigger */
 	PLYSTRA_PLANS_LIVE_PARENT,	/* live_parent_check(): table, trigger */
 	PLYSTRA_PLANS_PARENT_READS, /* parents_live_trigger(): table, trigger */
-	PLYSTRA_PLANS_CASCADES		/* parents_live cascade: parent table */
+	PLYSTRA_PLANS_CASCADES,		/* parents_live cascade: parent table */
+	PLYSTRA_PLANS_IDENTITY		/* server_id_guard(): table (no plan) */
 } PlystraPlanKind;
 
 typedef struct PlystraPlanSetKey
@@ -173,7 +177,7 @@ extern void plystra_forget_soft_delete(Oid relid, int64 id);
 extern bool plystra_refreshing_parents_live(void);
 extern void plystra_cascade_parents_live(struct RelationData *parent, Datum id);
 
-/* checksum.c */
+/* checksum.c: sha256 of a migration's bytes */
 extern void plystra_checksum(const char *data, size_t len,
 							 char result[PLYSTRA_CHECKSUM_LEN + 1]);
 
@@ -195,10 +199,9 @@ extern void plystra_history_record(const char *component, const char *name,
 extern char *plystra_history_forget(const char *component, const char *name);
 extern Oid	plystra_history_relid(void);
 
-/* audit.c: the extension's own audit rows, audit_purge() */
+/* audit.c: the extension's own audit rows and their details, audit_purge() */
 extern int	plystra_audit_min_retention;
 extern char *plystra_audit_row_key(const char *event_type, const char *target_id);
-extern bool plystra_reserved_event_type(text *event_type);
 extern void plystra_audit(const char *event_type, const char *actor_role,
 						  const char *target_type, const char *target_id,
 						  struct StringInfoData *details);
@@ -208,6 +211,9 @@ extern void plystra_details_int(struct StringInfoData *details, const char *key,
 								int64 value);
 extern void plystra_details_time(struct StringInfoData *details, const char *key,
 								 TimestampTz value);
+
+/* audit_rows.c: the guard of audit rows */
+extern bool plystra_reserved_event_type(text *event_type);
 
 /* row_identity.c: ids are the server's */
 extern void plystra_check_server_id(struct RelationData *rel,
@@ -278,7 +284,7 @@ extern void plystra_check_ddl_commands(void);
 extern void plystra_remember_drift(void);
 extern void plystra_forget_drift(void);
 
-/* builtin_rows.c */
+/* builtin_rows.c: the seed rows, dated by their migration */
 extern bool plystra_redating_builtin_rows(void);
 extern void plystra_date_builtin_rows(TimestampTz from, TimestampTz to);
 

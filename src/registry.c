@@ -218,8 +218,8 @@ plystra_lock_blocks_append_only(Oid relid)
 }
 
 /*
- * Run a query with one oid[] parameter as the storage owner; its first
- * row's first column, or NULL.  These run once per DDL command, not per
+ * Run a query with one oid[] parameter (relids; the query may leave it
+ * unused) as the storage owner; its first row's first column, or NULL.  These run once per DDL command, not per
  * row: they are not kept as plans.
  */
 static char *
@@ -331,25 +331,17 @@ plystra_check_dropped_objects(void)
 	"                             WHERE x.object_type OPERATOR(pg_catalog.=) 'extension'"
 	"                               AND x.object_identity OPERATOR(pg_catalog.=) 'plystra')))"
 	" LIMIT 1";
-	StorageOwnerContext ctx;
-	int			ret;
+	char	   *what;
 
 	if (!registry_present())
 		return;
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	plystra_become_storage_owner(&ctx);
-	ret = SPI_execute(query, false, 0);
-	plystra_restore_user(&ctx);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not run a guard query: %s", SPI_result_code_string(ret));
-	if (SPI_processed > 0)
+	what = first_row_for(query, NIL);
+	if (what != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
 				 errmsg("the command would drop a guard of extension \"plystra\""),
 				 errdetail("It drops %s: an append-only table, one of its columns or triggers, or a trigger or policy of the extension.",
-						   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1))));
-	SPI_finish();
+						   what)));
 }
 
 /*

@@ -38,8 +38,6 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
-#include "utils/hsearch.h"
-#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -49,73 +47,40 @@
 PG_FUNCTION_INFO_V1(plystra_id_guard);
 PG_FUNCTION_INFO_V1(plystra_server_id_guard);
 
-/* per table: the id column and the sequence of its identity */
+/* per table, kept until a relcache invalidation (plan_cache.c) */
 typedef struct IdentityEntry
 {
-	Oid			relid;
-	bool		valid;
-	AttrNumber	attnum;
-	Oid			seqid;
+	AttrNumber	attnum;			/* the id column */
+	Oid			seqid;			/* the sequence of its identity */
 } IdentityEntry;
-
-static HTAB *identity_cache = NULL;
-
-static void
-invalidate_identities(Datum arg, Oid relid)
-{
-	HASH_SEQ_STATUS status;
-	IdentityEntry *entry;
-
-	hash_seq_init(&status, identity_cache);
-	while ((entry = (IdentityEntry *) hash_seq_search(&status)) != NULL)
-	{
-		if (relid == InvalidOid || entry->relid == relid)
-			entry->valid = false;
-	}
-}
 
 static IdentityEntry *
 identity_of(Relation rel)
 {
+	PlystraPlanSet *set = plystra_plan_set(PLYSTRA_PLANS_IDENTITY,
+										   RelationGetRelid(rel), InvalidOid);
 	IdentityEntry *entry;
-	bool		found;
-	Oid			relid = RelationGetRelid(rel);
+	AttrNumber	attnum;
 
-	if (identity_cache == NULL)
-	{
-		HASHCTL		ctl;
+	if (set->valid)
+		return (IdentityEntry *) set->extra;
 
-		ctl.keysize = sizeof(Oid);
-		ctl.entrysize = sizeof(IdentityEntry);
-		ctl.hcxt = TopMemoryContext;
-		identity_cache = hash_create("plystra identity columns", 32, &ctl,
-									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		CacheRegisterRelcacheCallback(invalidate_identities, (Datum) 0);
-	}
-	entry = (IdentityEntry *) hash_search(identity_cache, &relid, HASH_ENTER, &found);
-	if (!found)
-		entry->valid = false;
-	if (!entry->valid)
-	{
-		AttrNumber	attnum = SPI_fnumber(RelationGetDescr(rel), "id");
-
-		if (attnum <= 0 ||
-			TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attidentity == '\0')
-		{
-			entry->valid = false;
-			ereport(ERROR,
-					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-					 errmsg("relation \"%s\" has no identity column \"id\"",
-							RelationGetRelationName(rel))));
-		}
+	attnum = SPI_fnumber(RelationGetDescr(rel), "id");
+	if (attnum <= 0 ||
+		TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attidentity == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("relation \"%s\" has no identity column \"id\"",
+						RelationGetRelationName(rel))));
+	entry = MemoryContextAlloc(set->cxt, sizeof(IdentityEntry));
 #if PG_VERSION_NUM >= 170000
-		entry->seqid = getIdentitySequence(rel, attnum, false);
+	entry->seqid = getIdentitySequence(rel, attnum, false);
 #else
-		entry->seqid = getIdentitySequence(relid, attnum, false);
+	entry->seqid = getIdentitySequence(RelationGetRelid(rel), attnum, false);
 #endif
-		entry->attnum = attnum;
-		entry->valid = true;
-	}
+	entry->attnum = attnum;
+	set->extra = entry;
+	set->valid = true;
 	return entry;
 }
 

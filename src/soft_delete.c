@@ -70,14 +70,12 @@ PG_FUNCTION_INFO_V1(plystra_soft_delete_trigger);
 PG_FUNCTION_INFO_V1(plystra_deleted_at_audit);
 PG_FUNCTION_INFO_V1(plystra_live_parent_check);
 
-#define MAX_PARENTS 4
-
 /* what live_parent_check() keeps with its plans: per reference */
 typedef struct ParentRefs
 {
-	char	   *connames[MAX_PARENTS];	/* the foreign key */
-	bool		deferrable[MAX_PARENTS];
-	char	   *parentnames[MAX_PARENTS];	/* the parent table */
+	char	   *connames[PLYSTRA_MAX_PARENTS];	/* the foreign key */
+	bool		deferrable[PLYSTRA_MAX_PARENTS];
+	char	   *parentnames[PLYSTRA_MAX_PARENTS];	/* the parent table */
 } ParentRefs;
 
 /*
@@ -310,18 +308,14 @@ plystra_live_parent_check(PG_FUNCTION_ARGS)
 	PlystraPlanSet *entry;
 	ParentRefs *refs = NULL;
 	StorageOwnerContext ctx;
+	int			nparents;
 	int			i;
 	bool		connected = false;
 
 	trigdata = plystra_trigger_call(fcinfo, "live_parent_check", TRIGGER_EVENT_BEFORE,
 									PLYSTRA_ON_INSERT | PLYSTRA_ON_UPDATE);
 	trigger = trigdata->tg_trigger;
-	if (trigger->tgnargs == 0 || trigger->tgnargs % 2 != 0 ||
-		trigger->tgnargs / 2 > MAX_PARENTS)
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"%s\" takes pairs of column and parent table, at most %d",
-						"live_parent_check", MAX_PARENTS)));
+	nparents = plystra_parent_pairs(trigger, "live_parent_check");
 
 	rel = trigdata->tg_relation;
 	tupdesc = RelationGetDescr(rel);
@@ -333,7 +327,7 @@ plystra_live_parent_check(PG_FUNCTION_ARGS)
 
 	entry = plystra_plan_set(PLYSTRA_PLANS_LIVE_PARENT, RelationGetRelid(rel),
 							 trigger->tgoid);
-	for (i = 0; i < trigger->tgnargs / 2; i++)
+	for (i = 0; i < nparents; i++)
 	{
 		const char *column = trigger->tgargs[2 * i];
 		const char *parent = trigger->tgargs[2 * i + 1];
@@ -375,7 +369,7 @@ plystra_live_parent_check(PG_FUNCTION_ARGS)
 			entry = plystra_plan_set(PLYSTRA_PLANS_LIVE_PARENT,
 									 RelationGetRelid(rel), trigger->tgoid);
 			entry->extra = MemoryContextAllocZero(entry->cxt, sizeof(ParentRefs));
-			entry->nplans = trigger->tgnargs / 2;
+			entry->nplans = nparents;
 			entry->valid = true;
 		}
 		refs = (ParentRefs *) entry->extra;

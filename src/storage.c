@@ -32,6 +32,7 @@
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
 #include "utils/rel.h"
+#include "utils/reltrigger.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
@@ -166,6 +167,24 @@ plystra_execute_as_owner(SPIPlanPtr *plan, const char *query, int nargs,
 		ret = SPI_execute_plan(*plan, values, NULL, false, count);
 	plystra_restore_user(&ctx);
 	return ret;
+}
+
+/*
+ * The number of (column, parent table) pairs in the arguments of a trigger
+ * of fname, the shape of every trigger that follows references to their
+ * parents (live_parent_check(), parents_live_trigger()): one pair at least,
+ * PLYSTRA_MAX_PARENTS at most.
+ */
+int
+plystra_parent_pairs(Trigger *trigger, const char *fname)
+{
+	if (trigger->tgnargs == 0 || trigger->tgnargs % 2 != 0 ||
+		trigger->tgnargs / 2 > PLYSTRA_MAX_PARENTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" takes pairs of column and parent table, at most %d",
+						fname, PLYSTRA_MAX_PARENTS)));
+	return trigger->tgnargs / 2;
 }
 
 /*
