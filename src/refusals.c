@@ -114,7 +114,7 @@ plystra_refused_subcommand(AlterTableCmd *cmd)
 			return "ENABLE or DISABLE RULE";
 		case AT_EnableRowSecurity:
 		case AT_ForceRowSecurity:
-			return "ROW LEVEL SECURITY";
+			return "ENABLE or FORCE ROW LEVEL SECURITY";
 		case AT_AlterColumnType:
 			return "ALTER COLUMN TYPE";
 		case AT_DropColumn:
@@ -138,7 +138,7 @@ plystra_refused_subcommand(AlterTableCmd *cmd)
 		case AT_DropInherit:
 		case AT_AddOf:
 		case AT_DropOf:
-			return "changing inheritance";
+			return "INHERIT, NO INHERIT, OF or NOT OF";
 		case AT_AttachPartition:
 			return "ATTACH PARTITION";
 		case AT_DetachPartition:
@@ -149,9 +149,9 @@ plystra_refused_subcommand(AlterTableCmd *cmd)
 		case AT_AddIdentity:
 		case AT_SetIdentity:
 		case AT_DropIdentity:
-			return "changing the identity of a column";
+			return "ADD, SET or DROP IDENTITY";
 		default:
-			return "this ALTER TABLE subcommand";
+			return "ALTER TABLE";
 	}
 }
 
