@@ -62,6 +62,10 @@ ALTER TABLE vault.entries ENABLE ROW LEVEL SECURITY;
 ALTER TABLE vault.entries SET UNLOGGED;
 ALTER TABLE vault.entries DISABLE TRIGGER ALL;
 ALTER TABLE vault.entries RENAME COLUMN note TO n;
+ALTER TABLE vault.entries DISABLE RULE no_such_rule;
+ALTER TABLE vault.entries ATTACH PARTITION vault.nothing FOR VALUES IN (1);
+ALTER TABLE vault.entries DETACH PARTITION vault.nothing;
+ALTER TABLE vault.entries ALTER COLUMN note OPTIONS (ADD anything 'x');
 SELECT entries_fp() = :'fp0' AS unchanged;
 
 -- the guard at ddl_command_end decides: with the one at ddl_command_start

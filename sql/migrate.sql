@@ -121,6 +121,19 @@ SELECT plystra.migrate('shop', '0009', 'ALTER DATABASE postgres SET TABLESPACE p
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT plystra.migrate('shop', '0009', 'CLUSTER');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.migrate('shop', '0009', 'DROP DATABASE IF EXISTS nope');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.migrate('shop', '0009', 'CREATE TABLESPACE nope LOCATION ''/nonexistent''');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.migrate('shop', '0009', 'DROP TABLESPACE IF EXISTS nope');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.migrate('shop', '0009', 'ALTER TABLE items DETACH PARTITION items_p CONCURRENTLY');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.migrate('shop', '0009', 'DROP SUBSCRIPTION IF EXISTS nope');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- the statement and line an error names are found past nested block comments
+SELECT plystra.migrate('shop', '0009', E'/* one /* nested */ comment */\n/* another */ CREATE TABLE t9 (id int);\n/* a /* b */ c */ INSERT INTO t9 VALUES (''x'');');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT to_regclass('app.t9') AS t9;
 -- transaction control would split the migration: refused before anything runs
 SELECT plystra.migrate('shop', '0009', E'CREATE TABLE t9 (id int);\nCOMMIT;\nCREATE TABLE t10 ();');
@@ -150,6 +163,24 @@ SELECT plystra.migrate('shop', '0009', 'DELETE FROM plystra_data.schema_migratio
 SELECT plystra.migrate('shop', '0009', 'ALTER TABLE plystra_data.schema_migrations DISABLE TRIGGER ALL');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT plystra.migrate('shop', '0009', 'TRUNCATE plystra.schema_migrations');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.migrate('shop', '0009', 'MERGE INTO plystra_data.schema_migrations m USING (SELECT 1) s ON false WHEN NOT MATCHED THEN DO NOTHING');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.migrate('shop', '0009', 'COPY plystra_data.schema_migrations FROM ''/dev/null''');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.migrate('shop', '0009', 'ALTER TABLE plystra_data.schema_migrations SET SCHEMA public');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.migrate('shop', '0009', 'CREATE RULE r AS ON INSERT TO plystra_data.schema_migrations DO INSTEAD NOTHING');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.migrate('shop', '0009', 'DROP TABLE plystra_data.schema_migrations');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- an unqualified name is the history when the search_path finds it there
+SET search_path = plystra, app, public;
+SELECT plystra.migrate('shop', '0009', 'DELETE FROM schema_migrations');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SET search_path = app, public;
+-- and is not where it finds no such table: the statement runs, and fails
+SELECT plystra.migrate('shop', '0009', 'DROP TABLE schema_migrations');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT plystra.migrate('shop', '0009', $m$DO $$ BEGIN EXECUTE 'INSERT INTO plystra_data.schema_migrations SELECT ''shop'', ''0010'', checksum, now(), current_user, ''1s'', ''1.1'' FROM plystra_data.schema_migrations LIMIT 1'; END $$$m$);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE

@@ -85,4 +85,31 @@ COMMIT;
 SELECT plystra.updated_at_trigger();
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 DROP TABLE ts_misuse;
+-- every trigger function of plystra names the triggers it is written for
+CREATE TABLE tf_misuse (id int);
+INSERT INTO tf_misuse VALUES (1);
+CREATE TRIGGER t_before BEFORE UPDATE ON tf_misuse
+	FOR EACH ROW EXECUTE FUNCTION plystra.deleted_at_audit();
+UPDATE tf_misuse SET id = 2;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+DROP TRIGGER t_before ON tf_misuse;
+CREATE TRIGGER t_delete BEFORE DELETE ON tf_misuse
+	FOR EACH ROW EXECUTE FUNCTION plystra.soft_delete_trigger('plystra_data.users');
+DELETE FROM tf_misuse;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+DROP TRIGGER t_delete ON tf_misuse;
+CREATE TRIGGER t_insert BEFORE INSERT ON tf_misuse
+	FOR EACH ROW EXECUTE FUNCTION plystra.append_only_guard();
+INSERT INTO tf_misuse VALUES (3);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+DROP TRIGGER t_insert ON tf_misuse;
+SELECT count(*) AS unchanged FROM tf_misuse WHERE id = 1;
+DROP TABLE tf_misuse;
+-- and every event trigger function the event it is written for
+CREATE EVENT TRIGGER tf_wrong_event ON ddl_command_end
+	EXECUTE FUNCTION plystra.ddl_guard();
+CREATE TABLE tf_never (id int);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+DROP EVENT TRIGGER tf_wrong_event;
+SELECT to_regclass('tf_never') IS NULL AS not_created;
 DELETE FROM plystra_data.spaces WHERE slug = 'ts-space';
