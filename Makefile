@@ -85,6 +85,7 @@ REGRESS = \
 	migration_files \
 	soft_delete \
 	soft_delete_admin \
+	kept_plans \
 	interface \
 	audit_append_only \
 	audit_purge \
@@ -127,8 +128,10 @@ plystra--1.0--1.1.sql: ext/plystra--1.0--1.1.pre.sql ext/plystra--1.0--1.1.post.
 		migrations/migrations.lst $(MIGRATIONS) ext/assemble.sh
 	$(ASSEMBLE) script 1.0 1.1 > $@.tmp && mv $@.tmp $@
 
+# (its .post.sql expands the wiring of ext/defs/wiring.sql and @includes
+# definitions of ext/defs/)
 plystra--1.1--1.2.sql: ext/plystra--1.1--1.2.pre.sql ext/plystra--1.1--1.2.post.sql \
-		ext/defs/wiring.sql migrations/migrations.lst $(MIGRATIONS) ext/assemble.sh
+		$(wildcard $(srcdir)/ext/defs/*.sql) migrations/migrations.lst $(MIGRATIONS) ext/assemble.sh
 	$(ASSEMBLE) script 1.1 1.2 > $@.tmp && mv $@.tmp $@
 
 # the full script of the current version: the current definitions of
