@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test/run.sh - the whole suite: pg_regress (sql/, expected/), isolation
 # (test/specs), TAP with PostgreSQL::Test::Cluster (test/t, which holds the
-# upgrade matrix and the mutation test of the upgrade script), and the
-# test of mixed builds (test/mixed_builds.sh).  Installs what is missing, builds and installs
+# upgrade matrix and the mutation test of the upgrade script), the test of
+# mixed builds (test/mixed_builds.sh) and the check that no C files depend
+# on each other in a cycle (test/c_deps.pl).  Installs what is missing, builds and installs
 # plystra, runs everything as the postgres account in a copy of the tree it
 # owns, against a throwaway cluster on a private socket directory.
 #
@@ -98,6 +99,17 @@ else
 	failed=$((failed + 1))
 fi
 
+# The C files depend on each other without a cycle (read from the objects
+# with nm): one layer of leaves, no file that needs a file needing it.
+say "C dependencies"
+if perl "$top/test/c_deps.pl" "$top/src" >"$work/logs/c_deps.log" 2>&1; then
+	passed=$((passed + 1))
+	tail -n 1 "$work/logs/c_deps.log"
+else
+	failed=$((failed + 1))
+	cat "$work/logs/c_deps.log"
+fi
+
 n_regress=$(echo "$regress_files" | sed '/^$/d' | wc -l)
 n_isolation=$(echo "$isolation_files" | sed '/^$/d' | wc -l)
 n_tap=$(ls "$top"/test/t/*.pl 2>/dev/null | wc -l)
@@ -106,6 +118,17 @@ suite regress "$n_regress" ISOLATION= TAP_TESTS=
 if [ "$n_isolation" -gt 0 ]; then
 	suite isolation "$n_isolation" REGRESS= TAP_TESTS=
 fi
+# every pg_regress file and isolation spec once more, each alone in a fresh
+# database (test/alone.sh): no file may lean on what the files before it
+# left.  Before the mutants and test-only versions below are installed:
+# install.sql lists the available versions.
+say "each test file alone"
+if bash "$top/test/alone.sh" "$work" "$PORT" >"$work/logs/alone.log" 2>&1; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
+cat "$work/logs/alone.log"
 # the mutants of the upgrade scripts that test/t/007_upgrade_mutations.pl
 # runs, installed for the TAP tests only: versions 1.2mNNN (1.1 -> 1.2
 # without one statement) and 1.1aNNN (1.0 -> 1.1 without one), each with
