@@ -19,9 +19,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/test/lib.sh"
 
-[ $# -eq 2 ] || die "usage: $0 SOCKETDIR PORT"
-host=$1
-port=$2
+cluster_args "$@"
 PGLIB=$("$PG_CONFIG" --pkglibdir)
 PG_REGRESS=$PGLIB/pgxs/src/test/regress/pg_regress
 PG_ISOLATION_REGRESS=$PGLIB/pgxs/src/test/isolation/pg_isolation_regress
@@ -29,12 +27,9 @@ PG_ISOLATION_REGRESS=$PGLIB/pgxs/src/test/isolation/pg_isolation_regress
 [ -x "$PG_ISOLATION_REGRESS" ] || die "no $PG_ISOLATION_REGRESS"
 start=$(date +%s)
 
-work=$(mktemp -d /tmp/plystra-alone.XXXXXX)
-chmod 755 "$work"
-[ "$(id -u)" -eq 0 ] && chown postgres: "$work"
+work=$(pg_workdir alone)
 copy_tree "$work/src"
-mkdir -p "$work/out"
-[ "$(id -u)" -eq 0 ] && chown postgres: "$work/out"
+pg_dir "$work/out"
 
 # the lists and the options of make installcheck, as the Makefile (with
 # PGXS) makes them; srcdir is the copy, where the programs run
@@ -59,7 +54,7 @@ failures=""
 one() {
 	local program=$1 kind=$2 name=$3 opts=$4 out=$work/out/$2/$3 rc
 	as_pg mkdir -p "$out"
-	as_pg env PGHOST="$host" PGPORT="$port" PGUSER=postgres \
+	as_pg env PGHOST="$sock" PGPORT="$port" PGUSER=postgres \
 		sh -c 'cd "$1" && shift && exec "$@"' sh "$work/src" \
 		"$program" --inputdir=./ --outputdir="$out" --bindir="$PGBIN" \
 		$locale_opts $extra_opts $opts "$name" >"$out/log" 2>&1
@@ -74,7 +69,7 @@ one() {
 	fi
 }
 
-say "each pg_regress file alone (socket $host, port $port)"
+say "each pg_regress file alone (socket $sock, port $port)"
 for t in $regress; do
 	one "$PG_REGRESS" regress "$t" "$regress_opts"
 done

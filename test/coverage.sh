@@ -28,9 +28,7 @@ GCOV=${GCOV:-gcov}
 ensure_packages
 command -v "$GCOV" >/dev/null || die "$GCOV not found (it comes with gcc)"
 
-gcda=$(mktemp -d /tmp/plystra-gcda.XXXXXX)
-chmod 755 "$gcda"
-[ "$(id -u)" -eq 0 ] && chown postgres: "$gcda"
+gcda=$(pg_workdir gcda)
 
 restore_plain() {
 	say "installing the plain build again"

@@ -79,6 +79,28 @@ stop_cluster() {
 
 # A copy of the source tree that the postgres account owns, for the test
 # programs to write their output into (the checkout may live under /root).
+# cluster_args "$@": the arguments of a test that test/run.sh runs against
+# its cluster, SOCKETDIR PORT, as $sock and $port
+cluster_args() {
+	[ $# -eq 2 ] || die "usage: $0 SOCKETDIR PORT"
+	sock=$1
+	port=$2
+}
+
+# pg_dir DIR...: make the directories, for the postgres account to write in
+pg_dir() {
+	mkdir -p "$@" && chmod 755 "$@" || return 1
+	[ "$(id -u)" -eq 0 ] && chown postgres: "$@"
+	return 0
+}
+
+# pg_workdir NAME: print the name of a new directory /tmp/plystra-NAME.*
+# that the postgres account owns
+pg_workdir() {
+	local dir
+	dir=$(mktemp -d "/tmp/plystra-$1.XXXXXX") && pg_dir "$dir" && echo "$dir"
+}
+
 copy_tree() {
 	local dest=$1
 	mkdir -p "$dest"

@@ -21,9 +21,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/test/lib.sh"
 
-[ $# -eq 2 ] || die "usage: $0 SOCKET_DIR PORT"
-sock=$1
-port=$2
+cluster_args "$@"
 [ "$(id -u)" -eq 0 ] || die "run as root: the test changes installed extension scripts"
 extdir=$("$PG_CONFIG" --sharedir)/extension
 for f in plystra--1.0.sql plystra--1.0--1.1.sql; do

@@ -17,8 +17,7 @@ build_and_install
 
 stop_cluster "$DIR"
 rm -rf "$DIR"
-mkdir -p "$DIR"
-[ "$(id -u)" -eq 0 ] && chown postgres: "$DIR"
+pg_dir "$DIR"
 say "starting a throwaway cluster in $DIR (socket $DIR, port $PORT)"
 start_cluster "$DIR" "$PORT"
 
@@ -29,8 +28,7 @@ psql_q -d postgres -c "CREATE DATABASE plystra"
 say "CREATE EXTENSION plystra VERSION '1.0'"
 psql_q -d plystra -c "CREATE EXTENSION plystra VERSION '1.0'"
 say "tools/upgrade.sh: back up, ALTER EXTENSION plystra UPDATE, verify, drift check, doctor"
-mkdir -p "$DIR/backups"
-[ "$(id -u)" -eq 0 ] && chown postgres: "$DIR/backups"
+pg_dir "$DIR/backups"
 # the script is read by this shell: the checkout may be where postgres cannot read
 as_pg env PGHOST="$DIR" PGPORT="$PORT" PGUSER=postgres \
 	sh -s -- -b "$DIR/backups" plystra <"$top/tools/upgrade.sh" >"$DIR/upgrade.log" 2>&1 || {

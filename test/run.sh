@@ -22,12 +22,9 @@ build_and_install
 extdir=$("$PG_CONFIG" --sharedir)/extension
 install -m 644 "$top"/test/fixtures/plystra_evil/plystra_evil* "$extdir"/
 
-work=$(mktemp -d /tmp/plystra-test.XXXXXX)
-chmod 755 "$work"
-[ "$(id -u)" -eq 0 ] && chown postgres: "$work"
+work=$(pg_workdir test)
 copy_tree "$work/src"
-mkdir -p "$work/logs"
-[ "$(id -u)" -eq 0 ] && chown postgres: "$work/logs"
+pg_dir "$work/logs"
 trap 'stop_cluster "$work"; rm -f "$extdir"/plystra_evil* "$extdir"/plystra--*[am][0-9][0-9][0-9].sql "$extdir"/plystra--1.2--1.2app.sql' EXIT
 say "throwaway cluster in $work (socket $work, port $PORT)"
 start_cluster "$work" "$PORT"
@@ -78,6 +75,22 @@ suite() {
 	failed=$((failed + bad))
 }
 
+# check NAME LOG COMMAND...: a test that is one command, counted as passed
+# or failed by its exit status; its output goes to logs/LOG.log, and here
+# whole when it failed, its last line when it passed
+check() {
+	local name=$1 log=$work/logs/$2.log
+	shift 2
+	say "$name"
+	if "$@" >"$log" 2>&1; then
+		passed=$((passed + 1))
+		tail -n 1 "$log"
+	else
+		failed=$((failed + 1))
+		cat "$log"
+	fi
+}
+
 # Every test file on disk is in the Makefile's lists and the other way
 # round, so that a test cannot be silently skipped or missing.
 say "test lists"
@@ -101,14 +114,7 @@ fi
 
 # The C files depend on each other without a cycle (read from the objects
 # with nm): one layer of leaves, no file that needs a file needing it.
-say "C dependencies"
-if perl "$top/test/c_deps.pl" "$top/src" >"$work/logs/c_deps.log" 2>&1; then
-	passed=$((passed + 1))
-	tail -n 1 "$work/logs/c_deps.log"
-else
-	failed=$((failed + 1))
-	cat "$work/logs/c_deps.log"
-fi
+check "C dependencies" c_deps perl "$top/test/c_deps.pl" "$top/src"
 
 n_regress=$(echo "$regress_files" | sed '/^$/d' | wc -l)
 n_isolation=$(echo "$isolation_files" | sed '/^$/d' | wc -l)
@@ -122,13 +128,7 @@ fi
 # database (test/alone.sh): no file may lean on what the files before it
 # left.  Before the mutants and test-only versions below are installed:
 # install.sql lists the available versions.
-say "each test file alone"
-if bash "$top/test/alone.sh" "$work" "$PORT" >"$work/logs/alone.log" 2>&1; then
-	passed=$((passed + 1))
-else
-	failed=$((failed + 1))
-fi
-cat "$work/logs/alone.log"
+check "each test file alone" alone bash "$top/test/alone.sh" "$work" "$PORT"
 # the mutants of the upgrade scripts that test/t/007_upgrade_mutations.pl
 # runs, installed for the TAP tests only: versions 1.2mNNN (1.1 -> 1.2
 # without one statement) and 1.1aNNN (1.0 -> 1.1 without one), each with
@@ -149,13 +149,7 @@ suite tap "$n_tap" REGRESS= ISOLATION=
 
 # the library refuses scripts of another build: the test changes installed
 # scripts for a moment, so it runs here, as root, after everything else
-say "mixed builds"
-if bash "$top/test/mixed_builds.sh" "$work" "$PORT" >"$work/logs/mixed_builds.log" 2>&1; then
-	passed=$((passed + 1))
-else
-	failed=$((failed + 1))
-fi
-cat "$work/logs/mixed_builds.log"
+check "mixed builds" mixed_builds bash "$top/test/mixed_builds.sh" "$work" "$PORT"
 
 echo
 echo "logs: $work/logs"

@@ -26,9 +26,7 @@ PORT=${PLYSTRA_BENCH_PORT:-54332}
 ensure_packages
 build_and_install
 
-work=$(mktemp -d /tmp/plystra-joins.XXXXXX)
-chmod 755 "$work"
-[ "$(id -u)" -eq 0 ] && chown postgres: "$work"
+work=$(pg_workdir joins)
 copy_tree "$work/src"
 trap 'stop_cluster "$work"; rm -rf "$work"' EXIT
 # every table and index of both sides fits in shared buffers, and is read

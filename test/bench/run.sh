@@ -33,9 +33,7 @@ PORT=${PLYSTRA_BENCH_PORT:-54331}
 ensure_packages
 build_and_install
 
-work=$(mktemp -d /tmp/plystra-bench.XXXXXX)
-chmod 755 "$work"
-[ "$(id -u)" -eq 0 ] && chown postgres: "$work"
+work=$(pg_workdir bench)
 copy_tree "$work/src"
 trap 'stop_cluster "$work"' EXIT
 # every table of the benchmarks fits in shared buffers, and commits do not
