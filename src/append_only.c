@@ -286,14 +286,16 @@ plystra_make_append_only(PG_FUNCTION_ARGS)
 	 * UPDATE, DELETE and TRUNCATE granted on the table would allow nothing
 	 * from now on but LOCK TABLE: revoked, as the owner.
 	 */
-	ret = SPI_execute_with_args("SELECT DISTINCT CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
-								"                     ELSE pg_catalog.quote_ident(r.rolname) END"
+	ret = SPI_execute_with_args("SELECT CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
+								"            ELSE pg_catalog.quote_ident(r.rolname) END,"
+								PLYSTRA_LOCK_PRIVILEGES_HELD
 								"  FROM pg_catalog.pg_class c,"
 								"       LATERAL pg_catalog.aclexplode(c.relacl) a"
 								"  LEFT JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.grantee"
 								" WHERE c.oid OPERATOR(pg_catalog.=) $1"
 								"   AND a.grantee OPERATOR(pg_catalog.<>) c.relowner"
 								"   AND a.privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE', 'MAINTAIN')"
+								" GROUP BY 1"
 								" ORDER BY 1",
 								1, argtypes, values, NULL, true, 0);
 	if (ret != SPI_OK_SELECT)
@@ -306,10 +308,16 @@ plystra_make_append_only(PG_FUNCTION_ARGS)
 		for (g = 0; g < ngrantees; g++)
 		{
 			char	   *grantee = SPI_getvalue(grantees->vals[g], grantees->tupdesc, 1);
+			bool		isnull;
+			char	   *held = plystra_lock_privileges_text(DatumGetBool(SPI_getbinval(grantees->vals[g], grantees->tupdesc, 2, &isnull)),
+															DatumGetBool(SPI_getbinval(grantees->vals[g], grantees->tupdesc, 3, &isnull)),
+															DatumGetBool(SPI_getbinval(grantees->vals[g], grantees->tupdesc, 4, &isnull)),
+															DatumGetBool(SPI_getbinval(grantees->vals[g], grantees->tupdesc, 5, &isnull)),
+															NULL);
 
 			plystra_revoke_lock_grants(qualname, grantee);
 			ereport(NOTICE,
-					(errmsg("revoked " PLYSTRA_LOCK_PRIVILEGES_TEXT " on %s from %s", qualname, grantee),
+					(errmsg("revoked %s on %s from %s", held, qualname, grantee),
 					 errdetail("On an append-only table they allow nothing but LOCK TABLE, which could stop every write to it.")));
 		}
 	}

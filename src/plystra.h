@@ -18,6 +18,9 @@
 
 #include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"				/* VARDATA_ANY and friends, out of postgres.h in 16 */
+#endif
 
 #if PG_VERSION_NUM < 130000
 #error "plystra requires PostgreSQL 13 or later"
@@ -224,11 +227,18 @@ extern void plystra_check_server_id(struct RelationData *rel,
  * could stop every write to an append-only table, are never left granted
  * on one (MAINTAIN exists from PostgreSQL 17 on)
  */
-#if PG_VERSION_NUM >= 170000
-#define PLYSTRA_LOCK_PRIVILEGES_TEXT	"UPDATE, DELETE, TRUNCATE and MAINTAIN"
-#else
-#define PLYSTRA_LOCK_PRIVILEGES_TEXT	"UPDATE, DELETE and TRUNCATE"
-#endif
+/*
+ * The four columns plystra_lock_privileges_text() takes, aggregated over
+ * the rows of aclexplode() "a" of one grantee
+ */
+#define PLYSTRA_LOCK_PRIVILEGES_HELD \
+	"pg_catalog.bool_or(a.privilege_type OPERATOR(pg_catalog.=) 'UPDATE')," \
+	"pg_catalog.bool_or(a.privilege_type OPERATOR(pg_catalog.=) 'DELETE')," \
+	"pg_catalog.bool_or(a.privilege_type OPERATOR(pg_catalog.=) 'TRUNCATE')," \
+	"pg_catalog.bool_or(a.privilege_type OPERATOR(pg_catalog.=) 'MAINTAIN')"
+extern char *plystra_lock_privileges_text(bool update, bool delete,
+										  bool truncate, bool maintain,
+										  int *count);
 extern void plystra_revoke_lock_grants(const char *qualname,
 									   const char *grantees);
 /* a GRANT the DDL guard collected (InternalGrant, utils/aclchk_internal.h) */

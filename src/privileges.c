@@ -76,6 +76,42 @@ PG_FUNCTION_INFO_V1(plystra_revoke_lock_privileges);
 #endif
 
 /*
+ * The privileges among UPDATE, DELETE, TRUNCATE and MAINTAIN that are
+ * true, as SQL lists them: "UPDATE, DELETE and TRUNCATE".  Messages name
+ * the privileges a grant asked for or a role held, so they read the same
+ * on every version (MAINTAIN exists from PostgreSQL 17 on).  *count, if
+ * not NULL, is set to how many are named.
+ */
+char *
+plystra_lock_privileges_text(bool update, bool delete, bool truncate,
+							 bool maintain, int *count)
+{
+	const char *names[4];
+	int			n = 0;
+	int			i;
+	StringInfoData buf;
+
+	if (update)
+		names[n++] = "UPDATE";
+	if (delete)
+		names[n++] = "DELETE";
+	if (truncate)
+		names[n++] = "TRUNCATE";
+	if (maintain)
+		names[n++] = "MAINTAIN";
+	initStringInfo(&buf);
+	for (i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&buf, i == n - 1 ? " and " : ", ");
+		appendStringInfoString(&buf, names[i]);
+	}
+	if (count)
+		*count = n;
+	return buf.data;
+}
+
+/*
  * Revoke the privileges that allow LOCK TABLE on the table or view
  * qualname (quoted) from grantees (quoted role names or PUBLIC, separated
  * by commas), and what they granted on to others (CASCADE).  The caller
@@ -255,17 +291,19 @@ plystra_revoke_lock_privileges(PG_FUNCTION_ARGS)
 					  "     AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
 					  "    JOIN base ON base.oid OPERATOR(pg_catalog.=) d.refobjid"
 					  "   WHERE w.ev_class OPERATOR(pg_catalog.<>) d.refobjid)"
-					  "SELECT DISTINCT c.oid, c.oid::pg_catalog.regclass::pg_catalog.text,"
+					  "SELECT c.oid, c.oid::pg_catalog.regclass::pg_catalog.text,"
 					  "       CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
 					  "            ELSE pg_catalog.quote_ident(ro.rolname) END,"
 					  "       EXISTS (SELECT 1 FROM pg_catalog.pg_init_privs i"
 					  "                WHERE i.objoid OPERATOR(pg_catalog.=) c.oid"
-					  "                  AND i.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass)"
+					  "                  AND i.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass),"
+					  PLYSTRA_LOCK_PRIVILEGES_HELD
 					  "  FROM rel JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) rel.oid,"
 					  "       LATERAL pg_catalog.aclexplode(c.relacl) a"
 					  "  LEFT JOIN pg_catalog.pg_roles ro ON ro.oid OPERATOR(pg_catalog.=) a.grantee"
 					  " WHERE a.grantee OPERATOR(pg_catalog.<>) c.relowner"
 					  "   AND a.privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE', 'MAINTAIN')"
+					  " GROUP BY 1, 2, 3, 4"
 					  " ORDER BY 2, 3",
 					  true, 0);
 	if (ret != SPI_OK_SELECT)
@@ -279,13 +317,18 @@ plystra_revoke_lock_privileges(PG_FUNCTION_ARGS)
 		char	   *relname = SPI_getvalue(rows->vals[i], rows->tupdesc, 2);
 		char	   *grantee = SPI_getvalue(rows->vals[i], rows->tupdesc, 3);
 		bool		had_initprivs = DatumGetBool(SPI_getbinval(rows->vals[i], rows->tupdesc, 4, &isnull));
+		char	   *held = plystra_lock_privileges_text(DatumGetBool(SPI_getbinval(rows->vals[i], rows->tupdesc, 5, &isnull)),
+														DatumGetBool(SPI_getbinval(rows->vals[i], rows->tupdesc, 6, &isnull)),
+														DatumGetBool(SPI_getbinval(rows->vals[i], rows->tupdesc, 7, &isnull)),
+														DatumGetBool(SPI_getbinval(rows->vals[i], rows->tupdesc, 8, &isnull)),
+														NULL);
 
 		plystra_revoke_lock_grants(relname, grantee);
 		if (!had_initprivs)
 			removeExtObjInitPriv(relid, RelationRelationId);
 		ereport(NOTICE,
 				(errcode(ERRCODE_SUCCESSFUL_COMPLETION),
-				 errmsg("revoked " PLYSTRA_LOCK_PRIVILEGES_TEXT " on %s from %s", relname, grantee),
+				 errmsg("revoked %s on %s from %s", held, relname, grantee),
 				 errdetail("On an append-only table, a view over one, or a table whose keys an append-only table checks, these privileges allowed LOCK TABLE, which could stop every write to the append-only table.")));
 	}
 	SPI_finish();
@@ -304,6 +347,8 @@ plystra_check_grant(void *grant)
 {
 	InternalGrant *istmt = (InternalGrant *) grant;
 	AclMode		lock_privileges = ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE;
+	char	   *asked;
+	int			nasked;
 	StringInfoData grantees;
 	ListCell   *lc;
 	ListCell   *lg;
@@ -313,8 +358,19 @@ plystra_check_grant(void *grant)
 #endif
 	if (!istmt->is_grant || istmt->objtype != OBJECT_TABLE)
 		return;
-	if (!istmt->all_privs && (istmt->privileges & lock_privileges) == 0)
+	if (!istmt->all_privs)
+		lock_privileges &= istmt->privileges;
+	if (lock_privileges == 0)
 		return;
+	asked = plystra_lock_privileges_text((lock_privileges & ACL_UPDATE) != 0,
+										 (lock_privileges & ACL_DELETE) != 0,
+										 (lock_privileges & ACL_TRUNCATE) != 0,
+#if PG_VERSION_NUM >= 170000
+										 (lock_privileges & ACL_MAINTAIN) != 0,
+#else
+										 false,
+#endif
+										 &nasked);
 
 	/* the grantees, as REVOKE names them */
 	initStringInfo(&grantees);
@@ -347,8 +403,9 @@ plystra_check_grant(void *grant)
 
 		ereport(WARNING,
 				(errcode(ERRCODE_WARNING_PRIVILEGE_NOT_GRANTED),
-				 errmsg(PLYSTRA_LOCK_PRIVILEGES_TEXT " on \"%s\" were not granted",
-						get_rel_name(relid)),
+				 errmsg_plural("privilege %s on \"%s\" was not granted",
+							   "privileges %s on \"%s\" were not granted",
+							   nasked, asked, get_rel_name(relid)),
 				 errdetail("On an append-only table, a view over one, or a table whose keys an append-only table checks, these privileges would allow LOCK TABLE, which could stop every write to the append-only table."),
 				 errhint("Grant SELECT and INSERT.")));
 	}
