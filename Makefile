@@ -113,6 +113,15 @@ EXTRA_CLEAN = src/migrations_list.h src/scripts_list.h \
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
+
+# Tests of what a later PostgreSQL adds, run on that version and later
+# (REGRESS_LATER lists them all, for test/run.sh's check of the lists).
+REGRESS_LATER = integrity_pg17
+PG_MAJOR := $(shell $(PG_CONFIG) --version | sed -n 's/^PostgreSQL \([0-9]*\).*/\1/p')
+ifeq ($(shell test "0$(PG_MAJOR)" -ge 17 && echo yes),yes)
+REGRESS += integrity_pg17
+endif
+
 include $(PGXS)
 
 override CFLAGS += -Wall -Werror

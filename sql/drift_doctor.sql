@@ -48,8 +48,11 @@ ALTER VIEW plystra.spaces OWNER TO CURRENT_USER;
 ALTER TABLE plystra_data.spaces NO FORCE ROW LEVEL SECURITY;
 ALTER POLICY plystra_live ON plystra_data.groups USING (true);
 ALTER EVENT TRIGGER plystra_ddl_guard_end ENABLE ALWAYS;
+-- (a view's definition as PostgreSQL prints it, which differs by version,
+-- is left out: the row says it changed)
 SELECT object_type, object, drift,
-	   left(expected, 60) AS expected, left(actual, 60) AS actual
+	   CASE WHEN object_type = 'view' THEN '(definition)' ELSE left(expected, 60) END AS expected,
+	   CASE WHEN object_type = 'view' THEN '(definition)' ELSE left(actual, 60) END AS actual
   FROM plystra.drift_check();
 ALTER TABLE plystra_data.sessions OWNER TO CURRENT_USER;
 DROP ROLE plystra_regress_owner2;
@@ -109,7 +112,9 @@ SELECT count(*) AS objects_left FROM pg_class c JOIN pg_namespace n ON n.oid = c
 SELECT count(*) AS event_triggers_left FROM pg_event_trigger;
 CREATE EXTENSION plystra VERSION '1.0';
 SELECT count(*) AS drift FROM plystra.drift_check();
-SELECT "check", status, detail FROM plystra.doctor() WHERE status <> 'ok';
+-- (the doctor() of 1.0 knows PostgreSQL 15 only: its server version check
+-- warns on any other)
+SELECT "check", status, detail FROM plystra.doctor() WHERE status <> 'ok' AND "check" <> 'server version';
 ALTER EXTENSION plystra UPDATE;
 SELECT "check", status FROM plystra.doctor() WHERE status <> 'ok';
 DROP EXTENSION plystra;

@@ -6,6 +6,9 @@
 -- owned by a superuser, which is what pg_dump's restore and DROP EXTENSION
 -- leave.  Objects planted on the search path do not capture its scripts.
 --
+-- errors raised inside extension scripts carry CONTEXT lines from
+-- PostgreSQL 18 on; what is asserted here is the error itself
+\set SHOW_CONTEXT never
 CREATE ROLE plystra_regress_mallory;
 
 -- an existing role plystra_interface (which owns the interface views)

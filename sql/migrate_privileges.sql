@@ -50,8 +50,10 @@ SELECT plystra.migrate('deploy', '0002_steal', 'SET ROLE postgres');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT plystra.migrate('deploy', '0002_steal', 'SET SESSION AUTHORIZATION postgres');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- (the SQLSTATE only: PostgreSQL 16 and later word the error otherwise)
+\set VERBOSITY sqlstate
 SELECT plystra.migrate('deploy', '0002_steal', 'ALTER ROLE plystra_regress_deployer SUPERUSER');
-\echo SQLSTATE :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
 SELECT plystra.migrate('deploy', '0002_steal', 'CREATE TABLE loot AS SELECT * FROM plystra.users');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT count(*) AS recorded FROM plystra.migration_status('deploy') WHERE name LIKE '0002%';

@@ -80,7 +80,8 @@ SELECT e.name, e.soft_delete,
 SELECT e.name AS view_without_live_filter
   FROM entity e
  WHERE e.soft_delete
-   AND pg_get_viewdef(('plystra.' || e.name)::regclass) NOT LIKE '%WHERE (' || e.name || '.deleted_at IS NULL)%';
+   -- (15 prints the column with its table, 16 and later without)
+   AND pg_get_viewdef(('plystra.' || e.name)::regclass) !~ ('WHERE \((' || e.name || '\.)?deleted_at IS NULL\)');
 
 -- every table has a primary key, created_at, and identity ids
 SELECT c.relname AS table_without_pkey
@@ -108,8 +109,10 @@ SELECT attname, format_type(atttypid, atttypmod)
 SELECT attname, format_type(atttypid, atttypmod)
   FROM pg_attribute WHERE attrelid = 'plystra.member_roles'::regclass AND attnum > 0
  ORDER BY attnum;
+-- (NOT NULL, which PostgreSQL 18 also catalogs as constraints, is in the
+-- columns above)
 SELECT pg_get_constraintdef(oid) FROM pg_constraint
- WHERE conrelid = 'plystra_data.user_allowed_groups'::regclass ORDER BY conname;
+ WHERE conrelid = 'plystra_data.user_allowed_groups'::regclass AND contype <> 'n' ORDER BY conname;
 
 -- password_hash is stored but never part of the interface; sessions store
 -- a token's hash, never a token

@@ -75,7 +75,11 @@ SELECT attname FROM pg_attribute
    AND attname = 'allowed_groups' AND NOT attisdropped;
 
 -- the grants survived, as the DBA's own (not recorded as the extension's)
-SELECT relacl FROM pg_class WHERE oid = 'plystra.users'::regclass;
+-- (MAINTAIN, which the owner also holds from PostgreSQL 17 on, left out)
+SELECT a.grantor::regrole, a.grantee::regrole, string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type) AS privileges
+  FROM pg_class c, aclexplode(c.relacl) a
+ WHERE c.oid = 'plystra.users'::regclass AND a.privilege_type <> 'MAINTAIN'
+ GROUP BY 1, 2 ORDER BY 2;
 SELECT attname, attacl FROM pg_attribute
  WHERE attrelid = 'plystra.users'::regclass AND attacl IS NOT NULL;
 SELECT count(*) AS init_privs FROM pg_init_privs

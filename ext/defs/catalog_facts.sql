@@ -53,6 +53,9 @@ UNION ALL
 SELECT 'constraint', r.qname || '.' || co.conname,
 	   co.contype::text || ' ' || pg_catalog.pg_get_constraintdef(co.oid)
   FROM rel r JOIN pg_catalog.pg_constraint co ON co.conrelid = r.oid
+ -- NOT NULL is the column's "not null" above; PostgreSQL 18 also catalogs
+ -- it as a constraint, which would report one change twice
+ WHERE co.contype <> 'n'
 UNION ALL
 SELECT 'index', r.qname,
 	   -- storage parameters (fillfactor) are tuning, not definition
