@@ -7,7 +7,9 @@
 PGVERSION=${PGVERSION:-15}
 PGBIN=/usr/lib/postgresql/$PGVERSION/bin
 PG_CONFIG=${PG_CONFIG:-$PGBIN/pg_config}
-PACKAGES="postgresql-$PGVERSION postgresql-server-dev-$PGVERSION libipc-run-perl make gcc"
+PACKAGES="postgresql-$PGVERSION postgresql-server-dev-$PGVERSION libipc-run-perl make gcc
+	postgresql-$PGVERSION-pgaudit postgresql-$PGVERSION-cron postgresql-$PGVERSION-repack
+	postgresql-$PGVERSION-partman"
 
 say() {
 	printf '== %s\n' "$*"
