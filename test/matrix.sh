@@ -13,11 +13,20 @@
 #
 # Ends with one line per version and "N passed, N failed" (the sum of the
 # versions' counts); exits non-zero when anything failed.  Run as root.
+#
+# bash test/matrix.sh --bench [VERSION...]: the benchmarks instead
+# (test/bench/run.sh, one round each), in the same chroots; a version
+# counts as passed when they ran to the end.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/test/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || die "run as root: debootstrap and chroot need it"
+command=test/run.sh
+if [ "${1:-}" = --bench ]; then
+	command="test/bench/run.sh 1"
+	shift
+fi
 versions=${*:-15 17 18}
 chroots=${PLYSTRA_CHROOTS:-/var/tmp/plystra-chroots}
 mirror=${PLYSTRA_MIRROR:-http://deb.debian.org/debian}
@@ -102,7 +111,7 @@ PostgreSQL $v ($suite): the chroot could not be prepared"
 		--exclude=./coverage --exclude=./.build_flavor -cf - . | tar -C "$root/plystra" -xf -
 	chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
 		PGVERSION="$v" ${PLYSTRA_TEST_PORT:+PLYSTRA_TEST_PORT=$PLYSTRA_TEST_PORT} \
-		bash /plystra/test/run.sh 2>&1 | tee "$log"
+		bash /plystra/$command 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	# what the suite wrote in the chroot's /tmp, kept where it can be read
 	# after the unmount: the logs, pg_regress's results and differences
@@ -119,7 +128,10 @@ PostgreSQL $v ($suite): the chroot could not be prepared"
 	last=$(tail -n 1 "$log")
 	ok=0
 	bad=1
-	if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+	if [ "$command" != test/run.sh ]; then
+		ok=$((rc == 0))
+		bad=$((rc != 0))
+	elif [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
 		ok=${BASH_REMATCH[1]}
 		bad=${BASH_REMATCH[2]}
 		[ "$rc" -ne 0 ] && [ "$bad" -eq 0 ] && bad=1
