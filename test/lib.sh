@@ -110,6 +110,6 @@ copy_tree() {
 		--exclude=./tmp_check --exclude=./tmp_check_iso --exclude='*.o' \
 		--exclude='*.bc' --exclude='*.so' --exclude='*.gcno' --exclude='*.gcda' \
 		--exclude=./coverage -cf - . | tar -C "$dest" -xf -
-	[ "$(id -u)" -eq 0 ] && chown -R postgres: "$dest"
+	[ "$(id -u)" -eq 0 ] && id postgres >/dev/null 2>&1 && chown -R postgres: "$dest"
 	return 0
 }

@@ -23,6 +23,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 ROUNDS=${1:-5}
 DUR=${2:-5}
 PORT=${PLYSTRA_BENCH_PORT:-54332}
+PACKAGES="$PACKAGES bc"	# the ratios
 ensure_packages
 build_and_install
 

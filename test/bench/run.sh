@@ -30,6 +30,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 
 ROUNDS=${1:-5}
 PORT=${PLYSTRA_BENCH_PORT:-54331}
+PACKAGES="$PACKAGES bc"	# the ratios
 ensure_packages
 build_and_install
 
