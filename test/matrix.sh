@@ -45,7 +45,8 @@ for v in $versions; do
 done
 command -v debootstrap >/dev/null || {
 	say "installing debootstrap"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null ||
+	apt-get update -qq >/dev/null &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null ||
 		die "cannot install debootstrap"
 }
 
