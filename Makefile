@@ -16,6 +16,7 @@ OBJS = \
 	src/calls.o \
 	src/access.o \
 	src/checksum.o \
+	src/names.o \
 	src/builtin_migrations.o \
 	src/builtin_rows.o \
 	src/append_only.o \
@@ -154,7 +155,7 @@ src/migrations_list.h: migrations/migrations.lst $(MIGRATIONS) ext/assemble.sh \
 	$(ASSEMBLE) header $(EXTVERSION) > $@.tmp && mv $@.tmp $@
 
 # every object depends on the shared header (PGXS tracks no dependencies)
-$(OBJS) $(OBJS:.o=.bc): src/plystra.h
+$(OBJS) $(OBJS:.o=.bc): src/plystra.h src/plystra_shared.h
 
 # the checksums of the scripts of this build, which the library checks the
 # installed scripts against (src/install.c)

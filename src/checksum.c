@@ -13,6 +13,10 @@
  * names the algorithm so that another one can be introduced later without
  * invalidating the recorded rows.
  *
+ * plystractl (bin/) compiles this very file with FRONTEND defined, so that
+ * the checksum it computes of a file is the one the server records for it;
+ * the SQL function is the server's only.
+ *
  * Copyright (c) 2026, Plystra developers
  *
  * IDENTIFICATION
@@ -20,12 +24,10 @@
  *
  *-------------------------------------------------------------------------
  */
+#ifdef FRONTEND
+#include "postgres_fe.h"
+#else
 #include "postgres.h"
-
-#include "fmgr.h"
-#include "utils/builtins.h"
-#if PG_VERSION_NUM >= 160000
-#include "varatt.h"
 #endif
 
 #if PG_VERSION_NUM >= 140000
@@ -33,9 +35,22 @@
 #endif
 #include "common/sha2.h"
 
+#ifdef FRONTEND
+#include "common/logging.h"
+#include "plystra_shared.h"
+
+/* the hash cannot be computed (out of memory): plystractl gives up */
+#define checksum_failure(msg)	pg_fatal("%s", msg)
+#else
+#include "fmgr.h"
+#include "utils/builtins.h"
+
 #include "plystra.h"
 
+#define checksum_failure(msg)	elog(ERROR, "%s", msg)
+
 PG_FUNCTION_INFO_V1(plystra_migration_checksum);
+#endif
 
 #if PG_VERSION_NUM >= 140000
 typedef pg_cryptohash_ctx *sha256_state;
@@ -45,21 +60,21 @@ sha256_begin(sha256_state *state)
 {
 	*state = pg_cryptohash_create(PG_SHA256);
 	if (*state == NULL || pg_cryptohash_init(*state) < 0)
-		elog(ERROR, "could not initialize SHA-256 context");
+		checksum_failure("could not initialize SHA-256 context");
 }
 
 static void
 sha256_feed(sha256_state *state, const char *data, size_t len)
 {
 	if (len > 0 && pg_cryptohash_update(*state, (const uint8 *) data, len) < 0)
-		elog(ERROR, "could not update SHA-256 context");
+		checksum_failure("could not update SHA-256 context");
 }
 
 static void
 sha256_end(sha256_state *state, uint8 *digest)
 {
 	if (pg_cryptohash_final(*state, digest, PG_SHA256_DIGEST_LENGTH) < 0)
-		elog(ERROR, "could not finalize SHA-256 context");
+		checksum_failure("could not finalize SHA-256 context");
 	pg_cryptohash_free(*state);
 }
 #else
@@ -137,6 +152,7 @@ plystra_checksum(const char *data, size_t len,
 	*out = '\0';
 }
 
+#ifndef FRONTEND
 /*
  * plystra.migration_checksum(script text) returns text
  */
@@ -156,3 +172,4 @@ plystra_migration_checksum(PG_FUNCTION_ARGS)
 
 	PG_RETURN_TEXT_P(cstring_to_text(result));
 }
+#endif							/* !FRONTEND */

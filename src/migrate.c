@@ -48,52 +48,51 @@ PG_FUNCTION_INFO_V1(plystra_migration_forget);
 #define PLYSTRA_LOCK_CLASS	0x706C7973
 #define PLYSTRA_LOCK_FIELD4	0x7079
 
-#define MAX_COMPONENT_LEN	63
-#define MAX_NAME_LEN		255
-
 /*
- * Check the argument argname, a component or migration name; see README
- * for the grammar.  One
- * to maxlen bytes, starting with an ASCII letter or digit, with no
- * whitespace, no control characters and no path separators.
+ * Check the argument argname, a component or migration name, against the
+ * grammar of names.c (shared with plystractl).
  */
 static void
 check_name(const char *argname, const char *value, int maxlen)
 {
-	size_t		len = strlen(value);
-	const unsigned char *p;
+	size_t		offset = 0;
 
-	if (len == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_PLYSTRA_INVALID_MIGRATION_NAME),
-				 errmsg("argument \"%s\" must not be empty", argname)));
-	if (len > maxlen)
-		ereport(ERROR,
-				(errcode(ERRCODE_PLYSTRA_INVALID_MIGRATION_NAME),
-				 errmsg("argument \"%s\" is too long", argname),
-				 errdetail("It has %zu bytes; the limit is %d.", len, maxlen)));
-	if (!((value[0] >= 'a' && value[0] <= 'z') ||
-		  (value[0] >= 'A' && value[0] <= 'Z') ||
-		  (value[0] >= '0' && value[0] <= '9')))
-		ereport(ERROR,
-				(errcode(ERRCODE_PLYSTRA_INVALID_MIGRATION_NAME),
-				 errmsg("argument \"%s\" must start with an ASCII letter or digit", argname),
-				 errdetail("It is \"%s\".", value)));
-	for (p = (const unsigned char *) value; *p; p++)
+	switch (plystra_name_problem(value, maxlen, &offset))
 	{
-		if (*p <= ' ' || *p == 0x7F)
+		case PLYSTRA_NAME_OK:
+			break;
+		case PLYSTRA_NAME_EMPTY:
+			ereport(ERROR,
+					(errcode(ERRCODE_PLYSTRA_INVALID_MIGRATION_NAME),
+					 errmsg("argument \"%s\" must not be empty", argname)));
+			break;
+		case PLYSTRA_NAME_TOO_LONG:
+			ereport(ERROR,
+					(errcode(ERRCODE_PLYSTRA_INVALID_MIGRATION_NAME),
+					 errmsg("argument \"%s\" is too long", argname),
+					 errdetail("It has %zu bytes; the limit is %d.", strlen(value), maxlen)));
+			break;
+		case PLYSTRA_NAME_BAD_START:
+			ereport(ERROR,
+					(errcode(ERRCODE_PLYSTRA_INVALID_MIGRATION_NAME),
+					 errmsg("argument \"%s\" must start with an ASCII letter or digit", argname),
+					 errdetail("It is \"%s\".", value)));
+			break;
+		case PLYSTRA_NAME_CONTROL:
 			ereport(ERROR,
 					(errcode(ERRCODE_PLYSTRA_INVALID_MIGRATION_NAME),
 					 errmsg("argument \"%s\" must not contain whitespace or control characters",
 							argname),
-					 errdetail("Byte %ld is 0x%02X.",
-							   (long) (p - (const unsigned char *) value) + 1, *p)));
-		if (*p == '/' || *p == '\\')
+					 errdetail("Byte %ld is 0x%02X.", (long) offset + 1,
+							   ((const unsigned char *) value)[offset])));
+			break;
+		case PLYSTRA_NAME_SEPARATOR:
 			ereport(ERROR,
 					(errcode(ERRCODE_PLYSTRA_INVALID_MIGRATION_NAME),
 					 errmsg("argument \"%s\" must not contain a path separator", argname),
 					 errdetail("It is \"%s\".", value),
 					 errhint("Pass the file's name without its directory, e.g. \"0001_init\".")));
+			break;
 	}
 }
 
@@ -163,8 +162,8 @@ plystra_migrate(PG_FUNCTION_ARGS)
 	name = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	script = PG_GETARG_TEXT_PP(2);
 
-	check_name("component", component, MAX_COMPONENT_LEN);
-	check_name("name", name, MAX_NAME_LEN);
+	check_name("component", component, PLYSTRA_MAX_COMPONENT_LEN);
+	check_name("name", name, PLYSTRA_MAX_NAME_LEN);
 	if (strcmp(component, PLYSTRA_COMPONENT) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_RESERVED_NAME),
@@ -263,8 +262,8 @@ plystra_migration_forget(PG_FUNCTION_ARGS)
 	name = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	reason = text_to_cstring(PG_GETARG_TEXT_PP(2));
 
-	check_name("component", component, MAX_COMPONENT_LEN);
-	check_name("name", name, MAX_NAME_LEN);
+	check_name("component", component, PLYSTRA_MAX_COMPONENT_LEN);
+	check_name("name", name, PLYSTRA_MAX_NAME_LEN);
 	if (strcmp(component, PLYSTRA_COMPONENT) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_RESERVED_NAME),

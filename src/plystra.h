@@ -22,6 +22,8 @@
 #include "varatt.h"				/* VARDATA_ANY and friends, out of postgres.h in 16 */
 #endif
 
+#include "plystra_shared.h"	/* checksum.c, names.c: also in plystractl */
+
 #if PG_VERSION_NUM < 130000
 #error "plystra requires PostgreSQL 13 or later"
 #endif
@@ -30,7 +32,6 @@
 #define PLYSTRA_EXTENSION_NAME	"plystra"
 #define PLYSTRA_SCHEMA			"plystra"
 #define PLYSTRA_DATA_SCHEMA		"plystra_data"
-#define PLYSTRA_COMPONENT		"plystra"
 
 /* The role that owns the interface views (row_security.c). */
 #define PLYSTRA_INTERFACE_ROLE	"plystra_interface"
@@ -52,9 +53,6 @@
 #define ERRCODE_PLYSTRA_DROP_DATA			MAKE_SQLSTATE('P','Y','0','2','0')
 #define ERRCODE_PLYSTRA_EXTENSION_OBJECT	MAKE_SQLSTATE('P','Y','0','2','1')
 #define ERRCODE_PLYSTRA_RESTORE_CONFLICT	MAKE_SQLSTATE('P','Y','0','3','1')
-
-/* Length of "sha256:" followed by 64 hex digits. */
-#define PLYSTRA_CHECKSUM_LEN	(7 + 64)
 
 /* One migration shipped with the extension (see ext/assemble.sh). */
 typedef struct BuiltinMigration
@@ -179,10 +177,6 @@ extern void plystra_forget_soft_delete(Oid relid, int64 id);
 /* live_parents.c: the flag that hides relationships of deleted parents */
 extern bool plystra_refreshing_parents_live(void);
 extern void plystra_cascade_parents_live(struct RelationData *parent, Datum id);
-
-/* checksum.c: sha256 of a migration's bytes */
-extern void plystra_checksum(const char *data, size_t len,
-							 char result[PLYSTRA_CHECKSUM_LEN + 1]);
 
 /* script.c: running a migration script */
 extern int	plystra_run_script(const char *what, const char *script);
