@@ -4,7 +4,11 @@
 #                   make install
 #                   make installcheck      (against a running server)
 #
-# The whole suite, with its own throwaway cluster, is test/run.
+# The whole suite, with its own throwaway cluster, is test/run.sh.
+#
+# bin/ holds plystractl, the command-line client, a libpq program with its
+# own PGXS Makefile (as pg_repack ships its client): make, make install and
+# make clean here build, install and clean it too.
 
 EXTENSION = plystra
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
@@ -126,6 +130,17 @@ endif
 include $(PGXS)
 
 override CFLAGS += -Wall -Werror
+
+# plystractl (bin/Makefile), built, installed and cleaned with the module
+all: all-plystractl
+install: install-plystractl
+uninstall: uninstall-plystractl
+clean: clean-plystractl
+.PHONY: all-plystractl install-plystractl uninstall-plystractl clean-plystractl
+all-plystractl:
+	$(MAKE) -C bin PG_CONFIG=$(PG_CONFIG) all
+install-plystractl uninstall-plystractl clean-plystractl:
+	$(MAKE) -C bin PG_CONFIG=$(PG_CONFIG) $(@:-plystractl=)
 
 MIGRATIONS = $(sort $(wildcard $(srcdir)/migrations/*.sql))
 ASSEMBLE = $(SHELL) $(srcdir)/ext/assemble.sh $(srcdir)
