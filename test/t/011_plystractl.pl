@@ -1,0 +1,678 @@
+# test/t/011_plystractl.pl
+#
+# plystractl, the installed binary, as a team's deploy job and CI run it:
+# migrate up of the shop's 22 migration files, re-runs, an edited file, a
+# deleted one, a pending one out of order, CRLF/CR/BOM copies, a failing
+# file in the middle, --to and --dry-run, two runs at once; status and
+# verify; drift, doctor and upgrade (backup, update, checks, and a failing
+# step); --all-databases and --json; libpq's connection options and
+# .pgpass; every exit code, and bad input that applies nothing.  The
+# checksums plystractl computes are the server's, byte for byte.
+use strict;
+use warnings;
+
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
+use File::Copy qw(copy);
+use File::Path qw(make_path);
+use JSON::PP;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $testdir = abs_path(dirname(__FILE__));
+my $fixtures = "$testdir/../fixtures/shop_migrations";
+my @shop = sort { $a cmp $b } map { (split m{/})[-1] } glob("$fixtures/*.sql");
+cmp_ok(scalar(@shop), '>=', 20, 'at least 20 migration files');
+
+my $node = PostgreSQL::Test::Cluster->new('plystractl');
+$node->init;
+$node->start;
+my ($bindir) = $node->config_data('--bindir');
+my $ctl = "$bindir/plystractl";
+ok(-x $ctl, 'plystractl is installed in the PostgreSQL bindir');
+
+# the node's connection for every run of plystractl
+$ENV{PGHOST} = $node->host;
+$ENV{PGPORT} = $node->port;
+delete $ENV{PGDATABASE};
+
+my $tmp = PostgreSQL::Test::Utils::tempdir;
+
+# run plystractl; returns (exit code, stdout, stderr)
+sub ctl
+{
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ $ctl, @_ ], '<', \undef, '>', \$out, '2>', \$err);
+	return ($? >> 8, $out, $err);
+}
+
+# a directory DIR under $tmp holding copies of the shop's files (all, or
+# the first N); returns its path
+sub shop_dir
+{
+	my ($name, $n) = @_;
+	my $dir = "$tmp/$name";
+	make_path($dir);
+	my @files = defined $n ? @shop[ 0 .. $n - 1 ] : @shop;
+	copy("$fixtures/$_", "$dir/$_") or die "copy $_: $!" for @files;
+	return $dir;
+}
+
+sub write_file
+{
+	my ($path, $bytes) = @_;
+	open my $fh, '>:raw', $path or die "$path: $!";
+	print $fh $bytes;
+	close $fh;
+}
+
+sub history
+{
+	my ($db, $component) = @_;
+	return $node->safe_psql($db,
+		"SELECT string_agg(name, ' ' ORDER BY name COLLATE \"C\") FROM plystra.schema_migrations WHERE component = '$component'");
+}
+
+sub count_history
+{
+	my ($db, $component) = @_;
+	return $node->safe_psql($db,
+		"SELECT count(*) FROM plystra.schema_migrations WHERE component = '$component'");
+}
+
+foreach my $db (qw(app other))
+{
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db, 'CREATE EXTENSION plystra');
+	$node->safe_psql($db, 'CREATE SCHEMA shop');
+	$node->safe_psql($db, "ALTER DATABASE $db SET search_path = shop");
+}
+$node->safe_psql('postgres', 'CREATE DATABASE noext');
+
+# --help, --version, usage errors
+my ($rc, $out, $err) = ctl('--help');
+is($rc, 0, '--help exits 0');
+like($out, qr/migrate up --dir DIR.*Exit status/s, '--help shows the commands and the exit codes');
+($rc, $out) = ctl('--version');
+like($out, qr/^plystractl \(plystra\) \d+\.\d+$/m, '--version');
+($rc, $out, $err) = ctl();
+is($rc, 64, 'no command: exit 64');
+($rc, $out, $err) = ctl('migrate', 'sideways', '-d', 'app');
+is($rc, 64, 'unknown command: exit 64');
+like($err, qr/unknown command "migrate sideways"/, 'unknown command named');
+($rc, $out, $err) = ctl('doctor', '--dir', $tmp, '-d', 'app');
+is($rc, 64, 'an option of another command: exit 64');
+like($err, qr/--dir and --component: not an option of "doctor"/, 'the misplaced option is named');
+($rc, $out, $err) = ctl('migrate', 'up', '-d', 'app');
+is($rc, 64, 'migrate up without --dir: exit 64');
+($rc, $out, $err) = ctl('doctor', '--no-such-option');
+is($rc, 64, 'unknown option: exit 64');
+($rc, $out, $err) = ctl('upgrade', '--json', '-d', 'app');
+is($rc, 64, 'upgrade --json: exit 64');
+
+# ---- migrate up: the first run, a re-run
+my $dir = shop_dir('shop');
+($rc, $out, $err) = ctl('migrate', 'up', '--dir', $dir, '-d', 'app');
+is($rc, 0, 'migrate up: exit 0') or diag($err);
+is(scalar(() = $out =~ /^applied +\d{4}_\w+\.sql \(\d+ ms\)$/mg), scalar(@shop), 'one "applied" line per file');
+like($out, qr/^component shop in database app: 22 applied, 0 already applied/m, 'summary');
+is(history('app', 'shop'), join(' ', map { s/\.sql$//r } @shop),
+	'component defaults to the directory name; names are the file names without .sql; in order');
+is($node->safe_psql('app', q{SELECT count(*) FROM plystra.audit_logs WHERE event_type = 'migration.applied'}),
+	scalar(@shop), 'one audit row per migration');
+is($node->safe_psql('app', q{SELECT count(*) >= 3 FROM shop.customers}), 't', 'the migrations ran (seeded rows)');
+unlike($err, qr/\[\d+\/\d+\]/, 'no progress indicator when stderr is not a terminal');
+
+($rc, $out, $err) = ctl('migrate', 'up', '--dir', $dir, '-d', 'app');
+is($rc, 0, 're-run: exit 0');
+is(scalar(() = $out =~ /^already applied +\d{4}_\w+\.sql$/mg), scalar(@shop), 're-run: every file "already applied"');
+is(count_history('app', 'shop'), scalar(@shop), 're-run applies nothing');
+($rc, $out, $err) = ctl('migrate', 'up', '--dir', $dir, '-d', 'app', '-q');
+is($rc, 0, 're-run with -q: exit 0');
+like($out, qr/\Acomponent shop in database app: 0 applied, 22 already applied \([\d.]+ s\)\n\z/,
+	'-q: only the summary');
+
+# the same files through the psql loop a team had before give the same
+# history: the names and checksums are those of test/apply_migrations.sh
+{
+	my ($lout, $lerr) = ('', '');
+	IPC::Run::run([ 'bash', "$testdir/../apply_migrations.sh", 'shop', $dir, '-d', 'other' ],
+		'>', \$lout, '2>', \$lerr) or die "loop: $lerr";
+	is( $node->safe_psql('other', q{SELECT string_agg(name || ' ' || checksum, ',' ORDER BY name) FROM plystra.schema_migrations WHERE component = 'shop'}),
+		$node->safe_psql('app', q{SELECT string_agg(name || ' ' || checksum, ',' ORDER BY name) FROM plystra.schema_migrations WHERE component = 'shop'}),
+		'history of plystractl equals that of the psql loop');
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', $dir, '-d', 'other');
+	is($rc, 0, 'plystractl after the psql loop: exit 0');
+	like($out, qr/0 applied, 22 already applied/, 'plystractl takes over where the loop left off');
+}
+
+# ---- status and verify of a clean directory
+($rc, $out, $err) = ctl('migrate', 'status', '--dir', $dir, '-d', 'app');
+is($rc, 0, 'status: exit 0');
+like($out, qr/^22 migrations: 22 applied, 0 pending, 0 out of order, 0 edited, 0 missing$/m, 'status summary');
+($rc, $out, $err) = ctl('migrate', 'verify', '--dir', $dir, '-d', 'app');
+is($rc, 0, 'verify of an applied directory: exit 0');
+like($out, qr/^ok: component shop in database app: 22 applied, 0 pending/m, 'verify says ok');
+
+# ---- checksums: plystractl's are the server's (CRLF, CR, BOM, large)
+{
+	my $cdir = "$tmp/checksums";
+	make_path($cdir);
+	my @lines = map { "INSERT INTO t VALUES ($_, 'ligne $_ \xC3\xA9 \xC3\xBC \xE6\xBC\xA2');" } 1 .. 100;
+	my $text = join("\n", @lines) . "\n";
+	my $mixed = join('', map { $lines[$_] . ("\n", "\r\n", "\r")[ $_ % 3 ] } 0 .. $#lines);
+	my %variants = (
+		'lf.sql'   => $text,
+		'crlf.sql' => $text =~ s/\n/\r\n/gr,
+		'cr.sql'   => $text =~ s/\n/\r/gr,
+		'bom.sql'  => "\xEF\xBB\xBF" . $text,
+		'mixed.sql' => "\xEF\xBB\xBF" . $mixed,
+		'large.sql' => ("-- " . ('x' x 1000) . "\r\n") x 20000 . "SELECT 1;\r\n",
+		'empty.sql' => '',
+		'crcr.sql' => "SELECT 1;\r\r\n\r",
+	);
+	write_file("$cdir/$_", $variants{$_}) for keys %variants;
+	for my $f (sort keys %variants)
+	{
+		my ($crc, $cout) = ctl('checksum', "$cdir/$f");
+		is($crc, 0, "checksum $f: exit 0");
+		my ($client) = $cout =~ /^(sha256:[0-9a-f]{64})  /;
+		my $server = $node->safe_psql('app',
+			"SELECT plystra.migration_checksum(convert_from(pg_read_binary_file('$cdir/$f'), 'UTF8'))");
+		is($client, $server, "checksum of $f: plystractl and migration_checksum() agree");
+	}
+	my ($c1) = (ctl('checksum', "$cdir/lf.sql"))[1] =~ /^(\S+)/;
+	for my $f (qw(crlf.sql cr.sql bom.sql mixed.sql))
+	{
+		my ($c2) = (ctl('checksum', "$cdir/$f"))[1] =~ /^(\S+)/;
+		is($c2, $c1, "$f checksums as the LF file");
+	}
+	cmp_ok(-s "$cdir/large.sql", '>', 20_000_000, 'the large file has more than 20 MB');
+	($rc, $out, $err) = ctl('checksum', "$tmp/no-such-file.sql");
+	is($rc, 8, 'checksum of a missing file: exit 8');
+}
+
+# a CRLF copy of the directory, saved with byte order marks: still applied
+{
+	my $win = "$tmp/win/shop";
+	make_path($win);
+	for my $f (@shop)
+	{
+		my $bytes = slurp_file("$fixtures/$f");
+		write_file("$win/$f", "\xEF\xBB\xBF" . ($bytes =~ s/\n/\r\n/gr));
+	}
+	isnt(slurp_file("$win/$shop[0]"), slurp_file("$fixtures/$shop[0]"), 'the copy differs byte for byte');
+	($rc, $out, $err) = ctl('migrate', 'verify', '--dir', $win, '-d', 'app');
+	is($rc, 0, 'verify of a CRLF + BOM copy: exit 0') or diag($out . $err);
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', $win, '-d', 'app');
+	is($rc, 0, 'migrate up of the copy: exit 0');
+	like($out, qr/0 applied, 22 already applied/, 'the copy is already applied');
+	my $mac = "$tmp/mac/shop";
+	make_path($mac);
+	write_file("$mac/$_", slurp_file("$fixtures/$_") =~ s/\n/\r/gr) for @shop;
+	($rc, $out, $err) = ctl('migrate', 'verify', '--dir', $mac, '-d', 'app');
+	is($rc, 0, 'verify of a CR copy: exit 0');
+}
+
+# ---- an edited file: status shows both checksums, verify and up refuse
+# before anything is applied (a new pending file included)
+{
+	my $ed = shop_dir('edited/shop');
+	my $f = "$ed/$shop[4]";
+	write_file($f, slurp_file($f) . "\n-- fixed a typo\n");
+	write_file("$ed/0099_new_table.sql", "CREATE TABLE shop.new_table (id int);\n");
+	my $recorded = $node->safe_psql('app',
+		"SELECT checksum FROM plystra.schema_migrations WHERE component = 'shop' AND name = '" . ($shop[4] =~ s/\.sql$//r) . "'");
+	my ($file_sum) = (ctl('checksum', $f))[1] =~ /^(\S+)/;
+	($rc, $out, $err) = ctl('migrate', 'status', '--dir', $ed, '-d', 'app');
+	is($rc, 0, 'status of an edited directory: exit 0 (status only reports)');
+	like($out, qr/^edited +\Q${\ ($shop[4] =~ s|\.sql$||r)}\E .*\n +recorded checksum \Q$recorded\E\n +file checksum +\Q$file_sum\E$/m,
+		'status: edited, with both checksums');
+	like($out, qr/^pending +0099_new_table/m, 'status: the new file is pending');
+	($rc, $out, $err) = ctl('migrate', 'verify', '--dir', $ed, '-d', 'app');
+	is($rc, 3, 'verify of an edited file: exit 3');
+	like($out, qr/^edited +\S+: applied with checksum \Q$recorded\E; file \S+ has checksum \Q$file_sum\E$/m,
+		'verify names both checksums');
+	like($out, qr/^pending +0099_new_table/m, 'verify lists the pending file');
+	($rc, $out, $err) = ctl('migrate', 'verify', '--dir', $ed, '-d', 'app', '--allow-pending');
+	is($rc, 3, 'verify --allow-pending of an edited file: still exit 3');
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', $ed, '-d', 'app');
+	is($rc, 3, 'migrate up with an edited file: exit 3');
+	like($err, qr/was applied with a different text.*\n.*checksum \Q$recorded\E.*\Q$file_sum\E/,
+		'migrate up names the edited file and both checksums');
+	like($err, qr/nothing was applied/, 'migrate up says nothing was applied');
+	is($node->safe_psql('app', q{SELECT to_regclass('shop.new_table') IS NULL}), 't',
+		'the pending file after it was not applied');
+	is(count_history('app', 'shop'), scalar(@shop), 'the history did not change');
+
+	# JSON of the same
+	($rc, $out, $err) = ctl('migrate', 'status', '--dir', $ed, '-d', 'app', '--json');
+	is($rc, 0, 'status --json: exit 0');
+	my $j = decode_json($out);
+	is($j->{database}, 'app', 'status --json: database');
+	is($j->{component}, 'shop', 'status --json: component');
+	my ($e) = grep { $_->{state} eq 'edited' } @{ $j->{migrations} };
+	is($e->{recorded_checksum}, $recorded, 'status --json: the recorded checksum');
+	is($e->{checksum}, $file_sum, 'status --json: the file checksum');
+	is($j->{counts}{pending}, 1, 'status --json: counts');
+	($rc, $out, $err) = ctl('migrate', 'verify', '--dir', $ed, '-d', 'app', '--json');
+	is($rc, 3, 'verify --json: exit 3');
+	$j = decode_json($out);
+	is($j->{ok}, JSON::PP::false, 'verify --json: ok false');
+	is_deeply([ sort map { $_->{problem} } @{ $j->{problems} } ], [qw(edited pending)], 'verify --json: problems');
+}
+
+# ---- a deleted file: missing; up warns and goes on with what is pending
+{
+	my $del = shop_dir('deleted/shop');
+	unlink("$del/$shop[7]") or die;
+	write_file("$del/0100_after_delete.sql", "CREATE TABLE shop.after_delete (id int);\n");
+	($rc, $out, $err) = ctl('migrate', 'status', '--dir', $del, '-d', 'other', '--json');
+	my $j = decode_json($out);
+	my ($m) = grep { $_->{name} eq ($shop[7] =~ s/\.sql$//r) } @{ $j->{migrations} };
+	is($m->{state}, 'missing', 'status: a deleted file is missing');
+	is($m->{file}, undef, 'status --json: a missing migration has no file');
+	($rc, $out, $err) = ctl('migrate', 'verify', '--dir', $del, '-d', 'other');
+	is($rc, 3, 'verify with a deleted file: exit 3');
+	like($out, qr/^missing +\Q${\ ($shop[7] =~ s|\.sql$||r)}\E: applied on .* by \S+; no file in /m, 'verify: missing');
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', $del, '-d', 'other');
+	is($rc, 0, 'migrate up with a deleted file: exit 0');
+	like($err, qr/warning: migration \Q${\ ($shop[7] =~ s|\.sql$||r)}\E of component "shop" was applied on .* but has no file/,
+		'migrate up warns of the missing file');
+	like($out, qr/^applied +0100_after_delete\.sql/m, 'and applies the pending one');
+}
+
+# ---- out of order
+{
+	my $ooo = shop_dir('ooo/shop');
+	write_file("$ooo/0000_early.sql", "CREATE TABLE shop.early (id int);\n");
+	($rc, $out, $err) = ctl('migrate', 'status', '--dir', $ooo, '-d', 'app');
+	like($out, qr/^out of order +0000_early/m, 'status: out of order');
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', $ooo, '-d', 'app');
+	is($rc, 3, 'migrate up of an out-of-order file: exit 3');
+	like($err, qr/0000_early of component "shop" is pending and sorts before an applied one.*\n.*--allow-out-of-order/,
+		'the refusal names the file and the option');
+	is($node->safe_psql('app', q{SELECT to_regclass('shop.early') IS NULL}), 't', 'nothing applied');
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', $ooo, '-d', 'app', '--allow-out-of-order');
+	is($rc, 0, 'migrate up --allow-out-of-order: exit 0') or diag($err);
+	like($out, qr/^applied +0000_early\.sql/m, 'the out-of-order file is applied');
+	($rc, $out, $err) = ctl('migrate', 'verify', '--dir', $ooo, '-d', 'app');
+	is($rc, 0, 'verify after it: exit 0');
+}
+
+# ---- a failing file in the middle; --to; --dry-run
+{
+	my $mid = "$tmp/mid/billing";
+	make_path($mid);
+	write_file("$mid/V1_1__invoices.sql", "CREATE TABLE invoices (id int PRIMARY KEY);\n");
+	write_file("$mid/V1_2__lines.sql", "CREATE TABLE lines (id int);\n\n-- the column is misspelt\nINSERT INTO lines\n  SELECT idd FROM invoices;\n");
+	write_file("$mid/V1_3__payments.sql", "CREATE TABLE payments (id int);\n");
+	write_file("$mid/V1_3__payments.down.sql", "DROP TABLE payments;\n");
+	write_file("$mid/README.md", "not a migration\n");
+	$node->safe_psql('app', 'CREATE SCHEMA billing');
+
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', $mid, '-d', 'app', '--dry-run');
+	is($rc, 0, '--dry-run: exit 0');
+	like($out, qr/^would apply +V1_1__invoices\.sql\nwould apply +V1_2__lines\.sql\nwould apply +V1_3__payments\.sql\n/m,
+		'--dry-run lists the files in order, *.down.sql and other files left out');
+	is(count_history('app', 'billing'), 0, '--dry-run applies nothing');
+
+	local $ENV{PGOPTIONS} = '-c search_path=billing';
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', $mid, '-d', 'app', '--to', 'V1_1__invoices');
+	is($rc, 0, '--to: exit 0');
+	is(history('app', 'billing'), 'V1_1__invoices', '--to applies up to and including the named migration');
+
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', $mid, '-d', 'app');
+	is($rc, 4, 'a failing migration: exit 4');
+	like($err, qr{^\Q$mid\E/V1_2__lines\.sql:4: ERROR:  42703: column "idd" does not exist$}m,
+		'the error names the file, the line of the statement and the SQLSTATE');
+	like($err, qr/^HINT:  Perhaps you meant to reference the column "invoices\.id"/m, 'the hint');
+	like($err, qr/^CONTEXT:  .*migration billing\/V1_2__lines, statement 2 at line 4/m, 'the context');
+	like($err, qr/V1_2__lines failed and was rolled back; 1 after it not attempted/, 'what was not attempted');
+	like($out, qr/0 applied, 1 already applied, V1_2__lines failed, 1 not attempted/, 'summary of the failure');
+	is(history('app', 'billing'), 'V1_1__invoices', 'earlier migrations stay applied, the failing and later ones are not recorded');
+	is($node->safe_psql('app', q{SELECT to_regclass('billing.lines') IS NULL AND to_regclass('billing.payments') IS NULL}),
+		't', 'nothing of the failing file or the later one exists');
+
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', $mid, '-d', 'app', '--json');
+	is($rc, 4, 'the failure with --json: exit 4');
+	my $j = decode_json($out);
+	is($j->{error}{sqlstate}, '42703', '--json: the error SQLSTATE');
+	is($j->{error}{line}, 4, '--json: the line');
+	is($j->{migrations}[-1]{result}, 'failed', '--json: the failed file');
+	is($j->{not_attempted}, 1, '--json: not attempted');
+
+	# a syntax error: its line, nothing of the file run
+	write_file("$mid/V1_2__lines.sql", "CREATE TABLE lines (id int);\nSELEC 1;\n");
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', $mid, '-d', 'app');
+	is($rc, 4, 'a syntax error: exit 4');
+	like($err, qr{V1_2__lines\.sql:2: ERROR:  42601: syntax error at or near "SELEC"}, 'a syntax error names its line');
+
+	write_file("$mid/V1_2__lines.sql", "CREATE TABLE lines (id int);\n");
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', $mid, '-d', 'app');
+	is($rc, 0, 'after the fix: exit 0');
+	is(history('app', 'billing'), 'V1_1__invoices V1_2__lines V1_3__payments', 'all applied in order');
+}
+
+# ---- two migrate up at once: one waits, each file is applied once
+{
+	my $conc = "$tmp/conc/inventory";
+	make_path($conc);
+	write_file("$conc/001_slow.sql", "SELECT pg_sleep(2);\nCREATE TABLE public.inv_slow (id int);\n");
+	write_file("$conc/002_items.sql", "CREATE TABLE public.inv_items (id int);\n");
+	write_file("$conc/003_more.sql", "CREATE TABLE public.inv_more (id int);\n");
+	my ($o1, $e1, $o2, $e2) = ('', '', '', '');
+	my $h1 = IPC::Run::start([ $ctl, 'migrate', 'up', '--dir', $conc, '-d', 'app' ], '<', \undef, '>', \$o1, '2>', \$e1);
+	# the second starts once the first holds the component's lock
+	$node->poll_query_until('app',
+		q{SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE 'SELECT plystra.migrate(%' AND wait_event = 'PgSleep'})
+	  or die 'the first run did not start';
+	my $h2 = IPC::Run::start([ $ctl, 'migrate', 'up', '--dir', $conc, '-d', 'app' ], '<', \undef, '>', \$o2, '2>', \$e2);
+	$node->poll_query_until('app',
+		q{SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE 'SELECT plystra.migrate(%' AND wait_event_type = 'Lock'})
+	  or die 'the second run did not wait';
+	pass('the second run waits for the first');
+	$h1->finish;
+	my $rc1 = $? >> 8;
+	$h2->finish;
+	my $rc2 = $? >> 8;
+	is("$rc1 $rc2", '0 0', 'both runs exit 0') or diag("$e1\n$e2");
+	is(count_history('app', 'inventory'), 3, 'each migration recorded once');
+	is($node->safe_psql('app', q{SELECT count(*) FROM plystra.audit_logs WHERE event_type = 'migration.applied' AND target_id LIKE 'inventory/%'}),
+		3, 'each migration audited once');
+	my $applied = () = ($o1 . $o2) =~ /^applied /mg;
+	my $already = () = ($o1 . $o2) =~ /^already applied /mg;
+	is("$applied $already", '3 3', 'three files applied in all, each reported once applied and once already applied');
+	like($o2, qr/^already applied +001_slow\.sql \(by another session meanwhile\)$/m,
+		'the waiting run says the file was applied meanwhile');
+}
+
+# ---- bad input: a clear message, its exit code, nothing applied
+{
+	my $before = $node->safe_psql('app', 'SELECT count(*) FROM plystra.schema_migrations');
+
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', "$tmp/no/such/dir", '-d', 'app');
+	is($rc, 8, 'missing directory: exit 8');
+	like($err, qr/could not open directory ".*no\/such\/dir": No such file or directory/, 'missing directory: message');
+
+	make_path("$tmp/empty/emptyapp");
+	write_file("$tmp/empty/emptyapp/notes.txt", "x\n");
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', "$tmp/empty/emptyapp", '-d', 'app');
+	is($rc, 8, 'no migration files: exit 8');
+	like($err, qr/no migration files in directory/, 'no migration files: message');
+
+	my $bad = "$tmp/bad/badapp";
+	make_path($bad);
+	write_file("$bad/0001_ok.sql", "CREATE TABLE public.bad_ok (id int);\n");
+	write_file("$bad/0002 with space.sql", "SELECT 1;\n");
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', $bad, '-d', 'app');
+	is($rc, 8, 'a bad file name: exit 8');
+	like($err, qr/migration name "0002 with space" must not contain whitespace or control characters/, 'bad name: message');
+	unlink("$bad/0002 with space.sql");
+	write_file("$bad/_0002.sql", "SELECT 1;\n");
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', $bad, '-d', 'app');
+	is($rc, 8, 'a name not starting with a letter or digit: exit 8');
+	like($err, qr/migration name "_0002" must start with an ASCII letter or digit/, 'bad start: message');
+	unlink("$bad/_0002.sql");
+	# (a file name has at most 255 bytes, so a migration name is never too
+	# long; a component is at most 63)
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', $bad, '--component', 'c' x 64, '-d', 'app');
+	is($rc, 8, 'a component too long: exit 8');
+	like($err, qr/component "c{64}" is too long\n.*It has 64 bytes; the limit is 63/, 'too long: message');
+
+	write_file("$bad/0002_nul.sql", "SELECT 1;\0SELECT 2;\n");
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', $bad, '-d', 'app');
+	is($rc, 8, 'a NUL byte: exit 8');
+	like($err, qr/file ".*0002_nul\.sql" contains a NUL byte\n.*At byte 10/, 'NUL byte: message with its offset');
+	unlink("$bad/0002_nul.sql");
+
+	write_file("$bad/0002_latin1.sql", "INSERT INTO t VALUES ('caf\xE9');\n");
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', $bad, '-d', 'app');
+	is($rc, 8, 'a file not in the database encoding: exit 8');
+	like($err, qr/file ".*0002_latin1\.sql" is not valid UTF8\n.*Byte 27 is 0xE9/, 'encoding: message with the byte');
+	unlink("$bad/0002_latin1.sql");
+
+	write_file("$bad/0002_secret.sql", "SELECT 1;\n");
+	chmod 0000, "$bad/0002_secret.sql";
+  SKIP:
+	{
+		skip 'root reads any file', 2 if -r "$bad/0002_secret.sql";
+		($rc, $out, $err) = ctl('migrate', 'up', '--dir', $bad, '-d', 'app');
+		is($rc, 8, 'an unreadable file: exit 8');
+		like($err, qr/could not open file ".*0002_secret\.sql": Permission denied/, 'unreadable: message');
+	}
+	unlink("$bad/0002_secret.sql");
+	make_path("$bad/0003_dir.sql");
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', $bad, '-d', 'app');
+	is($rc, 8, 'a directory named *.sql: exit 8');
+	rmdir("$bad/0003_dir.sql");
+
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', $bad, '--component', 'plystra', '-d', 'app');
+	is($rc, 8, '--component plystra: exit 8');
+	like($err, qr/component "plystra" is reserved/, 'reserved component: message');
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', $bad, '--component', 'a/b', '-d', 'app');
+	is($rc, 8, 'a bad component: exit 8');
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', $bad, '--to', '0009_nope', '-d', 'app');
+	is($rc, 8, '--to a migration that is not there: exit 8');
+	like($err, qr/--to "0009_nope" is not a migration of directory/, '--to: message');
+
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', $bad, '-d', 'noext');
+	is($rc, 6, 'a database without the extension: exit 6');
+	like($err, qr/database "noext" does not have the extension plystra\n.*CREATE EXTENSION plystra/,
+		'no extension: message and hint');
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', $bad, '-d', 'app', '-p', '1');
+	is($rc, 7, 'no server there: exit 7');
+	like($err, qr/connection to server .* failed/, 'connection failure: libpq message');
+
+	is($node->safe_psql('app', 'SELECT count(*) FROM plystra.schema_migrations'), $before,
+		'none of the bad inputs applied anything');
+	is($node->safe_psql('app', q{SELECT to_regclass('public.bad_ok') IS NULL}), 't',
+		'not even the good file of the bad directory');
+}
+
+# ---- an old extension version: migrate up refuses, read commands warn
+{
+	$node->safe_psql('postgres', 'CREATE DATABASE old');
+	$node->safe_psql('old', q{CREATE EXTENSION plystra VERSION '1.0'});
+	my $od = shop_dir('old/shop', 3);
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', $od, '-d', 'old');
+	is($rc, 6, 'migrate up on extension 1.0: exit 6');
+	like($err, qr/extension plystra in database "old" is at version 1\.0; the server's library is version \d+\.\d+\n.*plystractl upgrade/,
+		'old version: message and hint');
+	is(count_history('old', 'shop'), 0, 'nothing applied');
+	($rc, $out, $err) = ctl('migrate', 'status', '--dir', $od, '-d', 'old');
+	is($rc, 0, 'status on extension 1.0: exit 0');
+	like($err, qr/warning: extension plystra in database "old" is at version 1\.0/, 'with a warning');
+}
+
+# ---- drift and doctor
+($rc, $out, $err) = ctl('drift', '-d', 'app');
+is($rc, 0, 'drift of a clean database: exit 0');
+like($out, qr/^ok: database app matches what extension plystra \S+ defines$/m, 'drift: ok');
+($rc, $out, $err) = ctl('ent', 'check', '-d', 'app');
+is($rc, 0, 'ent check, the seed\'s name of drift: exit 0');
+($rc, $out, $err) = ctl('doctor', '-d', 'app');
+is($rc, 0, 'doctor of a clean database: exit 0');
+like($out, qr/^check +status +detail\n/, 'doctor: the rows with their header');
+like($out, qr/^doctor: ok \(database app/m, 'doctor: ok');
+{
+	local $ENV{PGOPTIONS} = '-c session_replication_role=replica';
+	($rc, $out, $err) = ctl('doctor', '-d', 'app');
+	is($rc, 1, 'doctor with a warning: exit 1');
+	like($out, qr/^session_replication_role +warn /m, 'the warning row');
+	($rc, $out, $err) = ctl('doctor', '-d', 'app', '--json');
+	my $j = decode_json($out);
+	is($j->{status}, 'warn', 'doctor --json: status warn');
+	ok((grep { $_->{check} eq 'session_replication_role' && $_->{status} eq 'warn' } @{ $j->{checks} }),
+		'doctor --json: the check');
+}
+($rc, $out, $err) = ctl('doctor', '-d', 'old');
+is($rc, 2, 'doctor of a database at 1.0 (pending migrations): exit 2');
+like($out, qr/^extension and library +fail /m, 'the failed check');
+
+$node->safe_psql('other', q{ALTER TABLE plystra_data.users ALTER COLUMN display_name SET DEFAULT 'anonymous'});
+($rc, $out, $err) = ctl('drift', '-d', 'other');
+is($rc, 2, 'drift found: exit 2');
+like($out, qr/^column .*users\.display_name/m, 'drift: the row');
+($rc, $out, $err) = ctl('drift', '-d', 'other', '--json');
+is($rc, 2, 'drift --json: exit 2');
+my $jd = decode_json($out);
+is($jd->{ok}, JSON::PP::false, 'drift --json: ok false');
+ok(scalar(@{ $jd->{differences} }) >= 1 && exists $jd->{differences}[0]{expected}, 'drift --json: the rows with their columns');
+
+# ---- --all-databases: every database with the extension, the worst code
+($rc, $out, $err) = ctl('doctor', '--all-databases');
+is($rc, 2, 'doctor --all-databases: the worst exit code (old fails)');
+is(join(' ', $out =~ /^== database (\S+)$/mg), 'app old other', 'doctor --all-databases: each database with the extension, in order');
+($rc, $out, $err) = ctl('drift', '-a', '--json');
+is($rc, 2, 'drift -a --json: exit 2 (other drifted)');
+my @objs = map { decode_json($_) } split /\n/, $out;
+is(join(' ', map { $_->{database} . '=' . ($_->{ok} ? 'ok' : 'drift') } @objs), 'app=ok old=ok other=drift',
+	'drift -a --json: one object per database and line');
+($rc, $out, $err) = ctl('migrate', 'status', '--dir', $dir, '-a', '--json');
+is($rc, 0, 'status --all-databases: exit 0');
+is(join(' ', map { $_->{database} . '=' . $_->{counts}{applied} } map { decode_json($_) } split /\n/, $out),
+	'app=22 old=0 other=22', 'status --all-databases: each database\'s history of the directory');
+($rc, $out, $err) = ctl('migrate', 'up', '--dir', $dir, '-a');
+is($rc, 64, 'migrate up --all-databases is refused: exit 64');
+$node->safe_psql('other', q{ALTER TABLE plystra_data.users ALTER COLUMN display_name SET DEFAULT ''});
+
+# ---- upgrade: backup, update, checks
+{
+	$node->safe_psql('postgres', 'CREATE DATABASE legacy');
+	$node->safe_psql('legacy', q{CREATE EXTENSION plystra VERSION '1.0'});
+	$node->safe_psql('legacy', q{INSERT INTO plystra.users (email, display_name) VALUES ('ann@example.test', 'Ann'), ('bob@example.test', 'Bob')});
+	my $backup = "$tmp/legacy.dump";
+	($rc, $out, $err) = ctl('upgrade', '-d', 'legacy', '--backup', $backup);
+	is($rc, 0, 'upgrade: exit 0') or diag($out . $err);
+	like($out, qr/^backup: .*pg_dump -Fc of database legacy into \Q$backup\E\n/m, 'upgrade: the backup');
+	like($out, qr/^update: extension plystra 1\.0 -> \S+\nmigrate_verify: ok\ndrift_check: ok\n/m, 'upgrade: update and checks');
+	like($out, qr/^upgrade of database legacy done: restart the application$/m, 'upgrade: done');
+	ok(-s $backup, 'the backup file exists');
+	is((stat $backup)[2] & 07777, 0600, 'the backup is readable by its owner only');
+	is($node->safe_psql('legacy', q{SELECT extversion = (SELECT default_version FROM pg_available_extensions WHERE name = 'plystra') FROM pg_extension WHERE extname = 'plystra'}),
+		't', 'the extension is at the library\'s version');
+	# the backup restores, at the old version, with the rows, as the
+	# output says
+	my ($restore) = $out =~ /^backup: to go back to it: (createdb NEW && .*)$/m;
+	like($restore, qr/VERSION '1\.0'/, 'upgrade says how to restore the backup at its version');
+	$restore =~ s/\bNEW\b/legacy_restored/g;
+	my ($rout, $rerr) = ('', '');
+	IPC::Run::run([ 'sh', '-c', $restore ], '>', \$rout, '2>', \$rerr);
+	is($?, 0, 'the restore command works') or diag($rerr);
+	is($node->safe_psql('legacy_restored', q{SELECT extversion FROM pg_extension WHERE extname = 'plystra'}), '1.0',
+		'the backup restores the database as it was before the update');
+	is($node->safe_psql('legacy_restored', q{SELECT string_agg(email, ',' ORDER BY email) FROM plystra.users}),
+		'ann@example.test,bob@example.test', 'with its rows');
+
+	# again: nothing to update; an existing backup file is not overwritten
+	($rc, $out, $err) = ctl('upgrade', '-d', 'legacy', '--backup', $backup);
+	is($rc, 5, 'upgrade with an existing backup file: exit 5');
+	like($err, qr/backup file ".*legacy\.dump" already exists.*Nothing was changed/s, 'upgrade: the backup step fails first');
+	($rc, $out, $err) = ctl('upgrade', '-d', 'legacy', '--no-backup');
+	is($rc, 0, 'upgrade --no-backup of an updated database: exit 0');
+	like($out, qr/^update: already at version/m, 'nothing to update');
+
+	# a non-superuser cannot update: the step fails, the version stays
+	$node->safe_psql('postgres', 'CREATE DATABASE legacy2');
+	$node->safe_psql('legacy2', q{CREATE EXTENSION plystra VERSION '1.1'});
+	$node->safe_psql('postgres', 'CREATE ROLE deployer LOGIN');
+	($rc, $out, $err) = ctl('upgrade', '-d', 'legacy2', '-U', 'deployer', '--no-backup');
+	is($rc, 5, 'upgrade that the server refuses: exit 5');
+	like($err, qr/ERROR:  42501: .*\n(.*\n)*.*the update failed and was rolled back: extension plystra is still at version 1\.1/,
+		'upgrade: the server\'s error and what it means');
+	is($node->safe_psql('legacy2', q{SELECT extversion FROM pg_extension WHERE extname = 'plystra'}), '1.1',
+		'the extension is still at 1.1');
+
+	# drift stops the procedure before doctor
+	$node->safe_psql('other', q{ALTER TABLE plystra_data.users ALTER COLUMN display_name SET DEFAULT 'x'});
+	($rc, $out, $err) = ctl('upgrade', '-d', 'other', '--no-backup');
+	is($rc, 5, 'upgrade with drift: exit 5');
+	like($out, qr/^migrate_verify: ok\n/m, 'verify passed');
+	like($err, qr/drift_check: \d+ problems?\n.*the application must not be restarted/, 'drift stops it, saying what to do');
+	unlike($out, qr/^check +status/m, 'doctor did not run');
+	$node->safe_psql('other', q{ALTER TABLE plystra_data.users ALTER COLUMN display_name SET DEFAULT ''});
+
+	# --all-databases stops at the first database that fails (in name
+	# order: app, legacy, legacy2, legacy_restored, old, other)
+	$node->safe_psql('legacy', q{ALTER TABLE plystra_data.users ALTER COLUMN display_name SET DEFAULT 'x'});
+	($rc, $out, $err) = ctl('upgrade', '-a', '--no-backup');
+	is($rc, 5, 'upgrade --all-databases: exit 5');
+	like($err, qr/stopped after database "legacy": the databases after it were not changed/, 'and says where it stopped');
+	is($node->safe_psql('legacy2', q{SELECT extversion FROM pg_extension WHERE extname = 'plystra'}), '1.1',
+		'a database after the failing one was not updated');
+	$node->safe_psql('legacy', q{ALTER TABLE plystra_data.users ALTER COLUMN display_name SET DEFAULT ''});
+	my $bdir = "$tmp/backups";
+	make_path($bdir);
+	($rc, $out, $err) = ctl('upgrade', '--all-databases', '--backup', $bdir);
+	is($rc, 0, 'upgrade --all-databases --backup DIR: exit 0') or diag($out . $err);
+	my @dumps = map { (split m{/})[-1] } glob("$bdir/*.dump");
+	is(scalar(@dumps), 6, 'one backup per database with the extension');
+	like(join(' ', @dumps), qr/\bold-plystra-1\.0-\d{8}T\d{6}Z\.dump/, 'backups named by database, version and time');
+	is($node->safe_psql('old', q{SELECT extversion = (SELECT default_version FROM pg_available_extensions WHERE name = 'plystra') FROM pg_extension WHERE extname = 'plystra'}),
+		't', 'every database updated');
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', $dir, '-d', 'old');
+	is($rc, 0, 'after the upgrade migrate up works on the old database');
+}
+
+# ---- connection options: conninfo, URI, -U, .pgpass, -w
+{
+	($rc, $out, $err) = ctl('doctor', '-d', 'dbname=app application_name=ci');
+	is($rc, 0, '-d with a conninfo string');
+	like($out, qr/database app,/, 'conninfo reaches its database');
+	my $uri = 'postgresql:///app?host=' . $node->host . '&port=' . $node->port;
+	($rc, $out, $err) = ctl('drift', '-d', $uri);
+	is($rc, 0, '-d with a URI') or diag($err);
+
+	$node->safe_psql('postgres', q{CREATE ROLE monitor_bot LOGIN PASSWORD 'S3cret-pass'});
+	$node->safe_psql('app', q{SELECT plystra.grant_access('monitor_bot', 'monitor')});
+	my $hba = $node->data_dir . '/pg_hba.conf';
+	my $conf = slurp_file($hba);
+	write_file($hba, "local all monitor_bot scram-sha-256\n" . $conf);
+	$node->reload;
+	($rc, $out, $err) = ctl('doctor', '-d', 'app', '-U', 'monitor_bot', '-w');
+	is($rc, 7, 'a password is needed, -w: exit 7');
+	like($err, qr/password/, 'the libpq message says so');
+	my $pgpass = "$tmp/pgpass";
+	write_file($pgpass, "*:*:*:monitor_bot:S3cret-pass\n");
+	chmod 0600, $pgpass;
+	{
+		local $ENV{PGPASSFILE} = $pgpass;
+		($rc, $out, $err) = ctl('doctor', '-d', 'app', '-U', 'monitor_bot', '-w');
+		is($rc, 0, 'the password from .pgpass: doctor as a monitor role') or diag($err);
+		local $ENV{PGUSER} = 'monitor_bot';
+		($rc, $out, $err) = ctl('drift', '-d', 'app', '-w');
+		is($rc, 0, 'PGUSER and .pgpass');
+		# a monitor may read the history but not apply migrations: the
+		# server says so, and the migration is not applied
+		my $mon = "$tmp/monitor/monapp";
+		make_path($mon);
+		write_file("$mon/0001_x.sql", "CREATE TABLE public.mon_x (id int);\n");
+		($rc, $out, $err) = ctl('migrate', 'up', '--dir', $mon, '-d', 'app', '-w');
+		is($rc, 4, 'a role without the migrator access: exit 4');
+		like($err, qr/ERROR:  42501: permission denied for function migrate/, 'the server\'s refusal');
+	}
+	is(count_history('app', 'monapp'), 0, 'the monitor applied nothing');
+	write_file($hba, $conf);
+	$node->reload;
+}
+
+# ---- the progress indicator, on a terminal (script(1) gives one)
+SKIP:
+{
+	my $script = `command -v script`;
+	chomp $script;
+	skip 'no script(1)', 2 unless $script;
+	my $prog = "$tmp/progress/progressapp";
+	make_path($prog);
+	write_file("$prog/00$_.sql", "SELECT $_;\n") for 1 .. 3;
+	my $cmd = "$ctl migrate up --dir $prog -d app";
+	my ($pout, $perr) = ('', '');
+	IPC::Run::run([ $script, '-qec', $cmd, '/dev/null' ], '<', \undef, '>', \$pout, '2>', \$perr);
+	like($pout, qr/\r\e\[K\[3\/3\] 003\.sql \.\.\./, 'a progress line on a terminal');
+	like($pout, qr/^applied +003\.sql/m, 'and the lines of the files');
+}
+
+$node->stop;
+done_testing();
