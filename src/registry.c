@@ -23,15 +23,19 @@
 #include "postgres.h"
 
 #include "catalog/namespace.h"
+#include "catalog/pg_attribute.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "parser/parse_func.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/catcache.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 
 #include "plystra.h"
 
@@ -144,6 +148,75 @@ plystra_is_guard_function(List *funcname)
 		strcmp(get_func_name(funcoid), "append_only_guard") == 0;
 }
 
+static bool columns_built_from(Oid relid, Oid target, List **seen);
+
+/*
+ * Is target typ, or a type typ is built from: its element type, its base
+ * type (a domain), the types of its attributes (a composite), its subtype
+ * (a range) or its range (a multirange), and so on down?  seen holds the
+ * types already walked.  Read from the catalog caches: the DDL guard asks
+ * this at every ALTER TABLE that changes a row type, so it must cost
+ * microseconds, not scans of pg_type and pg_attribute.
+ */
+static bool
+type_built_from(Oid typ, Oid target, List **seen)
+{
+	HeapTuple	tup;
+	Form_pg_type form;
+	Oid			elem;
+	Oid			base;
+	Oid			rel;
+	char		typtype;
+
+	if (typ == target)
+		return true;
+	if (!OidIsValid(typ) || list_member_oid(*seen, typ))
+		return false;
+	*seen = lappend_oid(*seen, typ);
+	check_stack_depth();
+
+	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typ));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	form = (Form_pg_type) GETSTRUCT(tup);
+	elem = form->typelem;
+	base = form->typbasetype;
+	rel = form->typrelid;
+	typtype = form->typtype;
+	ReleaseSysCache(tup);
+
+	if (type_built_from(elem, target, seen) ||
+		type_built_from(base, target, seen) ||
+		(OidIsValid(rel) && columns_built_from(rel, target, seen)))
+		return true;
+	if (typtype == TYPTYPE_RANGE)
+		return type_built_from(get_range_subtype(typ), target, seen);
+#if PG_VERSION_NUM >= 140000
+	if (typtype == TYPTYPE_MULTIRANGE)
+		return type_built_from(get_multirange_range(typ), target, seen);
+#endif
+	return false;
+}
+
+/* Is a column of relation relid built from target (type_built_from())? */
+static bool
+columns_built_from(Oid relid, Oid target, List **seen)
+{
+	CatCList   *attrs = SearchSysCacheList1(ATTNUM, ObjectIdGetDatum(relid));
+	bool		found = false;
+	int			i;
+
+	for (i = 0; i < attrs->n_members && !found; i++)
+	{
+		Form_pg_attribute att = (Form_pg_attribute) GETSTRUCT(&attrs->members[i]->tuple);
+
+		if (att->attnum > 0 && !att->attisdropped)
+			found = type_built_from(att->atttypid, target, seen);
+	}
+	ReleaseSysCacheList(attrs);
+	return found;
+}
+
 /*
  * Is the type, or a type it is built from (element, base, attribute, range
  * subtype), the type of a column of an append-only table?  Changing such a
@@ -154,32 +227,33 @@ bool
 plystra_type_used_by_append_only(Oid typoid)
 {
 	static SPIPlanPtr plan = NULL;
+	List	   *seen = NIL;
+	bool		found = false;
+	int			ret;
+	uint64		i;
 
-	return exists_as_owner(&plan,
-						   "WITH RECURSIVE used(typ) AS ("
-						   "  SELECT a.atttypid FROM plystra_data.append_only_relations r"
-						   "    JOIN pg_catalog.pg_attribute a"
-						   "      ON a.attrelid OPERATOR(pg_catalog.=) r.relation::pg_catalog.oid"
-						   "   WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
-						   "  UNION"
-						   "  SELECT x.typ FROM used u"
-						   "    JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) u.typ,"
-						   "    LATERAL (SELECT t.typelem"
-						   "             UNION ALL SELECT t.typbasetype"
-						   "             UNION ALL SELECT a.atttypid FROM pg_catalog.pg_attribute a"
-						   "                        WHERE a.attrelid OPERATOR(pg_catalog.=) t.typrelid"
-						   "                          AND a.attnum OPERATOR(pg_catalog.>) 0"
-						   "                          AND NOT a.attisdropped"
-						   "             UNION ALL SELECT g.rngsubtype FROM pg_catalog.pg_range g"
-						   "                        WHERE g.rngtypid OPERATOR(pg_catalog.=) t.oid"
-#if PG_VERSION_NUM >= 140000
-						   "             UNION ALL SELECT g.rngtypid FROM pg_catalog.pg_range g"
-						   "                        WHERE g.rngmultitypid OPERATOR(pg_catalog.=) t.oid"
-#endif
-						   "            ) x(typ)"
-						   "   WHERE x.typ OPERATOR(pg_catalog.<>) 0"
-						   ") SELECT 1 FROM used WHERE typ OPERATOR(pg_catalog.=) $1",
-						   typoid);
+	if (!registry_present())
+		return false;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = plystra_execute_as_owner(&plan,
+								   "SELECT r.relation::pg_catalog.oid"
+								   "  FROM plystra_data.append_only_relations r",
+								   0, NULL, NULL, false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read the append-only registry: %s",
+			 SPI_result_code_string(ret));
+	for (i = 0; i < SPI_processed && !found; i++)
+	{
+		bool		isnull;
+		Datum		relid = SPI_getbinval(SPI_tuptable->vals[i],
+										  SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+			found = columns_built_from(DatumGetObjectId(relid), typoid, &seen);
+	}
+	SPI_finish();
+	return found;
 }
 
 /*
