@@ -125,12 +125,8 @@ list_databases(const Options *opts, int *count)
 	char	  **names;
 	int			i;
 
-	if (o.dbname == NULL || strchr(o.dbname, '=') == NULL)
-	{
-		/* a plain name or none: the maintenance database */
-		if (o.dbname == NULL)
-			o.dbname = "postgres";
-	}
+	if (o.dbname == NULL)
+		o.dbname = "postgres";
 	conn = connect_to(&o, NULL);
 	if (conn == NULL)
 		return NULL;

@@ -355,6 +355,22 @@ like($out, qr/^ok: component shop in database app: 22 applied, 0 pending/m, 'ver
 	is(history('app', 'billing'), 'V1_1__invoices V1_2__lines V1_3__payments', 'all applied in order');
 }
 
+# ---- names as real projects write them
+{
+	my $gm = "$tmp/names/teams";
+	make_path($gm);
+	write_file("$gm/000001_create_teams.up.sql", "CREATE TABLE public.teams (id int);\n");
+	write_file("$gm/000001_create_teams.down.sql", "DROP TABLE public.teams;\n");
+	write_file("$gm/000002_1.7.0_schema.up.sql", "ALTER TABLE public.teams ADD COLUMN name text;\n");
+	write_file("$gm/000002_1.7.0_schema.down.sql", "ALTER TABLE public.teams DROP COLUMN name;\n");
+	write_file("$gm/20240101120000_create_users.sql", "CREATE TABLE public.team_users (id int);\n");
+	write_file("$gm/.#000003_editor_lock.sql", "garbage\n");
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', $gm, '-d', 'app');
+	is($rc, 0, 'golang-migrate and Rails names: exit 0') or diag($err);
+	is(history('app', 'teams'), '000001_create_teams.up 000002_1.7.0_schema.up 20240101120000_create_users',
+		'*.up.sql applied under their names, *.down.sql and hidden files skipped');
+}
+
 # ---- two migrate up at once: one waits, each file is applied once
 {
 	my $conc = "$tmp/conc/inventory";
