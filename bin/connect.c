@@ -40,9 +40,14 @@ connect_to(const Options *opts, const char *dbname)
 		int			n = 0;
 		PGconn	   *conn;
 
-		/* -d first: it may be a conninfo string, expanded in place */
+		/*
+		 * -d first: it may be a conninfo string, expanded in place.  Never
+		 * NULL: libpq would then expand the first dbname that is not, the
+		 * name of a database of --all-databases, which any role with
+		 * CREATEDB may make look like a connection string.
+		 */
 		keywords[n] = "dbname";
-		values[n++] = opts->dbname;
+		values[n++] = opts->dbname ? opts->dbname : "";
 		keywords[n] = "host";
 		values[n++] = opts->host;
 		keywords[n] = "port";
@@ -100,6 +105,26 @@ connect_to(const Options *opts, const char *dbname)
 			PQfinish(conn);
 			return NULL;
 		}
+
+		/*
+		 * A command that runs no SQL of the user's runs with the search_path
+		 * pg_catalog alone: nothing a role planted in its own search_path
+		 * (an operator, a collation) can be called in its place.  migrate up
+		 * keeps the role's: a migration runs with it, as under psql -f.
+		 */
+		if (!opts->keep_search_path)
+		{
+			PGresult   *res = PQexec(conn, "SELECT pg_catalog.set_config('search_path', 'pg_catalog', false)");
+
+			if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			{
+				report_error(res, NULL);
+				PQclear(res);
+				PQfinish(conn);
+				return NULL;
+			}
+			PQclear(res);
+		}
 		return conn;
 	}
 }
@@ -132,7 +157,7 @@ list_databases(const Options *opts, int *count)
 		return NULL;
 	res = run_query(conn,
 					"SELECT datname FROM pg_catalog.pg_database"
-					" WHERE datallowconn ORDER BY datname COLLATE \"C\"", 0, NULL);
+					" WHERE datallowconn ORDER BY datname COLLATE pg_catalog.\"C\"", 0, NULL);
 	if (res == NULL)
 	{
 		PQfinish(conn);
@@ -161,8 +186,9 @@ extension_state(PGconn *conn, Extension *ext)
 	res = run_query(conn,
 					"SELECT e.extversion, a.default_version"
 					"  FROM pg_catalog.pg_available_extensions a"
-					"  LEFT JOIN pg_catalog.pg_extension e ON e.extname = a.name"
-					" WHERE a.name = 'plystra'", 0, NULL);
+					"  LEFT JOIN pg_catalog.pg_extension e"
+					"    ON e.extname OPERATOR(pg_catalog.=) a.name"
+					" WHERE a.name OPERATOR(pg_catalog.=) 'plystra'", 0, NULL);
 	if (res == NULL)
 		exit(EXIT_SERVER);
 	ext->installed = NULL;
@@ -283,6 +309,7 @@ for_each_database(const Options *opts, VersionNeed need, bool stop_at_failure,
 	int			i;
 	int			rc = EXIT_OK;
 	int			done = 0;
+	int			connected = 0;
 
 	if (!opts->all_databases)
 	{
@@ -310,8 +337,15 @@ for_each_database(const Options *opts, VersionNeed need, bool stop_at_failure,
 		if (conn == NULL)
 		{
 			rc = Max(rc, EXIT_SERVER);
+			if (stop_at_failure)
+			{
+				pg_log_error("stopped at database \"%s\": it and the databases after it were not changed",
+							 names[i]);
+				break;
+			}
 			continue;
 		}
+		connected++;
 		if (!extension_state(conn, &ext))
 		{
 			PQfinish(conn);
@@ -333,10 +367,35 @@ for_each_database(const Options *opts, VersionNeed need, bool stop_at_failure,
 			break;
 		}
 	}
-	if (done == 0)
+	if (done == 0 && connected > 0 && rc == EXIT_OK)
 	{
 		pg_log_error("no database of the cluster has the extension plystra");
 		return EXIT_EXTENSION;
 	}
 	return rc;
+}
+
+/*
+ * Bring conn back to the state of a new session (DISCARD ALL: settings,
+ * role, temporary tables, prepared statements, advisory locks), with the
+ * client encoding plystractl sets.  False, having said why, on failure.
+ */
+bool
+reset_session(PGconn *conn)
+{
+	PGresult   *res = PQexec(conn, "DISCARD ALL");
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	{
+		report_error(res, NULL);
+		PQclear(res);
+		return false;
+	}
+	PQclear(res);
+	if (PQsetClientEncoding(conn, PQparameterStatus(conn, "server_encoding")) != 0)
+	{
+		pg_log_error("could not set the client encoding: %s", PQerrorMessage(conn));
+		return false;
+	}
+	return true;
 }

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "common/logging.h"
+#include "fe_utils/cancel.h"
 
 static double
 now_ms(void)
@@ -114,7 +115,7 @@ json_error(PQExpBuffer buf, const PGresult *res, int line, bool *first)
  * them).
  */
 static int
-check_plan(const Options *opts, const MigrationSet *set)
+check_plan(const Options *opts, const MigrationSet *set, PQExpBuffer refusals)
 {
 	int			rc = EXIT_OK;
 	int			i;
@@ -122,7 +123,21 @@ check_plan(const Options *opts, const MigrationSet *set)
 	for (i = 0; i < set->nall; i++)
 	{
 		const Migration *m = &set->all[i];
+		bool		f = true;
 
+		if (m->recorded_state != NULL && strcmp(m->recorded_state, "applied") != 0)
+			pg_log_warning("migration %s of component \"%s\" is recorded, but the server says: %s",
+						   m->name, set->component, m->recorded_state);
+		if (m->state == MS_EDITED ||
+			(m->state == MS_OUT_OF_ORDER && !opts->allow_out_of_order))
+		{
+			appendPQExpBufferStr(refusals, refusals->len ? ",{" : "{");
+			json_key_string(refusals, "name", m->name, &f);
+			json_key_string(refusals, "problem", state_key(m->state), &f);
+			json_key_string(refusals, "checksum", m->checksum, &f);
+			json_key_string(refusals, "recorded_checksum", m->recorded, &f);
+			appendPQExpBufferChar(refusals, '}');
+		}
 		switch (m->state)
 		{
 			case MS_EDITED:
@@ -174,8 +189,29 @@ migrate_up(const Options *opts, PGconn *conn, const Extension *ext, void *arg)
 
 	if ((rc = read_history(conn, set)) != EXIT_OK)
 		return rc;
-	if ((rc = check_plan(opts, set)) != EXIT_OK)
-		return rc;
+	{
+		PQExpBuffer refusals = createPQExpBuffer();
+
+		rc = check_plan(opts, set, refusals);
+		if (rc != EXIT_OK && opts->json)
+		{
+			bool		f = true;
+
+			appendPQExpBufferChar(json, '{');
+			json_key_string(json, "database", PQdb(conn), &f);
+			json_key_string(json, "component", set->component, &f);
+			json_key_string(json, "directory", set->dir, &f);
+			json_key(json, "refused", &f);
+			appendPQExpBuffer(json, "[%s]}\n", refusals->data);
+			fputs(json->data, stdout);
+		}
+		destroyPQExpBuffer(refusals);
+		if (rc != EXIT_OK)
+		{
+			destroyPQExpBuffer(json);
+			return rc;
+		}
+	}
 
 	if (opts->to != NULL)
 		for (i = 0; i < set->nfiles; i++)
@@ -218,6 +254,12 @@ migrate_up(const Options *opts, PGconn *conn, const Extension *ext, void *arg)
 			json_migration(json, m, "already applied", -1, &first);
 			continue;
 		}
+		if (CancelRequested)
+		{
+			pg_log_error("interrupted: %s and the files after it were not applied", m->name);
+			destroyPQExpBuffer(json);
+			return EXIT_MIGRATION;
+		}
 		if (opts->dry_run)
 		{
 			counts[2]++;
@@ -233,8 +275,11 @@ migrate_up(const Options *opts, PGconn *conn, const Extension *ext, void *arg)
 		params[2] = m->script;
 		params[3] = m->state == MS_OUT_OF_ORDER ? "true" : "false";
 		t0 = now_ms();
+		/* Ctrl-C cancels the migration on the server: it is rolled back */
+		SetCancelConn(conn);
 		res = PQexecParams(conn, "SELECT plystra.migrate($1, $2, $3, $4)",
 						   4, NULL, params, NULL, NULL, 0);
+		ResetCancelConn();
 		ms = now_ms() - t0;
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		{
@@ -267,6 +312,17 @@ migrate_up(const Options *opts, PGconn *conn, const Extension *ext, void *arg)
 		}
 		json_migration(json, m, result, ms, &first);
 		PQclear(res);
+
+		/*
+		 * The next file starts from a fresh session, as under a psql loop
+		 * (one psql per file): what this one SET, SET ROLE, created as
+		 * temporary or prepared does not reach it.
+		 */
+		if (!reset_session(conn))
+		{
+			destroyPQExpBuffer(json);
+			return EXIT_SERVER;
+		}
 	}
 	progress_clear();
 
@@ -274,6 +330,8 @@ migrate_up(const Options *opts, PGconn *conn, const Extension *ext, void *arg)
 		appendPQExpBufferChar(json, ']');
 	json_key(json, "applied", &jfirst);
 	appendPQExpBuffer(json, "%d", counts[0]);
+	json_key(json, "would_apply", &jfirst);
+	appendPQExpBuffer(json, "%d", counts[2]);
 	json_key(json, "already_applied", &jfirst);
 	appendPQExpBuffer(json, "%d", counts[1]);
 	json_key(json, "not_attempted", &jfirst);
@@ -301,11 +359,13 @@ int
 cmd_migrate_up(const Options *opts)
 {
 	MigrationSet set;
+	Options		o = *opts;
 	int			rc;
 
 	if ((rc = read_migration_dir(opts, &set)) != EXIT_OK)
 		return rc;
-	return for_each_database(opts, VERSION_CURRENT, true, migrate_up, &set);
+	o.keep_search_path = true;
+	return for_each_database(&o, VERSION_CURRENT, true, migrate_up, &set);
 }
 
 static int
@@ -420,6 +480,21 @@ migrate_verify(const Options *opts, PGconn *conn, const Extension *ext, void *ar
 		switch (m->state)
 		{
 			case MS_APPLIED:
+				if (m->recorded_state == NULL || strcmp(m->recorded_state, "applied") == 0)
+					continue;
+				/* the history has the row, but not as migrate() writes it */
+				detail = psprintf("the server says \"%s\": plystra.migrate_verify() says why",
+								  m->recorded_state);
+				problems++;
+				if (!opts->json)
+					printf("%-13s %s: %s\n", m->recorded_state, m->name, detail);
+				appendPQExpBufferStr(buf, pfirst ? "{" : ",{");
+				pfirst = false;
+				json_key_string(buf, "name", m->name, &f);
+				json_key_string(buf, "problem", m->recorded_state, &f);
+				json_key_string(buf, "detail", detail, &f);
+				appendPQExpBufferChar(buf, '}');
+				free(detail);
 				continue;
 			case MS_PENDING:
 				if (opts->allow_pending)

@@ -107,19 +107,24 @@ read_file(Migration *m)
 	size_t		got;
 	const char *nul;
 
+	/* a FIFO or a device would block or never end: only regular files */
+	if (stat(m->path, &st) != 0)
+	{
+		pg_log_error("could not stat file \"%s\": %m", m->path);
+		return false;
+	}
+	if (!S_ISREG(st.st_mode))
+	{
+		pg_log_error("\"%s\" is not a regular file", m->path);
+		return false;
+	}
 	f = fopen(m->path, "rb");
 	if (f == NULL)
 	{
 		pg_log_error("could not open file \"%s\": %m", m->path);
 		return false;
 	}
-	if (fstat(fileno(f), &st) != 0)
-	{
-		pg_log_error("could not stat file \"%s\": %m", m->path);
-		fclose(f);
-		return false;
-	}
-	if (!S_ISREG(st.st_mode))
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode))
 	{
 		pg_log_error("\"%s\" is not a regular file", m->path);
 		fclose(f);
@@ -134,10 +139,17 @@ read_file(Migration *m)
 		return false;
 	}
 	m->script = pg_malloc(st.st_size + 1);
+	errno = 0;
 	got = fread(m->script, 1, st.st_size, f);
-	if (ferror(f) || got != (size_t) st.st_size)
+	if (ferror(f))
 	{
 		pg_log_error("could not read file \"%s\": %m", m->path);
+		fclose(f);
+		return false;
+	}
+	if (got != (size_t) st.st_size || fgetc(f) != EOF)
+	{
+		pg_log_error("file \"%s\" changed while it was read", m->path);
 		fclose(f);
 		return false;
 	}
@@ -185,18 +197,29 @@ read_migration_dir(const Options *opts, MigrationSet *set)
 		set->component = pg_strdup(opts->component);
 	else
 	{
-		/* the directory's own name, also for "." and "dir/.." */
-		char	   *real = realpath(set->dir, NULL);
-		char	   *base;
+		/*
+		 * The directory's name as given: "current" of a symlink current ->
+		 * releases/v42 is "current", so that every release has the same
+		 * component.  Only "." and ".." are resolved.
+		 */
+		const char *base = strrchr(set->dir, '/');
 
-		if (real == NULL)
+		base = base ? base + 1 : set->dir;
+		if (strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
 		{
-			pg_log_error("could not open directory \"%s\": %m", set->dir);
-			return EXIT_INPUT;
+			char	   *real = realpath(set->dir, NULL);
+
+			if (real == NULL)
+			{
+				pg_log_error("could not open directory \"%s\": %m", set->dir);
+				return EXIT_INPUT;
+			}
+			base = strrchr(real, '/');
+			set->component = pg_strdup(base && base[1] ? base + 1 : real);
+			free(real);
 		}
-		base = strrchr(real, '/');
-		set->component = pg_strdup(base && base[1] ? base + 1 : real);
-		free(real);
+		else
+			set->component = pg_strdup(base);
 	}
 	if (!check_name("component", set->component, PLYSTRA_MAX_COMPONENT_LEN))
 	{
@@ -218,12 +241,15 @@ read_migration_dir(const Options *opts, MigrationSet *set)
 		return EXIT_INPUT;
 	}
 	set->files = pg_malloc(sizeof(Migration) * allocated);
-	errno = 0;
-	while ((de = readdir(d)) != NULL)
+	for (;;)
 	{
 		Migration  *m;
-		size_t		len = strlen(de->d_name);
+		size_t		len;
 
+		errno = 0;
+		if ((de = readdir(d)) == NULL)
+			break;
+		len = strlen(de->d_name);
 		if (de->d_name[0] == '.' || !ends_with(de->d_name, ".sql") ||
 			ends_with(de->d_name, ".down.sql"))
 			continue;
@@ -287,9 +313,11 @@ read_migration_dir(const Options *opts, MigrationSet *set)
 }
 
 /*
- * Check that every file is valid in the database's encoding, which is
- * the client encoding plystractl sets (connect.c).  False, having said
- * where the first bad byte of each bad file is, otherwise.
+ * Check that every file, every name and the component are valid in the
+ * database's encoding, which is the client encoding plystractl sets
+ * (connect.c): the server would refuse them half-way, after earlier files
+ * were applied.  False, having said where the first bad byte of each is,
+ * otherwise.
  */
 static bool
 check_encoding(PGconn *conn, MigrationSet *set)
@@ -298,10 +326,29 @@ check_encoding(PGconn *conn, MigrationSet *set)
 	bool		ok = true;
 	int			i;
 
+	if (pg_encoding_verifymbstr(encoding, set->component, strlen(set->component)) !=
+		(int) strlen(set->component))
+	{
+		pg_log_error("component \"%s\" is not valid %s", set->component,
+					 pg_encoding_to_char(encoding));
+		ok = false;
+	}
 	for (i = 0; i < set->nfiles; i++)
 	{
 		Migration  *m = &set->files[i];
-		int			valid = pg_encoding_verifymbstr(encoding, m->script, (int) m->len);
+		int			valid = pg_encoding_verifymbstr(encoding, m->name, strlen(m->name));
+
+		if ((size_t) valid != strlen(m->name))
+		{
+			pg_log_error("the name of file \"%s\" is not valid %s", m->path,
+						 pg_encoding_to_char(encoding));
+			pg_log_error_detail("Byte %d is 0x%02X; the database's encoding is %s.",
+								valid + 1, (unsigned char) m->name[valid],
+								pg_encoding_to_char(encoding));
+			ok = false;
+			continue;
+		}
+		valid = pg_encoding_verifymbstr(encoding, m->script, (int) m->len);
 
 		if ((size_t) valid != m->len)
 		{
@@ -349,7 +396,7 @@ read_history(PGconn *conn, MigrationSet *set)
 					"SELECT name, checksum, applied_at, applied_by, state"
 					"  FROM plystra.migration_status($1)"
 					" WHERE component OPERATOR(pg_catalog.=) $1"
-					" ORDER BY name COLLATE \"C\"", 1, params);
+					" ORDER BY name COLLATE pg_catalog.\"C\"", 1, params);
 	if (res == NULL)
 		return EXIT_SERVER;
 	nrows = PQntuples(res);

@@ -22,6 +22,7 @@
 #include "plystractl.h"
 
 #include "common/logging.h"
+#include "fe_utils/cancel.h"
 #include "getopt_long.h"
 
 /* the options each command takes, as bits */
@@ -87,7 +88,8 @@ usage(const char *progname)
 	printf("      --allow-pending        verify: pending files are not a problem\n");
 	printf("\nUpgrade options:\n");
 	printf("      --backup=FILE          backup file (with --all-databases: a directory;\n"
-		   "                             default: plystra-DB-YYYYMMDD-HHMMSS.dump here)\n");
+		   "                             default: DB-plystra-VERSION-YYYYMMDDTHHMMSSZ.dump\n"
+		   "                             in the current directory)\n");
 	printf("      --no-backup            no backup (you have one)\n");
 	printf("\nOther options:\n");
 	printf("  -a, --all-databases        every database of the cluster that has the\n"
@@ -317,6 +319,9 @@ main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 	}
+	/* Ctrl-C cancels the query running on the server, as in psql */
+	setup_cancel_handler(NULL);
+
 	if ((cmd->options & O_DIR) && opts.dir == NULL)
 		return usage_error(progname, "\"%s\" needs --dir DIR, the directory of the migration files",
 						   cmd->name);

@@ -47,6 +47,7 @@ typedef struct Options
 	const char *username;
 	int			prompt_password;	/* -w: 0 never, -W: 2 always, else 1 */
 	bool		all_databases;
+	bool		keep_search_path;	/* migrate up: the role's search_path */
 	/* output */
 	bool		json;
 	bool		quiet;
@@ -87,6 +88,7 @@ extern PGresult *run_query(PGconn *conn, const char *query, int nparams,
 						   const char *const *params);
 extern void report_error(const PGresult *res, const char *prefix);
 extern const char *database_name(PGconn *conn);
+extern bool reset_session(PGconn *conn);
 
 typedef int (*DatabaseCommand) (const Options *opts, PGconn *conn,
 								const Extension *ext, void *arg);

@@ -18,12 +18,14 @@
  */
 #include "plystractl.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/logging.h"
+#include "fe_utils/cancel.h"
 
 /* value quoted for a conninfo string */
 static void
@@ -56,13 +58,23 @@ conninfo_of(PGconn *conn)
 
 	for (o = options; o && o->keyword; o++)
 	{
-		if (o->val == NULL || o->val[0] == '\0' ||
-			strcmp(o->keyword, "password") == 0 ||
+		const char *val = o->val;
+
+		/* no secret on a command line (password, sslpassword, ...) */
+		if (val == NULL || val[0] == '\0' ||
+			o->dispchar[0] == '*' || o->dispchar[0] == 'D' ||
 			strcmp(o->keyword, "fallback_application_name") == 0 ||
 			strcmp(o->keyword, "client_encoding") == 0)
 			continue;
+		/* the server this connection reached, not the list it chose from */
+		if (strcmp(o->keyword, "host") == 0)
+			val = PQhost(conn);
+		else if (strcmp(o->keyword, "hostaddr") == 0 && PQhostaddr(conn) != NULL)
+			val = PQhostaddr(conn);
+		else if (strcmp(o->keyword, "port") == 0)
+			val = PQport(conn);
 		appendPQExpBuffer(buf, "%s%s=", buf->len ? " " : "", o->keyword);
-		append_conninfo_value(buf, o->val);
+		append_conninfo_value(buf, val);
 	}
 	PQconninfoFree(options);
 	result = pg_strdup(buf->data);
@@ -86,7 +98,12 @@ pg_dump_path(const Options *opts)
 	return "pg_dump";
 }
 
-/* run pg_dump -Fc of conn's database into file; true when it succeeded */
+/*
+ * Run pg_dump -Fc of conn's database into file, which is created here, mode
+ * 0600 (a backup holds password hashes), and only if nothing is there yet,
+ * not even a symbolic link; pg_dump writes to it as its standard output.
+ * True when it succeeded; on failure the file is removed.
+ */
 static bool
 backup(const Options *opts, PGconn *conn, const char *file)
 {
@@ -95,12 +112,19 @@ backup(const Options *opts, PGconn *conn, const char *file)
 	const char *pass = PQpass(conn);
 	pid_t		pid;
 	int			status;
+	int			fd;
 	struct stat st;
 
-	if (stat(file, &st) == 0)
+	fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | PG_BINARY, 0600);
+	if (fd < 0)
 	{
-		pg_log_error("backup file \"%s\" already exists", file);
-		pg_log_error_hint("Name another one with --backup FILE; plystractl does not overwrite a backup.");
+		if (errno == EEXIST)
+		{
+			pg_log_error("backup file \"%s\" already exists", file);
+			pg_log_error_hint("Name another one with --backup FILE; plystractl does not overwrite a backup.");
+		}
+		else
+			pg_log_error("could not create backup file \"%s\": %m", file);
 		return false;
 	}
 	printf("backup: %s -Fc of database %s into %s\n", pg_dump, PQdb(conn), file);
@@ -110,23 +134,34 @@ backup(const Options *opts, PGconn *conn, const char *file)
 	if (pid < 0)
 	{
 		pg_log_error("could not fork: %m");
+		close(fd);
+		unlink(file);
 		return false;
 	}
 	if (pid == 0)
 	{
-		/* a backup holds password hashes: for its owner's eyes only */
-		umask(077);
+		if (dup2(fd, STDOUT_FILENO) < 0)
+			_exit(127);
+		close(fd);
 		if (pass != NULL && pass[0] != '\0' && PQconnectionUsedPassword(conn))
 			setenv("PGPASSWORD", pass, 1);
-		execlp(pg_dump, "pg_dump", "-Fc", "-f", file, "-d", conninfo, (char *) NULL);
+		if (opts->prompt_password == 0)
+			execlp(pg_dump, "pg_dump", "-Fc", "-w", "-d", conninfo, (char *) NULL);
+		else
+			execlp(pg_dump, "pg_dump", "-Fc", "-d", conninfo, (char *) NULL);
 		fprintf(stderr, "plystractl: error: could not execute \"%s\": %s\n",
 				pg_dump, strerror(errno));
 		_exit(127);
 	}
-	if (waitpid(pid, &status, 0) != pid)
+	close(fd);
+	while (waitpid(pid, &status, 0) != pid)
 	{
-		pg_log_error("could not wait for pg_dump: %m");
-		return false;
+		if (errno != EINTR)
+		{
+			pg_log_error("could not wait for pg_dump: %m");
+			unlink(file);
+			return false;
+		}
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 	{
@@ -139,6 +174,21 @@ backup(const Options *opts, PGconn *conn, const char *file)
 	if (stat(file, &st) == 0)
 		printf("backup: %lld bytes written\n", (long long) st.st_size);
 	return true;
+}
+
+/* name, with every byte but [A-Za-z0-9_.-] made '_', and no leading '.' */
+static char *
+file_name_part(const char *name)
+{
+	char	   *result = pg_strdup(name);
+	char	   *p;
+
+	for (p = result; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			  (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' ||
+			  (*p == '.' && p != result)))
+			*p = '_';
+	return result;
 }
 
 /* word quoted for sh, when it needs to be */
@@ -175,6 +225,10 @@ shell_quote(const char *word)
 static char *
 restore_command(const char *version, const char *file)
 {
+	/* extension versions are words like 1.2; anything else is not quoted here */
+	if (strspn(version, "abcdefghijklmnopqrstuvwxyz0123456789.") != strlen(version))
+		return psprintf("restore %s into a new database in which CREATE EXTENSION plystra VERSION '%s' ran first (pg_dump writes the CREATE EXTENSION without a version)",
+						shell_quote(file), version);
 	return psprintf("createdb NEW && pg_restore -f - %s | "
 					"sed \"s/^\\(CREATE EXTENSION IF NOT EXISTS plystra WITH SCHEMA plystra\\);\\$/\\1 VERSION '%s';/\" | "
 					"psql -X -q -o /dev/null -v ON_ERROR_STOP=1 --single-transaction -d NEW",
@@ -227,7 +281,8 @@ upgrade(const Options *opts, PGconn *conn, const Extension *ext, void *arg)
 			file = psprintf("%s%s%s-plystra-%s-%s.dump",
 							opts->backup ? opts->backup : "",
 							opts->backup ? "/" : "",
-							PQdb(conn), ext->installed, stamp);
+							file_name_part(PQdb(conn)),
+							file_name_part(ext->installed), stamp);
 		if (!backup(opts, conn, file))
 		{
 			pg_log_error_hint("Nothing was changed.  Fix the backup, or pass --no-backup if you have one already.");
@@ -251,7 +306,9 @@ upgrade(const Options *opts, PGconn *conn, const Extension *ext, void *arg)
 		printf("update: already at version %s\n", ext->installed);
 	else
 	{
+		SetCancelConn(conn);
 		res = PQexec(conn, "ALTER EXTENSION plystra UPDATE");
+		ResetCancelConn();
 		if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		{
 			report_error(res, NULL);
@@ -266,10 +323,10 @@ upgrade(const Options *opts, PGconn *conn, const Extension *ext, void *arg)
 	}
 
 	/* 3. verify, 4. drift, 5. doctor */
-	if ((rc = check_rows(conn, "migrate_verify",
-						 "SELECT component, name, problem, detail FROM plystra.migrate_verify()")) != EXIT_OK ||
-		(rc = check_rows(conn, "drift_check",
-						 "SELECT object_type, object, drift, expected, actual FROM plystra.drift_check()")) != EXIT_OK)
+	if (check_rows(conn, "migrate_verify",
+				   "SELECT component, name, problem, detail FROM plystra.migrate_verify()") != EXIT_OK ||
+		check_rows(conn, "drift_check",
+				   "SELECT object_type, object, drift, expected, actual FROM plystra.drift_check()") != EXIT_OK)
 	{
 		pg_log_error_hint("The extension is updated, but the database is not what it should be: the application must not be restarted on it.  Fix what the rows above say, then run plystractl doctor.  %s",
 						  undo);
@@ -277,7 +334,11 @@ upgrade(const Options *opts, PGconn *conn, const Extension *ext, void *arg)
 	}
 	res = run_query(conn, "SELECT \"check\", status, detail FROM plystra.doctor()", 0, NULL);
 	if (res == NULL)
+	{
+		pg_log_error_hint("The extension is updated, but doctor() could not run: do not restart the application before it reports no failure.  %s",
+						  undo);
 		return EXIT_UPGRADE;
+	}
 	print_rows(res);
 	rc = doctor_code(res);
 	PQclear(res);

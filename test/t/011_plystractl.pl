@@ -487,6 +487,101 @@ like($out, qr/^ok: component shop in database app: 22 applied, 0 pending/m, 'ver
 		'not even the good file of the bad directory');
 }
 
+# ---- what the review of plystractl found, each closed
+{
+	# a file name not valid in the database's encoding: refused before
+	# anything is applied
+	my $enc = "$tmp/enc/encapp";
+	make_path($enc);
+	write_file("$enc/0001_ok.sql", "CREATE TABLE public.enc_ok (id int);\n");
+	write_file("$enc/0002_caf\xE9.sql", "SELECT 1;\n");
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', $enc, '-d', 'app');
+	is($rc, 8, 'a file name not valid UTF-8: exit 8');
+	like($err, qr/the name of file ".*" is not valid UTF8/, 'a file name not valid UTF-8: message');
+	is(count_history('app', 'encapp'), 0, 'nothing applied before it');
+
+	# a FIFO named *.sql is not read (it would block)
+	my $fifo = "$tmp/fifo/fifoapp";
+	make_path($fifo);
+	write_file("$fifo/0001_ok.sql", "SELECT 1;\n");
+	system('mkfifo', "$fifo/0002_pipe.sql") == 0 or die 'mkfifo';
+	my ($fout, $ferr) = ('', '');
+	IPC::Run::run([ $ctl, 'migrate', 'up', '--dir', $fifo, '-d', 'app' ], '<', \undef, '>', \$fout, '2>', \$ferr,
+		IPC::Run::timeout(60));
+	is($? >> 8, 8, 'a FIFO named *.sql: exit 8, at once');
+	like($ferr, qr/"\S*0002_pipe\.sql" is not a regular file/, 'a FIFO: message');
+
+	# the component of a symbolic link to a release directory is the link's
+	# name, the same for every release
+	symlink($dir, "$tmp/current") or die 'symlink';
+	($rc, $out, $err) = ctl('migrate', 'status', '--dir', "$tmp/current", '-d', 'app', '--json');
+	is(decode_json($out)->{component}, 'current', 'the component of a symlinked directory is the link\'s name');
+
+	# each file starts from a fresh session: a SET ROLE or SET search_path of
+	# one does not reach the next
+	my $sess = "$tmp/session/sessapp";
+	make_path($sess);
+	$node->safe_psql('app', 'CREATE SCHEMA side; CREATE ROLE sess_other; GRANT ALL ON SCHEMA side, public TO sess_other');
+	write_file("$sess/0001_set.sql", "SET search_path = side;\nSET ROLE sess_other;\nCREATE TEMP TABLE sess_tmp (id int);\n");
+	write_file("$sess/0002_probe.sql", "CREATE TABLE sess_probe AS SELECT current_user AS who, (SELECT count(*) FROM pg_class WHERE relname = 'sess_tmp' AND relpersistence = 't') AS temps;\n");
+	{
+		local $ENV{PGOPTIONS} = '-c search_path=public';
+		($rc, $out, $err) = ctl('migrate', 'up', '--dir', $sess, '-d', 'app');
+	}
+	is($rc, 0, 'migrations that SET: exit 0') or diag($err);
+	is($node->safe_psql('app', q{SELECT who || ' ' || temps FROM public.sess_probe}), 'postgres 0',
+		'the next file runs in the search_path, as the role, of a new session, without the temporary table');
+	is($node->safe_psql('app', q{SELECT string_agg(applied_by, ',' ORDER BY name) FROM plystra.schema_migrations WHERE component = 'sessapp'}),
+		'postgres,postgres', 'both recorded as applied by the connecting role');
+
+	# a history row that migrate() did not write ('unaudited'): verify
+	# fails (in a database of its own: doctor fails there too)
+	$node->safe_psql('postgres', 'CREATE DATABASE forge');
+	$node->safe_psql('forge', 'CREATE EXTENSION plystra');
+	write_file("$sess/0003_forged.sql", "SELECT 1;\n");
+	my ($forged) = (ctl('checksum', "$sess/0003_forged.sql"))[1] =~ /^(\S+)/;
+	$node->safe_psql('forge', qq{INSERT INTO plystra_data.schema_migrations (component, name, checksum, applied_at, applied_by, execution_time, extension_version)
+		VALUES ('sessapp', '0003_forged', '$forged', now(), 'postgres', interval '1 ms', '1.2')});
+	($rc, $out, $err) = ctl('migrate', 'verify', '--dir', $sess, '-d', 'forge', '--allow-pending');
+	is($rc, 3, 'verify of a history row migrate() did not write: exit 3');
+	like($out, qr/^unaudited +0003_forged: the server says "unaudited"/m, 'verify names it');
+	($rc, $out, $err) = ctl('migrate', 'up', '--dir', $sess, '-d', 'forge', '--allow-out-of-order');
+	like($err, qr/warning: migration 0003_forged of component "sessapp" is recorded, but the server says: unaudited/,
+		'migrate up warns of it');
+	$node->safe_psql('postgres', 'DROP DATABASE forge');
+
+	# a role's planted operator in a database's search_path is not called
+	# by the commands that run no SQL of the user's
+	$node->safe_psql('postgres', 'CREATE DATABASE hostile');
+	$node->safe_psql('hostile', q{CREATE EXTENSION plystra;
+		CREATE FUNCTION public.evil_eq(name, name) RETURNS boolean LANGUAGE plpgsql AS
+		  $$ BEGIN RAISE EXCEPTION 'planted operator called'; END $$;
+		CREATE OPERATOR public.= (LEFTARG = name, RIGHTARG = name, FUNCTION = public.evil_eq);
+		CREATE FUNCTION public.evil_eq_text(text, text) RETURNS boolean LANGUAGE plpgsql AS
+		  $$ BEGIN RAISE EXCEPTION 'planted operator called'; END $$;
+		CREATE OPERATOR public.= (LEFTARG = text, RIGHTARG = text, FUNCTION = public.evil_eq_text);
+		ALTER DATABASE hostile SET search_path = public, pg_catalog});
+	for my $cmd ([qw(doctor)], [qw(drift)], [ 'migrate', 'status', '--dir', $dir ], [ 'migrate', 'verify', '--dir', $dir, '--allow-pending' ],
+		[ 'migrate', 'up', '--dir', "$tmp/names/teams" ])
+	{
+		($rc, $out, $err) = ctl(@$cmd, '-d', 'hostile');
+		unlike($err, qr/planted operator called/, "@$cmd: the planted operator is not called");
+	}
+	is($rc, 0, 'migrate up there: exit 0') or diag($err);
+	is($node->safe_psql('hostile', q{SELECT count(*) FROM plystra.schema_migrations WHERE component OPERATOR(pg_catalog.=) 'teams'}),
+		3, 'migrate up applied the files in that database');
+
+	# --all-databases reads a database named like a connection string as a
+	# name, not as where to connect
+	$node->safe_psql('postgres', q{CREATE DATABASE "host=/nonexistent dbname=app"});
+	($rc, $out, $err) = ctl('drift', '--all-databases', '--json');
+	unlike($err, qr/nonexistent/, 'a database named like a conninfo is connected to as a database');
+	is(scalar(grep { $_->{database} eq 'app' } map { decode_json($_) } split /\n/, $out), 1,
+		'and database app is checked once');
+	$node->safe_psql('postgres', q{DROP DATABASE "host=/nonexistent dbname=app"});
+	$node->safe_psql('postgres', q{DROP DATABASE hostile});
+}
+
 # ---- an old extension version: migrate up refuses, read commands warn
 {
 	$node->safe_psql('postgres', 'CREATE DATABASE old');
@@ -586,6 +681,10 @@ $node->safe_psql('other', q{ALTER TABLE plystra_data.users ALTER COLUMN display_
 	($rc, $out, $err) = ctl('upgrade', '-d', 'legacy', '--backup', $backup);
 	is($rc, 5, 'upgrade with an existing backup file: exit 5');
 	like($err, qr/backup file ".*legacy\.dump" already exists.*Nothing was changed/s, 'upgrade: the backup step fails first');
+	symlink("$tmp/elsewhere.dump", "$tmp/dangling.dump") or die 'symlink';
+	($rc, $out, $err) = ctl('upgrade', '-d', 'legacy', '--backup', "$tmp/dangling.dump");
+	is($rc, 5, 'upgrade with a dangling symlink as the backup file: exit 5');
+	ok(!-e "$tmp/elsewhere.dump", 'the symlink was not followed');
 	($rc, $out, $err) = ctl('upgrade', '-d', 'legacy', '--no-backup');
 	is($rc, 0, 'upgrade --no-backup of an updated database: exit 0');
 	like($out, qr/^update: already at version/m, 'nothing to update');
