@@ -147,6 +147,7 @@ extern int	cmd_checksum(int nfiles, char **files);
 extern int	cmd_drift(const Options *opts);
 extern int	cmd_doctor(const Options *opts);
 extern int	doctor_code(const PGresult *res);
+extern int	drift_code(PGconn *conn);
 
 /* upgrade.c: upgrade */
 extern int	cmd_upgrade(const Options *opts);

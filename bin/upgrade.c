@@ -235,25 +235,34 @@ restore_command(const char *version, const char *file)
 					shell_quote(file), version);
 }
 
-/* the rows of a check of the server, printed; EXIT_OK when there are none */
+/*
+ * The rows of a check of the server, printed; EXIT_OK when there are none.
+ * With is_drift, rows doctor() calls a warning (indexes a DBA added) are
+ * printed as one and do not fail the step.
+ */
 static int
-check_rows(PGconn *conn, const char *step, const char *query)
+check_rows(PGconn *conn, const char *step, const char *query, bool is_drift)
 {
 	PGresult   *res = run_query(conn, query, 0, NULL);
 	int			n;
+	int			rc;
 
 	if (res == NULL)
 		return EXIT_SERVER;
 	n = PQntuples(res);
+	rc = n == 0 ? EXIT_OK : is_drift ? drift_code(conn) : EXIT_FAIL;
 	if (n == 0)
 		printf("%s: ok\n", step);
 	else
 	{
 		print_rows(res);
-		pg_log_error("%s: %d problem%s", step, n, n == 1 ? "" : "s");
+		if (rc == EXIT_WARN)
+			pg_log_warning("%s: indexes added to storage tables by hand, which are yours: no problem", step);
+		else
+			pg_log_error("%s: %d problem%s", step, n, n == 1 ? "" : "s");
 	}
 	PQclear(res);
-	return n == 0 ? EXIT_OK : EXIT_FAIL;
+	return rc == EXIT_WARN ? EXIT_OK : rc;
 }
 
 static int
@@ -324,9 +333,9 @@ upgrade(const Options *opts, PGconn *conn, const Extension *ext, void *arg)
 
 	/* 3. verify, 4. drift, 5. doctor */
 	if (check_rows(conn, "migrate_verify",
-				   "SELECT component, name, problem, detail FROM plystra.migrate_verify()") != EXIT_OK ||
+				   "SELECT component, name, problem, detail FROM plystra.migrate_verify()", false) != EXIT_OK ||
 		check_rows(conn, "drift_check",
-				   "SELECT object_type, object, drift, expected, actual FROM plystra.drift_check()") != EXIT_OK)
+				   "SELECT object_type, object, drift, expected, actual FROM plystra.drift_check()", true) != EXIT_OK)
 	{
 		pg_log_error_hint("The extension is updated, but the database is not what it should be: the application must not be restarted on it.  Fix what the rows above say, then run plystractl doctor.  %s",
 						  undo);

@@ -19,6 +19,19 @@ COMMENT ON TABLE plystra_data.members IS 'our members';
 ANALYZE plystra_data.users;
 SELECT count(*) AS drift FROM plystra.drift_check();
 
+-- an index a DBA adds to a storage table: drift_check() reports it, and
+-- doctor() names it as a warning; it stays the DBA's (not a member)
+CREATE INDEX users_lower_email_idx ON plystra_data.users (lower(email));
+SELECT object_type, object, drift FROM plystra.drift_check();
+SELECT "check", status, detail FROM plystra.doctor() WHERE "check" = 'drift_check';
+SELECT count(*) AS members FROM pg_depend
+ WHERE objid = 'plystra_data.users_lower_email_idx'::regclass AND deptype = 'e';
+-- with a shipped object changed as well, it fails
+ALTER TABLE plystra_data.users ALTER COLUMN display_name SET DEFAULT 'x';
+SELECT "check", status, detail FROM plystra.doctor() WHERE "check" = 'drift_check';
+ALTER TABLE plystra_data.users ALTER COLUMN display_name SET DEFAULT '';
+DROP INDEX plystra_data.users_lower_email_idx;
+
 -- each drift, reported with its row
 DROP INDEX plystra_data.users_email_key;
 CREATE INDEX users_display_name_idx ON plystra_data.users (display_name);

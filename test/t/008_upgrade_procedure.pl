@@ -106,6 +106,19 @@ foreach my $from ('1.0', '1.1')
 		"$from 2", "$from: into the version it was taken at, with the application's rows");
 }
 
+# an index a DBA added to a storage table does not stop the procedure: it
+# is named, as doctor() names it (a warning)
+{
+	build_shop('indexed', '1.1');
+	$node->safe_psql('indexed', 'CREATE INDEX users_lower_email_idx ON plystra_data.users (lower(email))');
+	my ($ok, $out, $err) = run_procedure('indexed');
+	ok($ok, 'an index added by hand: tools/upgrade.sh succeeds') or diag("$out\n$err");
+	like($out, qr/no drift but indexes added to storage tables by hand \(yours\):\n.*users_lower_email_idx/,
+		'and names the index');
+	is($node->safe_psql('indexed', q{SELECT status FROM plystra.doctor() WHERE "check" = 'drift_check'}),
+		'warn', 'doctor warns of it');
+}
+
 # 1.0 -> 1.1 removes a column of plystra.users: a view of the application
 # on it blocks the update, which says so and changes nothing
 build_shop('blocked', '1.0');

@@ -649,6 +649,23 @@ is(join(' ', map { $_->{database} . '=' . $_->{counts}{applied} } map { decode_j
 is($rc, 64, 'migrate up --all-databases is refused: exit 64');
 $node->safe_psql('other', q{ALTER TABLE plystra_data.users ALTER COLUMN display_name SET DEFAULT ''});
 
+# an index a DBA adds to a storage table: a warning, named, for drift,
+# doctor and upgrade alike
+$node->safe_psql('other', q{CREATE INDEX users_lower_email_idx ON plystra_data.users (lower(email))});
+($rc, $out, $err) = ctl('drift', '-d', 'other');
+is($rc, 1, 'drift with an index added by hand only: exit 1');
+like($out, qr/indexes added by hand only: a warning/, 'drift says it is a warning');
+($rc, $out, $err) = ctl('doctor', '-d', 'other', '--json');
+is($rc, 1, 'doctor with an index added by hand: exit 1');
+my ($drow) = grep { $_->{check} eq 'drift_check' } @{ decode_json($out)->{checks} };
+is($drow->{status}, 'warn', 'doctor: drift_check warns');
+like($drow->{detail}, qr/plystra_data\.users_lower_email_idx/, 'doctor names the index');
+($rc, $out, $err) = ctl('upgrade', '-d', 'other', '--no-backup');
+is($rc, 1, 'upgrade goes on past an index added by hand, done with a warning: exit 1') or diag($err);
+like($out, qr/^upgrade of database other done, with warnings \(above\): restart the application$/m, 'upgrade completes');
+like($err, qr/warning: drift_check: indexes added to storage tables by hand/, 'upgrade warns of it');
+$node->safe_psql('other', q{DROP INDEX plystra_data.users_lower_email_idx});
+
 # ---- upgrade: backup, update, checks
 {
 	$node->safe_psql('postgres', 'CREATE DATABASE legacy');
