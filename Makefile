@@ -19,6 +19,7 @@ OBJS = \
 	src/plystra.o \
 	src/calls.o \
 	src/access.o \
+	src/acting.o \
 	src/checksum.o \
 	src/names.o \
 	src/builtin_migrations.o \
@@ -102,6 +103,7 @@ REGRESS = \
 	integrity_rows \
 	integrity_purge \
 	access \
+	acting_context \
 	drift_doctor
 REGRESS_OPTS = --inputdir=$(srcdir) --encoding=UTF8 --no-locale
 

@@ -8,7 +8,9 @@
  * the extension did on someone's behalf (a migration applied, a history
  * record removed, ...).  It writes as the owner of the storage, since the
  * role acting usually has no privilege on plystra_data, and records that
- * role in actor_role.  The caller must be connected to SPI.
+ * role in actor_role, and the acting context the application set in the
+ * transaction (acting.c) in actor_user_id, request_id, ip and user_agent.
+ * The caller must be connected to SPI.
  *
  * Copyright (c) 2026, Plystra developers
  *
@@ -92,10 +94,12 @@ plystra_audit(const char *event_type, const char *actor_role,
 			  const char *target_type, const char *target_id,
 			  StringInfo details)
 {
-	Oid			argtypes[5] = {TEXTOID, NAMEOID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[5];
+	Oid			argtypes[9] = {TEXTOID, NAMEOID, TEXTOID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[9];
 	int			ret;
 	const char *saved;
+	PlystraActing acting;
 
 	if (actor_role == NULL)
 		actor_role = GetUserNameFromId(plystra_acting_user(), false);
@@ -105,15 +109,26 @@ plystra_audit(const char *event_type, const char *actor_role,
 	values[3] = CStringGetTextDatum(target_id);
 	values[4] = CStringGetTextDatum(details == NULL || details->len == 0 ? "{}" :
 									psprintf("%s}", details->data));
+	/* the acting context the application set in this transaction ('': none) */
+	plystra_acting_context(&acting);
+	values[5] = CStringGetTextDatum(acting.actor_user_id ? acting.actor_user_id : "");
+	values[6] = CStringGetTextDatum(acting.request_id ? acting.request_id : "");
+	values[7] = CStringGetTextDatum(acting.client_ip ? acting.client_ip : "");
+	values[8] = CStringGetTextDatum(acting.user_agent ? acting.user_agent : "");
 
 	saved = plystra_own_write_begin(plystra_audit_row_key(event_type, target_id));
 	PG_TRY();
 	{
 		ret = plystra_execute_as_owner(&audit_plan,
 									   "INSERT INTO plystra_data.audit_logs"
-									   " (event_type, actor_role, target_type, target_id, details)"
-									   " VALUES ($1, $2, $3, $4, $5::pg_catalog.jsonb)",
-									   5, argtypes, values, false, 0);
+									   " (event_type, actor_role, target_type, target_id, details,"
+									   "  actor_user_id, request_id, ip, user_agent)"
+									   " VALUES ($1, $2, $3, $4, $5::pg_catalog.jsonb,"
+									   "  CASE WHEN $6 OPERATOR(pg_catalog.<>) '' THEN $6::pg_catalog.int8 END,"
+									   "  CASE WHEN $7 OPERATOR(pg_catalog.<>) '' THEN $7 END,"
+									   "  CASE WHEN $8 OPERATOR(pg_catalog.<>) '' THEN $8::pg_catalog.inet END,"
+									   "  CASE WHEN $9 OPERATOR(pg_catalog.<>) '' THEN $9 END)",
+									   9, argtypes, values, false, 0);
 	}
 	PG_FINALLY();
 	{

@@ -14,7 +14,9 @@
  *	 sent;
  * - the id is the one its sequence has just assigned (row_identity.c);
  * - event types under migration., audit., entity. and user.password. are
- *	 refused: the extension writes those rows itself.
+ *	 refused: the extension writes those rows itself;
+ * - actor_user_id, request_id, ip and user_agent left NULL take the acting
+ *	 context the application set in the transaction (acting.c).
  *
  * Rows the extension writes (plystra_audit(), which names the one row it
  * writes, see door.c) keep the acting role they name and are dated by the
@@ -84,9 +86,13 @@ typedef struct AuditColumns
 	int			event_type;
 	int			actor_role;
 	int			target_id;
+	int			actor_user_id;
+	int			request_id;
+	int			ip;
+	int			user_agent;
 } AuditColumns;
 
-static AuditColumns columns = {InvalidOid, 0, 0, 0, 0};
+static AuditColumns columns;
 static bool callback_registered = false;
 
 /* the name of the role that last wrote a row, and its id */
@@ -134,6 +140,10 @@ audit_columns(Relation rel)
 		columns.event_type = column_of(rel, "event_type");
 		columns.actor_role = column_of(rel, "actor_role");
 		columns.target_id = column_of(rel, "target_id");
+		columns.actor_user_id = column_of(rel, "actor_user_id");
+		columns.request_id = column_of(rel, "request_id");
+		columns.ip = column_of(rel, "ip");
+		columns.user_agent = column_of(rel, "user_agent");
 		columns.relid = RelationGetRelid(rel);
 	}
 	return &columns;
@@ -153,6 +163,40 @@ current_role_name(void)
 	return NameGetDatum(&last_role_name);
 }
 
+/*
+ * Fill the columns of the acting context that the row leaves NULL with the
+ * values the application set in this transaction (acting.c); a value the
+ * row names wins.
+ */
+static void
+stamp_acting(HeapTuple tuple, TupleDesc tupdesc, AuditColumns *cols,
+			 int *attnums, Datum *values, int *ncols)
+{
+	PlystraActing acting;
+
+	plystra_acting_context(&acting);
+	if (acting.actor_user_id && heap_attisnull(tuple, cols->actor_user_id, tupdesc))
+	{
+		attnums[*ncols] = cols->actor_user_id;
+		values[(*ncols)++] = Int64GetDatum(strtoll(acting.actor_user_id, NULL, 10));
+	}
+	if (acting.request_id && heap_attisnull(tuple, cols->request_id, tupdesc))
+	{
+		attnums[*ncols] = cols->request_id;
+		values[(*ncols)++] = CStringGetTextDatum(acting.request_id);
+	}
+	if (acting.client_ip && heap_attisnull(tuple, cols->ip, tupdesc))
+	{
+		attnums[*ncols] = cols->ip;
+		values[(*ncols)++] = DirectFunctionCall1(inet_in, CStringGetDatum(acting.client_ip));
+	}
+	if (acting.user_agent && heap_attisnull(tuple, cols->user_agent, tupdesc))
+	{
+		attnums[*ncols] = cols->user_agent;
+		values[(*ncols)++] = CStringGetTextDatum(acting.user_agent);
+	}
+}
+
 Datum
 plystra_audit_row_guard(PG_FUNCTION_ARGS)
 {
@@ -161,9 +205,9 @@ plystra_audit_row_guard(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	HeapTuple	tuple;
 	AuditColumns *cols;
-	int			attnums[2];
-	Datum		values[2];
-	bool		nulls[2] = {false, false};
+	int			attnums[6];
+	Datum		values[6];
+	bool		nulls[6] = {false, false, false, false, false, false};
 	int			ncols = 0;
 	bool		isnull;
 	Datum		value;
@@ -220,6 +264,7 @@ plystra_audit_row_guard(PG_FUNCTION_ARGS)
 	attnums[ncols] = cols->created_at;
 	values[ncols] = TimestampTzGetDatum(GetCurrentTimestamp());
 	ncols++;
+	stamp_acting(tuple, tupdesc, cols, attnums, values, &ncols);
 	return PointerGetDatum(heap_modify_tuple_by_cols(tuple, tupdesc, ncols,
 													 attnums, values, nulls));
 }

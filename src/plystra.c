@@ -92,6 +92,8 @@ _PG_init(void)
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
 
+	plystra_define_acting_settings();
+
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("plystra");
 #else

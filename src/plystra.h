@@ -170,6 +170,18 @@ extern PlystraPlanSet *plystra_plan_set(int kind, Oid a, Oid b);
 extern struct _SPI_plan *plystra_keep_plan(const char *query, int nargs,
 										   Oid *argtypes);
 
+/* acting.c: the acting context the application sets per transaction */
+typedef struct PlystraActing
+{
+	const char *actor_user_id;	/* a positive bigint, as text */
+	const char *request_id;
+	const char *client_ip;		/* an inet, as text */
+	const char *user_agent;
+} PlystraActing;
+
+extern void plystra_define_acting_settings(void);
+extern void plystra_acting_context(PlystraActing *acting);
+
 /* row_security.c: the interface views' owner, rows being soft-deleted */
 extern void plystra_note_soft_delete(Oid relid, int64 id);
 extern void plystra_forget_soft_delete(Oid relid, int64 id);

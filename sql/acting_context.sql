@@ -1,0 +1,129 @@
+--
+-- The acting context: plystra.actor_user_id, plystra.request_id,
+-- plystra.client_ip and plystra.user_agent, set by any role per
+-- transaction, stamped into the audit rows the extension writes and into
+-- the columns an application leaves NULL; a value counts in the
+-- transaction that set it only.
+--
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS plystra;
+RESET client_min_messages;
+CREATE ROLE plystra_regress_act_app;
+SELECT plystra.grant_access('plystra_regress_act_app', 'application');
+INSERT INTO plystra.audit_event_types (key, description)
+VALUES ('app.act.test', 'acting context test');
+
+-- any role may set them; bad values are refused when set, with SQLSTATE
+-- 22023, and change nothing
+SET ROLE plystra_regress_act_app;
+\set VERBOSITY verbose
+SET plystra.actor_user_id = 'abc';
+SET plystra.actor_user_id = '0';
+SET plystra.actor_user_id = '-3';
+SET plystra.actor_user_id = '9223372036854775808';
+SET plystra.actor_user_id = ' 42';
+SET plystra.client_ip = 'localhost';
+SET plystra.client_ip = '300.1.2.3';
+SET plystra.request_id = E'line\nbreak';
+SELECT set_config('plystra.request_id', repeat('r', 201), true);
+SELECT set_config('plystra.user_agent', repeat('u', 1001), true);
+SET plystra.actor_rol = 'x';
+\set VERBOSITY terse
+SHOW plystra.actor_user_id;
+SHOW plystra.client_ip;
+
+-- a request: SET LOCAL, then the application's rows and the extension's
+BEGIN;
+SET LOCAL plystra.actor_user_id = '42';
+SET LOCAL plystra.request_id = 'req-7f3a';
+SELECT set_config('plystra.client_ip', '2001:db8::7', true);
+SET LOCAL plystra.user_agent = 'Mozilla/5.0 (X11; Linux x86_64)';
+INSERT INTO plystra.audit_logs (event_type, target_type, target_id)
+VALUES ('app.act.test', 'invoice', 'omitted');
+-- an ORM sends every column: its NULLs take the context too
+INSERT INTO plystra.audit_logs (event_type, target_type, target_id, actor_user_id, request_id, ip, user_agent)
+VALUES ('app.act.test', 'invoice', 'orm nulls', NULL, NULL, NULL, NULL);
+-- what the row names wins; actor_role is the server's
+INSERT INTO plystra.audit_logs (event_type, target_type, target_id, actor_user_id, request_id, ip, user_agent, actor_role)
+VALUES ('app.act.test', 'invoice', 'explicit', 7, 'job-1', '192.0.2.1', 'cron', 'postgres');
+INSERT INTO plystra.users (email, display_name) VALUES ('act@example.test', 'Act');
+DELETE FROM plystra.users WHERE email = 'act@example.test';
+COMMIT;
+RESET ROLE;
+SELECT id AS act_id FROM plystra_data.users WHERE email = 'act@example.test' \gset
+SELECT event_type, CASE WHEN event_type = 'entity.deleted' THEN 'the user' ELSE target_id END AS target,
+	   actor_user_id, request_id, ip, user_agent, actor_role
+  FROM plystra.audit_logs
+ WHERE event_type = 'app.act.test'
+	OR (event_type = 'entity.deleted' AND target_type = 'users' AND target_id = :'act_id')
+ ORDER BY id;
+
+-- the extension's rows of a restore and a password change carry it too
+BEGIN;
+SET LOCAL plystra.actor_user_id = '1001';
+SET LOCAL plystra.request_id = 'req-admin-1';
+SELECT plystra.restore('plystra_data.users', :act_id);
+COMMIT;
+BEGIN;
+SET LOCAL plystra.actor_user_id = '1002';
+SELECT plystra.set_password_hash(id, '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g')
+  FROM plystra.users WHERE email = 'act@example.test';
+COMMIT;
+SELECT event_type, actor_user_id, request_id, actor_role
+  FROM plystra.audit_logs
+ WHERE event_type IN ('entity.restored', 'user.password.changed') AND target_id = :'act_id'
+ ORDER BY id;
+
+-- a value counts in the transaction that set it only: after COMMIT or
+-- ROLLBACK, and after a plain SET's own transaction, nothing is stamped
+BEGIN;
+SET LOCAL plystra.actor_user_id = '5';
+ROLLBACK;
+SET plystra.actor_user_id = '6';
+SET plystra.request_id = 'stale';
+SHOW plystra.actor_user_id;
+INSERT INTO plystra.audit_logs (event_type, target_id) VALUES ('app.act.test', 'after');
+-- a plain SET inside the transaction counts in it
+BEGIN;
+SET plystra.actor_user_id = '8';
+INSERT INTO plystra.audit_logs (event_type, target_id) VALUES ('app.act.test', 'same transaction');
+COMMIT;
+INSERT INTO plystra.audit_logs (event_type, target_id) VALUES ('app.act.test', 'next transaction');
+RESET plystra.actor_user_id;
+RESET plystra.request_id;
+SELECT target_id, actor_user_id, request_id FROM plystra.audit_logs
+ WHERE event_type = 'app.act.test' AND target_id IN ('after', 'same transaction', 'next transaction')
+ ORDER BY id;
+
+-- a savepoint rolled back takes its SET LOCAL with it
+BEGIN;
+SET LOCAL plystra.actor_user_id = '11';
+SAVEPOINT s;
+SET LOCAL plystra.actor_user_id = '12';
+ROLLBACK TO SAVEPOINT s;
+INSERT INTO plystra.audit_logs (event_type, target_id) VALUES ('app.act.test', 'savepoint');
+COMMIT;
+SELECT actor_user_id FROM plystra.audit_logs WHERE target_id = 'savepoint';
+
+-- a restore (the table's owner sending a row with its own time) keeps
+-- what it sends
+BEGIN;
+SET LOCAL plystra.actor_user_id = '13';
+INSERT INTO plystra_data.audit_logs (event_type, target_id, created_at)
+VALUES ('app.act.test', 'restored', '2026-01-01 00:00:00+00');
+COMMIT;
+SELECT actor_user_id, created_at FROM plystra.audit_logs WHERE target_id = 'restored';
+
+-- before the library is loaded in a session, an invalid value is a
+-- placeholder: when the library loads, it is dropped with a warning and
+-- never stamped
+\c
+BEGIN;
+SET LOCAL plystra.actor_user_id = 'not-a-number';
+INSERT INTO plystra.audit_logs (event_type, target_id) VALUES ('app.act.test', 'placeholder');
+COMMIT;
+SELECT actor_user_id FROM plystra.audit_logs WHERE target_id = 'placeholder';
+
+DELETE FROM plystra.users WHERE email = 'act@example.test';
+SELECT plystra.revoke_access('plystra_regress_act_app', 'application');
+DROP ROLE plystra_regress_act_app;
