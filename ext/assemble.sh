@@ -79,7 +79,7 @@ check_all() {
 
 # The concerns of the current definitions, in the order the full script
 # runs them (each may use what an earlier one defines).
-DEFS="audit ddl_guard soft_delete interface entities migrations catalog_facts doctor operations grants"
+DEFS="audit ddl_guard soft_delete interface entities migrations deleted catalog_facts doctor operations grants"
 
 # A file with its "@helper args" lines expanded (see ext/defs/wiring.sql).
 expand() {

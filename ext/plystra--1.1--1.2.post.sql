@@ -669,6 +669,9 @@ DROP FUNCTION plystra._date_builtin_rows(regclass, text, bigint[]);
  */
 @include interface
 
+-- the views of deleted rows, for the admin access (ext/defs/deleted.sql)
+@include deleted
+
 /*
  * Privileges: UPDATE, DELETE and TRUNCATE on append-only tables and their
  * views allow nothing but LOCK TABLE (README's grants of 1.0 and 1.1 gave

@@ -3,7 +3,9 @@
 -- plystra.client_ip and plystra.user_agent, set by any role per
 -- transaction, stamped into the audit rows the extension writes and into
 -- the columns an application leaves NULL; a value counts in the
--- transaction that set it only.
+-- transaction that set it only.  And the views of deleted rows,
+-- plystra.deleted_<entity>, which show who deleted each, for the admin
+-- access, whose restore() is audited with its context.
 --
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS plystra;
@@ -58,12 +60,32 @@ SELECT event_type, CASE WHEN event_type = 'entity.deleted' THEN 'the user' ELSE 
 	OR (event_type = 'entity.deleted' AND target_type = 'users' AND target_id = :'act_id')
  ORDER BY id;
 
--- the extension's rows of a restore and a password change carry it too
+-- deleted rows on purpose: the admin access lists them, with who deleted
+-- each, and restores one, by the names it can reach; the application
+-- cannot see them; nobody writes through them
+CREATE ROLE plystra_regress_act_admin;
+SELECT plystra.grant_access('plystra_regress_act_admin', 'admin');
+SET ROLE plystra_regress_act_admin;
+SELECT email, deleted_at IS NOT NULL AS deleted, deleted_by_user_id, deleted_by_role, deleted_in_request
+  FROM plystra.deleted_users WHERE id = :act_id;
+SELECT count(*) AS password_hash_columns FROM information_schema.columns
+ WHERE table_schema = 'plystra' AND table_name = 'deleted_users' AND column_name = 'password_hash';
+RESET ROLE;
+SET ROLE plystra_regress_act_app;
+SELECT count(*) FROM plystra.deleted_users;
+RESET ROLE;
+DELETE FROM plystra.deleted_users WHERE id = :act_id;
+UPDATE plystra.deleted_users SET email = 'x@example.test' WHERE id = :act_id;
+-- the extension's rows of a restore and a password change carry the
+-- context too
+SET ROLE plystra_regress_act_admin;
 BEGIN;
 SET LOCAL plystra.actor_user_id = '1001';
 SET LOCAL plystra.request_id = 'req-admin-1';
-SELECT plystra.restore('plystra_data.users', :act_id);
+SELECT plystra.restore('plystra.deleted_users', :act_id);
 COMMIT;
+SELECT count(*) AS still_deleted FROM plystra.deleted_users WHERE id = :act_id;
+RESET ROLE;
 BEGIN;
 SET LOCAL plystra.actor_user_id = '1002';
 SELECT plystra.set_password_hash(id, '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g')
@@ -126,4 +148,6 @@ SELECT actor_user_id FROM plystra.audit_logs WHERE target_id = 'placeholder';
 
 DELETE FROM plystra.users WHERE email = 'act@example.test';
 SELECT plystra.revoke_access('plystra_regress_act_app', 'application');
+SELECT plystra.revoke_access('plystra_regress_act_admin', 'admin');
 DROP ROLE plystra_regress_act_app;
+DROP ROLE plystra_regress_act_admin;

@@ -55,8 +55,8 @@ PG_FUNCTION_INFO_V1(plystra_restore);
 PG_FUNCTION_INFO_V1(plystra_purge_deleted);
 
 /*
- * The storage table of a soft-deletable entity given as plystra.<name> or
- * plystra_data.<name>; errors for anything else.
+ * The storage table of a soft-deletable entity given as plystra.<name>,
+ * plystra.deleted_<name> or plystra_data.<name>; errors for anything else.
  */
 static Oid
 entity_storage(Oid relid, char **storage_name)
@@ -76,6 +76,10 @@ entity_storage(Oid relid, char **storage_name)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not an entity of plystra", relname),
 				 errhint("Name the entity as plystra.<name>, e.g. plystra.users.")));
+	/* plystra.deleted_<name>, the view of its deleted rows, names it too */
+	if (strcmp(nspname, PLYSTRA_SCHEMA) == 0 && strncmp(relname, "deleted_", 8) == 0 &&
+		get_rel_relkind(relid) == RELKIND_VIEW)
+		relname += 8;
 	dataoid = get_namespace_oid(PLYSTRA_DATA_SCHEMA, false);
 	storage = get_relname_relid(relname, dataoid);
 	if (!OidIsValid(storage) || get_rel_relkind(storage) != RELKIND_RELATION)
