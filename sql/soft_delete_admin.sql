@@ -38,6 +38,40 @@ SELECT plystra.restore(0, 1);
 SELECT event_type, target_type FROM plystra.audit_logs
  WHERE event_type = 'entity.restored' ORDER BY id DESC LIMIT 1;
 
+-- a row comes back only under live parents: a group of a deleted space, a
+-- subgroup of a deleted group, is refused (PY031) with the parent to
+-- restore first, and changes nothing; in the right order each comes back
+INSERT INTO plystra.spaces (slug, name) VALUES ('orphans', 'Orphans') RETURNING id AS o_space \gset
+INSERT INTO plystra.groups (space_id, slug, name) VALUES (:o_space, 'o-eng', 'Eng') RETURNING id AS o_group \gset
+INSERT INTO plystra.groups (space_id, parent_id, slug, name)
+VALUES (:o_space, :o_group, 'o-eng-sub', 'Eng sub') RETURNING id AS o_sub \gset
+DELETE FROM plystra.groups WHERE id IN (:o_group, :o_sub);
+DELETE FROM plystra.spaces WHERE id = :o_space;
+-- (the ids in the messages depend on what ran before: shown as N)
+SELECT set_config('plystra_regress.o_group', :'o_group', false) IS NOT NULL AS noted;
+DO $$
+BEGIN
+	PERFORM plystra.restore('plystra.groups', current_setting('plystra_regress.o_group')::bigint);
+EXCEPTION WHEN OTHERS THEN
+	DECLARE d text; h text;
+	BEGIN
+		GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+		RAISE NOTICE '% % / % / %', SQLSTATE, regexp_replace(SQLERRM, '[0-9]+', 'N', 'g'), d,
+			regexp_replace(h, '[0-9]+', 'N', 'g');
+	END;
+END $$;
+\set VERBOSITY sqlstate
+SELECT plystra.restore('plystra.deleted_groups', :o_sub) IS NOT NULL;
+\set VERBOSITY terse
+SELECT count(*) AS restored FROM plystra.groups WHERE id IN (:o_group, :o_sub);
+SELECT plystra.restore('plystra.spaces', :o_space);
+\set VERBOSITY sqlstate
+SELECT plystra.restore('plystra.groups', :o_sub) IS NOT NULL;
+\set VERBOSITY terse
+SELECT plystra.restore('plystra.groups', :o_group);
+SELECT plystra.restore('plystra.groups', :o_sub);
+SELECT count(*) AS restored FROM plystra.groups WHERE id IN (:o_group, :o_sub);
+
 -- purge_deleted: relationship rows go with the entity; other references refuse
 INSERT INTO plystra.members (space_id, display_name)
 	SELECT id, 'm-gone' FROM plystra.spaces WHERE slug = 'adm';

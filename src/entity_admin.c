@@ -37,6 +37,7 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
@@ -46,6 +47,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 
@@ -97,16 +99,80 @@ entity_storage(Oid relid, char **storage_name)
 }
 
 /*
+ * A row comes back only under live parents: for each reference of the
+ * storage table that its live_parent_check() trigger follows (plystra_live_
+ * parents, the pairs of column and parent table), the parent the row names
+ * must not be soft-deleted, or the restore would bring back an orphan (a
+ * group of a deleted space).  The parent rows are locked FOR SHARE, as
+ * live_parent_check() locks them, so that none is deleted until this
+ * transaction ends.  Runs as the storage owner, connected to SPI.
+ */
+static void
+refuse_deleted_parents(Oid storage, const char *storage_name, Datum id)
+{
+	Relation	rel = table_open(storage, AccessShareLock);
+	TriggerDesc *trigdesc = rel->trigdesc;
+	Trigger    *pairs = NULL;
+	int			i;
+
+	for (i = 0; trigdesc != NULL && i < trigdesc->numtriggers; i++)
+		if (strcmp(trigdesc->triggers[i].tgname, "plystra_live_parents") == 0)
+			pairs = &trigdesc->triggers[i];
+	for (i = 0; pairs != NULL && i + 1 < pairs->tgnargs; i += 2)
+	{
+		const char *column = pairs->tgargs[i];
+		Oid			parentid = plystra_storage_table(pairs->tgargs[i + 1], pairs->tgname);
+		char	   *parent = get_rel_name(parentid);
+		Oid			argtypes[1] = {INT8OID};
+		Datum		values[1] = {id};
+		bool		isnull;
+		int			ret;
+
+		if (get_attnum(parentid, "deleted_at") == InvalidAttrNumber)
+			continue;
+		ret = SPI_execute_with_args(psprintf("SELECT p.id, p.deleted_at IS NULL"
+											 "  FROM %s p"
+											 " WHERE p.id OPERATOR(pg_catalog.=)"
+											 "       (SELECT c.%s FROM %s c WHERE c.id OPERATOR(pg_catalog.=) $1)"
+											 "   FOR SHARE OF p",
+											 quote_qualified_identifier(PLYSTRA_DATA_SCHEMA, parent),
+											 quote_identifier(column), storage_name),
+									1, argtypes, values, NULL, false, 1);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "could not read the parent of %s: %s", storage_name,
+				 SPI_result_code_string(ret));
+		if (SPI_processed == 1 &&
+			!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)))
+		{
+			int64		parent_row = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+																 SPI_tuptable->tupdesc, 1, &isnull));
+
+			ereport(ERROR,
+					(errcode(ERRCODE_PLYSTRA_RESTORE_CONFLICT),
+					 errmsg("cannot restore %s row %lld: its %s (%s) row %lld is deleted",
+							storage_name, (long long) DatumGetInt64(id), column,
+							parent, (long long) parent_row),
+					 errdetail("A restored row would reference a deleted one."),
+					 errhint("Restore the parent first: SELECT plystra.restore('plystra.%s', %lld);",
+							 parent, (long long) parent_row)));
+		}
+	}
+	table_close(rel, AccessShareLock);
+}
+
+/*
  * plystra.restore(rel regclass, id bigint) returns boolean
  *
  * Brings a soft-deleted row back.  False when the row is live already; an
- * error when there is no such row, or when a live row now holds one of its
- * unique keys (saying which).
+ * error when there is no such row, when a parent it references is deleted
+ * (restore that first), or when a live row now holds one of its unique keys
+ * (saying which).
  */
 Datum
 plystra_restore(PG_FUNCTION_ARGS)
 {
 	char	   *storage_name;
+	Oid			storage;
 	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1];
 	MemoryContext oldcontext = CurrentMemoryContext;
@@ -119,7 +185,7 @@ plystra_restore(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("relation and id must not be null")));
-	(void) entity_storage(PG_GETARG_OID(0), &storage_name);
+	storage = entity_storage(PG_GETARG_OID(0), &storage_name);
 	values[0] = PG_GETARG_DATUM(1);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -131,6 +197,7 @@ plystra_restore(PG_FUNCTION_ARGS)
 	PG_TRY();
 	{
 		plystra_become_storage_owner(&ctx);
+		refuse_deleted_parents(storage, storage_name, values[0]);
 		ret = SPI_execute_with_args(psprintf("UPDATE %s SET deleted_at = NULL"
 											 " WHERE id OPERATOR(pg_catalog.=) $1"
 											 "   AND deleted_at IS NOT NULL", storage_name),
