@@ -18,18 +18,29 @@ VALUES ('app.act.test', 'acting context test');
 -- any role may set them; bad values are refused when set, with SQLSTATE
 -- 22023, and change nothing
 SET ROLE plystra_regress_act_app;
-\set VERBOSITY verbose
+\set VERBOSITY default
 SET plystra.actor_user_id = 'abc';
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 SET plystra.actor_user_id = '0';
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 SET plystra.actor_user_id = '-3';
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 SET plystra.actor_user_id = '9223372036854775808';
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 SET plystra.actor_user_id = ' 42';
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 SET plystra.client_ip = 'localhost';
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 SET plystra.client_ip = '300.1.2.3';
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 SET plystra.request_id = E'line\nbreak';
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT set_config('plystra.request_id', repeat('r', 201), true);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT set_config('plystra.user_agent', repeat('u', 1001), true);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 SET plystra.actor_rol = 'x';
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 \set VERBOSITY terse
 SHOW plystra.actor_user_id;
 SHOW plystra.client_ip;

@@ -40,7 +40,8 @@ SELECT e.name,
 SELECT c.relname AS unexpected_relation
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = 'plystra'
-   AND c.relname NOT IN (SELECT name FROM entity UNION ALL SELECT 'schema_migrations');
+   AND c.relname NOT IN (SELECT name FROM entity UNION ALL SELECT 'schema_migrations')
+ ORDER BY c.relname COLLATE "C";
 -- storage also holds the extension's own bookkeeping
 SELECT c.relname AS unexpected_table
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
