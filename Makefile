@@ -18,6 +18,7 @@ OBJS = \
 	$(WIN32RES) \
 	src/plystra.o \
 	src/calls.o \
+	src/cascade.o \
 	src/access.o \
 	src/acting.o \
 	src/checksum.o \
@@ -91,6 +92,7 @@ REGRESS = \
 	migration_files \
 	soft_delete \
 	soft_delete_admin \
+	cascade \
 	kept_plans \
 	interface \
 	audit_append_only \
@@ -108,7 +110,7 @@ REGRESS = \
 REGRESS_OPTS = --inputdir=$(srcdir) --encoding=UTF8 --no-locale
 
 # Isolation specs live in test/specs, their expected output in test/expected.
-ISOLATION = migrate_concurrent audit_purge_concurrent soft_delete_concurrent ddl_race drop_race
+ISOLATION = migrate_concurrent audit_purge_concurrent soft_delete_concurrent cascade_concurrent ddl_race drop_race
 ISOLATION_OPTS = --inputdir=$(srcdir)/test
 
 # TAP tests (PostgreSQL::Test::Cluster) live in test/t.

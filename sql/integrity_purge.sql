@@ -69,15 +69,19 @@ SELECT plystra.purge_deleted('plystra.users', '0 seconds');
 
 -- groups and resources reference themselves through deferrable keys: a
 -- parent is purged with its deleted children, and refused while a live
--- child holds it
+-- child holds it.  Deleting a parent deletes its live children with it
+-- (the cascade): 4's child 5 goes too.  A live child under a deleted
+-- parent is what the storage owner can still write (as a restore does).
 INSERT INTO plystra.spaces (id, slug, name) VALUES (3, 'groups', 'Groups');
 INSERT INTO plystra.groups (id, space_id, parent_id, slug, name) VALUES
 	(1, 3, NULL, 'top', 'Top'), (2, 3, 1, 'child', 'Child'), (3, 3, NULL, 'alone', 'Alone'),
 	(4, 3, NULL, 'parent', 'Parent'), (5, 3, 4, 'live', 'Live child');
 DELETE FROM plystra.groups WHERE id IN (1, 2, 3, 4);
+SELECT count(*) AS live_groups FROM plystra_data.groups WHERE deleted_at IS NULL;
+INSERT INTO plystra_data.groups (id, space_id, parent_id, slug, name) VALUES (6, 3, 4, 'late', 'Late child');
 SELECT plystra.purge_deleted('plystra.groups', '0 seconds');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
-DELETE FROM plystra.groups WHERE id = 5;
+DELETE FROM plystra.groups WHERE id = 6;
 SELECT plystra.purge_deleted('plystra.groups', '0 seconds') AS groups_purged;
 INSERT INTO plystra.resource_types (id, key, name) VALUES (1, 'doc', 'Doc');
 INSERT INTO plystra.resources (id, space_id, resource_type_id, external_id, parent_id, name) VALUES

@@ -41,6 +41,7 @@ SELECT event_type, target_type FROM plystra.audit_logs
 -- a row comes back only under live parents: a group of a deleted space, a
 -- subgroup of a deleted group, is refused (PY031) with the parent to
 -- restore first, and changes nothing; in the right order each comes back
+-- (the subgroup with its group, whose cascade deleted it)
 INSERT INTO plystra.spaces (slug, name) VALUES ('orphans', 'Orphans') RETURNING id AS o_space \gset
 INSERT INTO plystra.groups (space_id, slug, name) VALUES (:o_space, 'o-eng', 'Eng') RETURNING id AS o_group \gset
 INSERT INTO plystra.groups (space_id, parent_id, slug, name)

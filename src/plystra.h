@@ -146,6 +146,7 @@ typedef enum PlystraPlanKind
 	PLYSTRA_PLANS_LIVE_PARENT,	/* live_parent_check(): table, trigger */
 	PLYSTRA_PLANS_PARENT_READS, /* parents_live_trigger(): table, trigger */
 	PLYSTRA_PLANS_CASCADES,		/* parents_live cascade: parent table */
+	PLYSTRA_PLANS_ENTITY_CASCADES,	/* cascading soft delete: parent table */
 	PLYSTRA_PLANS_IDENTITY		/* server_id_guard(): table (no plan) */
 } PlystraPlanKind;
 
@@ -169,6 +170,11 @@ typedef struct PlystraPlanSet
 extern PlystraPlanSet *plystra_plan_set(int kind, Oid a, Oid b);
 extern struct _SPI_plan *plystra_keep_plan(const char *query, int nargs,
 										   Oid *argtypes);
+
+/* cascade.c: the entities that belong to a deleted entity go with it */
+extern const char *plystra_cascading_from(void);
+extern void plystra_cascade_soft_delete(struct RelationData *parent, Datum id,
+										bool deleted, Datum deleted_at);
 
 /* acting.c: the acting context the application sets per transaction */
 typedef struct PlystraActing

@@ -18,8 +18,9 @@
  * on the storage of soft-deletable entities: it appends entity.deleted or
  * entity.restored to the audit log, whichever way deleted_at was changed
  * (DELETE through the view, UPDATE ... SET deleted_at as ORMs send, or
- * plystra.restore()), and has the relationship rows of the entity hidden
- * or shown with it (live_parents.c).
+ * plystra.restore()), has the relationship rows of the entity hidden or
+ * shown with it (live_parents.c), and the entities that belong to it
+ * deleted or restored with it (cascade.c).
  *
  * The dating of a soft delete (deleted_at_guard()) is timestamps.c's.
  *
@@ -206,7 +207,17 @@ plystra_deleted_at_audit(PG_FUNCTION_ARGS)
 	id = SPI_getvalue(trigdata->tg_newtuple, tupdesc, idnum);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	plystra_audit(event, NULL, RelationGetRelationName(rel), id, NULL);
+	/* a row its parent's cascade deleted or restored says which parent */
+	if (plystra_cascading_from() != NULL)
+	{
+		StringInfoData details;
+
+		initStringInfo(&details);
+		plystra_details_text(&details, "cascaded_from", plystra_cascading_from());
+		plystra_audit(event, NULL, RelationGetRelationName(rel), id, &details);
+	}
+	else
+		plystra_audit(event, NULL, RelationGetRelationName(rel), id, NULL);
 	/* row-level security has checked the deleted row: forget the note */
 	if (is_deleted)
 		plystra_forget_soft_delete(RelationGetRelid(rel),
@@ -215,6 +226,11 @@ plystra_deleted_at_audit(PG_FUNCTION_ARGS)
 	/* the relationships that belong to it are hidden or shown with it */
 	plystra_cascade_parents_live(rel, heap_getattr(trigdata->tg_newtuple, idnum,
 												   tupdesc, &isnull));
+	/* and the entities that belong to it deleted, or restored, with it */
+	plystra_cascade_soft_delete(rel, heap_getattr(trigdata->tg_newtuple, idnum, tupdesc, &isnull),
+								is_deleted,
+								heap_getattr(is_deleted ? trigdata->tg_newtuple : trigdata->tg_trigtuple,
+											 delnum, tupdesc, &isnull));
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }
