@@ -86,7 +86,8 @@ BEGIN
 	-- difference fails
 	"check" := 'drift_check';
 	SELECT count(*) FILTER (WHERE NOT d.added_index),
-		   array_to_string((array_agg(d.object_type || ' ' || d.object || ' ' || d.drift)
+		   array_to_string((array_agg(d.object_type || ' ' || d.object || ' ' || d.drift
+									  ORDER BY d.object_type COLLATE "C", d.object COLLATE "C")
 							FILTER (WHERE NOT d.added_index))[1:3], '; '),
 		   count(DISTINCT d.object) FILTER (WHERE d.added_index),
 		   string_agg(DISTINCT d.object, ', ') FILTER (WHERE d.added_index)
