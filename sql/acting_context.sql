@@ -128,6 +128,29 @@ SELECT target_id, actor_user_id, request_id FROM plystra.audit_logs
  WHERE event_type = 'app.act.test' AND target_id IN ('after', 'same transaction', 'next transaction')
  ORDER BY id;
 
+-- what PostgreSQL puts back (ROLLBACK TO SAVEPOINT, the end of a function
+-- with a SET clause) is the value from before: one a plain SET left from an
+-- earlier transaction is not stamped then either
+CREATE FUNCTION public.plystra_regress_act_fn() RETURNS int
+LANGUAGE sql SET plystra.actor_user_id = '88' AS 'SELECT 1';
+SET plystra.actor_user_id = '5';
+BEGIN;
+SAVEPOINT s;
+SET LOCAL plystra.actor_user_id = '7';
+ROLLBACK TO SAVEPOINT s;
+INSERT INTO plystra.audit_logs (event_type, target_id) VALUES ('app.act.test', 'put back by rollback to savepoint');
+SELECT public.plystra_regress_act_fn();
+INSERT INTO plystra.audit_logs (event_type, target_id) VALUES ('app.act.test', 'put back after a function');
+SET LOCAL plystra.actor_user_id = '9';
+SELECT public.plystra_regress_act_fn();
+INSERT INTO plystra.audit_logs (event_type, target_id) VALUES ('app.act.test', 'SET LOCAL, then a function');
+COMMIT;
+RESET plystra.actor_user_id;
+DROP FUNCTION public.plystra_regress_act_fn();
+SELECT target_id, actor_user_id FROM plystra.audit_logs
+ WHERE event_type = 'app.act.test' AND (target_id LIKE '%function%' OR target_id LIKE 'put back%')
+ ORDER BY id;
+
 -- a savepoint rolled back takes its SET LOCAL with it
 BEGIN;
 SET LOCAL plystra.actor_user_id = '11';
@@ -147,9 +170,18 @@ VALUES ('app.act.test', 'restored', '2026-01-01 00:00:00+00');
 COMMIT;
 SELECT actor_user_id, created_at FROM plystra.audit_logs WHERE target_id = 'restored';
 
--- before the library is loaded in a session, an invalid value is a
--- placeholder: when the library loads, it is dropped with a warning and
--- never stamped
+-- before the library is loaded in a session: a value set in an earlier
+-- transaction is not stamped when the library loads; one set in the
+-- transaction that loads it is
+\c
+SET plystra.actor_user_id = '31';
+BEGIN;
+SET LOCAL plystra.request_id = 'req-first';
+INSERT INTO plystra.audit_logs (event_type, target_id) VALUES ('app.act.test', 'library loaded');
+COMMIT;
+SELECT actor_user_id, request_id FROM plystra.audit_logs WHERE target_id = 'library loaded';
+-- and an invalid value is a placeholder: when the library loads, it is
+-- dropped with a warning and never stamped
 \c
 BEGIN;
 SET LOCAL plystra.actor_user_id = 'not-a-number';

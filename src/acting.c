@@ -12,7 +12,11 @@
  * application sets it per request; a plain SET lasts for the session as any
  * setting does, but is not stamped after its transaction): behind a pooler
  * in transaction mode, what one client set never names the actor of the
- * next one.  Values are checked when set (once this library is loaded in
+ * next one.  "Set in this transaction" is what PostgreSQL itself knows: a
+ * setting changed in the current transaction has stacked prior values (to
+ * put back at ROLLBACK, at the end of a function with a SET clause, at
+ * ROLLBACK TO SAVEPOINT), and one that has none holds a value from before
+ * it, which is not stamped.  Values are checked when set (once this library is loaded in
  * the session): an id that is not a positive bigint, an address that is not
  * an inet, control characters or an over-long text are refused.
  *
@@ -28,9 +32,9 @@
 #include <limits.h>
 #include <sys/socket.h>
 
-#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/guc_tables.h"
 #include "utils/inet.h"
 
 #include "plystra.h"
@@ -38,18 +42,6 @@
 /* the longest request id and user agent, in bytes */
 #define MAX_REQUEST_ID		200
 #define MAX_USER_AGENT		1000
-
-#if PG_VERSION_NUM >= 170000
-#define CURRENT_LXID	(MyProc->vxid.lxid)
-#else
-#define CURRENT_LXID	(MyProc->lxid)
-#endif
-
-typedef struct ActingSetting
-{
-	char	   *value;			/* the GUC's variable */
-	LocalTransactionId set_in;	/* the transaction that last set it */
-} ActingSetting;
 
 enum
 {
@@ -60,7 +52,14 @@ enum
 	ACT_COUNT
 };
 
-static ActingSetting settings[ACT_COUNT];
+static const char *const names[ACT_COUNT] = {
+	"plystra.actor_user_id", "plystra.request_id", "plystra.client_ip",
+	"plystra.user_agent"
+};
+
+/* each setting's variable, and its entry in PostgreSQL's table of them */
+static char *values[ACT_COUNT];
+static struct config_generic *options[ACT_COUNT];
 
 /* no control characters (a log line must stay one line), at most maxlen */
 static bool
@@ -140,59 +139,72 @@ check_client_ip(char **newval, void **extra, GucSource source)
 	return true;
 }
 
-/* every assignment, a SET, a SET LOCAL or its undoing, notes when */
-#define ASSIGN_HOOK(name, index) \
-static void \
-name(const char *newval, void *extra) \
-{ \
-	settings[index].set_in = MyProc ? CURRENT_LXID : InvalidLocalTransactionId; \
-}
+/* PostgreSQL's entry of setting name, defined by this library */
+static struct config_generic *
+find_setting(const char *name)
+{
+#if PG_VERSION_NUM >= 160000
+	return find_option(name, false, false, ERROR);
+#else
+	struct config_generic **vars = get_guc_variables();
+	int			n = GetNumConfigOptions();
+	int			i;
 
-ASSIGN_HOOK(assign_actor_user_id, ACT_USER_ID)
-ASSIGN_HOOK(assign_request_id, ACT_REQUEST_ID)
-ASSIGN_HOOK(assign_client_ip, ACT_CLIENT_IP)
-ASSIGN_HOOK(assign_user_agent, ACT_USER_AGENT)
+	for (i = 0; i < n; i++)
+		if (strcmp(vars[i]->name, name) == 0)
+			return vars[i];
+	elog(ERROR, "setting \"%s\" is not defined", name);
+	return NULL;				/* keep compiler quiet */
+#endif
+}
 
 /* Define the four settings; from _PG_init(). */
 void
 plystra_define_acting_settings(void)
 {
+	int			i;
+
 	DefineCustomStringVariable("plystra.actor_user_id",
 							   "The id of the user on whose behalf the application acts, in this transaction.",
 							   "Stamped into audit rows; set it with SET LOCAL at the start of each request.",
-							   &settings[ACT_USER_ID].value, "",
+							   &values[ACT_USER_ID], "",
 							   PGC_USERSET, GUC_NOT_IN_SAMPLE,
-							   check_actor_user_id, assign_actor_user_id, NULL);
+							   check_actor_user_id, NULL, NULL);
 	DefineCustomStringVariable("plystra.request_id",
 							   "The id of the request the application serves, in this transaction.",
 							   "Stamped into audit rows; set it with SET LOCAL at the start of each request.",
-							   &settings[ACT_REQUEST_ID].value, "",
+							   &values[ACT_REQUEST_ID], "",
 							   PGC_USERSET, GUC_NOT_IN_SAMPLE,
-							   check_request_id, assign_request_id, NULL);
+							   check_request_id, NULL, NULL);
 	DefineCustomStringVariable("plystra.client_ip",
 							   "The IP address of the application's client, in this transaction.",
 							   "Stamped into audit rows; set it with SET LOCAL at the start of each request.",
-							   &settings[ACT_CLIENT_IP].value, "",
+							   &values[ACT_CLIENT_IP], "",
 							   PGC_USERSET, GUC_NOT_IN_SAMPLE,
-							   check_client_ip, assign_client_ip, NULL);
+							   check_client_ip, NULL, NULL);
 	DefineCustomStringVariable("plystra.user_agent",
 							   "The user agent of the application's client, in this transaction.",
 							   "Stamped into audit rows; set it with SET LOCAL at the start of each request.",
-							   &settings[ACT_USER_AGENT].value, "",
+							   &values[ACT_USER_AGENT], "",
 							   PGC_USERSET, GUC_NOT_IN_SAMPLE,
-							   check_user_agent, assign_user_agent, NULL);
+							   check_user_agent, NULL, NULL);
+	for (i = 0; i < ACT_COUNT; i++)
+		options[i] = find_setting(names[i]);
 }
 
-/* the value of setting index if it was set in this transaction, or NULL */
+/*
+ * The value of setting index if it was set in this transaction (it has
+ * stacked prior values), or NULL.
+ */
 static const char *
 current_value(int index)
 {
-	ActingSetting *s = &settings[index];
+	const char *value = values[index];
 
-	if (s->value == NULL || s->value[0] == '\0' || MyProc == NULL ||
-		s->set_in != CURRENT_LXID)
+	if (value == NULL || value[0] == '\0' || options[index] == NULL ||
+		options[index]->stack == NULL)
 		return NULL;
-	return s->value;
+	return value;
 }
 
 /*
