@@ -92,6 +92,26 @@ DELETE FROM plystra.groups WHERE id = 10;
 SELECT plystra.restore('plystra.groups', 10);
 SELECT string_agg(id::text, ',' ORDER BY id) AS live_groups FROM plystra.groups;
 
+-- a row the cascade deleted comes back with its parent only if its other
+-- parents are live: a subgroup in another space that was deleted since
+-- stays deleted
+INSERT INTO plystra.groups (id, space_id, parent_id, slug, name) VALUES (21, 2, 10, 'sales-eng', 'Sales eng');
+DELETE FROM plystra.groups WHERE id = 10;
+DELETE FROM plystra.spaces WHERE id = 2;
+SELECT plystra.restore('plystra.groups', 10);
+SELECT id, deleted_at IS NULL AS live FROM plystra_data.groups WHERE id IN (10, 11, 21) ORDER BY id;
+SELECT plystra.restore('plystra.spaces', 2);
+SELECT id, deleted_at IS NULL AS live FROM plystra_data.groups WHERE id IN (20, 21) ORDER BY id;
+
+-- a deep tree goes and comes back whole
+INSERT INTO plystra.groups (id, space_id, parent_id, slug, name)
+SELECT 1000 + i, 1, CASE WHEN i = 0 THEN NULL ELSE 1000 + i - 1 END, 'deep-' || i, 'Deep ' || i
+  FROM generate_series(0, 200) i;
+DELETE FROM plystra.groups WHERE id = 1000;
+SELECT count(*) AS deleted FROM plystra_data.groups WHERE id >= 1000 AND deleted_at IS NOT NULL;
+SELECT plystra.restore('plystra.groups', 1000);
+SELECT count(*) AS live FROM plystra.groups WHERE id >= 1000;
+
 -- deleting an already deleted parent changes nothing and cascades nothing
 SELECT count(*) AS audit_rows_before FROM plystra_data.audit_logs \gset
 DELETE FROM plystra.groups WHERE id = 12;

@@ -45,6 +45,7 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -122,10 +123,44 @@ cascade_plans(Relation parent)
 			for (a = 0; a + 1 < trig->tgnargs; a += 2)
 			{
 				const char *column = quote_identifier(trig->tgargs[a]);
+				StringInfoData others;
+				int			o;
 
 				if (plystra_storage_table(trig->tgargs[a + 1], trig->tgname) !=
 					RelationGetRelid(parent))
 					continue;
+
+				/*
+				 * A row comes back with this parent only if its other
+				 * parents are live too, or coming back in the same cascade
+				 * (a subgroup may sit in another, deleted, space):
+				 * restore() refuses the same one by one.
+				 */
+				initStringInfo(&others);
+				for (o = 0; o + 1 < trig->tgnargs; o += 2)
+				{
+					Oid			other = plystra_storage_table(trig->tgargs[o + 1], trig->tgname);
+
+					if (o == a || get_attnum(other, "deleted_at") == InvalidAttrNumber)
+						continue;
+					/* (one this same cascade is bringing back is no obstacle) */
+					appendStringInfo(&others,
+									 "   AND NOT EXISTS (SELECT 1 FROM %s p"
+									 " WHERE p.id OPERATOR(pg_catalog.=) c.%s"
+									 "   AND p.deleted_at IS NOT NULL"
+									 "   AND NOT (p.deleted_at OPERATOR(pg_catalog.=) $2"
+									 "        AND (SELECT a.details OPERATOR(pg_catalog.->>) 'cascaded_from'"
+									 "               FROM plystra_data.audit_logs a"
+									 "              WHERE a.target_type OPERATOR(pg_catalog.=) %s"
+									 "                AND a.target_id OPERATOR(pg_catalog.=) p.id::pg_catalog.text"
+									 "                AND a.event_type OPERATOR(pg_catalog.=) 'entity.deleted'"
+									 "              ORDER BY a.created_at DESC, a.id DESC LIMIT 1)"
+									 "            OPERATOR(pg_catalog.=) $3))",
+									 quote_qualified_identifier(PLYSTRA_DATA_SCHEMA,
+																get_rel_name(other)),
+									 quote_identifier(trig->tgargs[o]),
+									 quote_literal_cstr(get_rel_name(other)));
+				}
 				if (entry->nplans + 2 > PLYSTRA_MAX_PLANS)
 					elog(ERROR, "too many tables belong to \"%s\"",
 						 RelationGetRelationName(parent));
@@ -145,9 +180,11 @@ cascade_plans(Relation parent)
 											   "           AND a.target_id OPERATOR(pg_catalog.=) c.id::pg_catalog.text"
 											   "           AND a.event_type OPERATOR(pg_catalog.=) 'entity.deleted'"
 											   "         ORDER BY a.created_at DESC, a.id DESC LIMIT 1)"
-											   "       OPERATOR(pg_catalog.=) $3",
+											   "       OPERATOR(pg_catalog.=) $3"
+											   "%s",
 											   childname, column,
-											   quote_literal_cstr(RelationGetRelationName(child))),
+											   quote_literal_cstr(RelationGetRelationName(child)),
+											   others.data),
 									  3, argtypes);
 			}
 		}
@@ -172,6 +209,8 @@ plystra_cascade_soft_delete(Relation parent, Datum id, bool deleted, Datum delet
 	Snapshot	crosscheck_snapshot = InvalidSnapshot;
 	const char *saved = cascading_from;
 	Datum		values[3];
+	SPIPlanPtr	plans[PLYSTRA_MAX_PLANS];
+	int			nplans;
 	int			i;
 
 	/*
@@ -202,19 +241,33 @@ plystra_cascade_soft_delete(Relation parent, Datum id, bool deleted, Datum delet
 		crosscheck_snapshot = GetTransactionSnapshot();
 	}
 	cascading_from = TextDatumGetCString(values[2]);
+
+	/*
+	 * The rows' own cascades run inside these statements, and a table that
+	 * references itself (groups, resources) asks for these very plans
+	 * again: pinned, they survive an invalidation meanwhile.
+	 */
+	nplans = entry->nplans;
+	memcpy(plans, entry->plans, sizeof(SPIPlanPtr) * nplans);
+	plystra_plan_set_pin(entry);
 	PG_TRY();
 	{
-		for (i = deleted ? 0 : 1; i < entry->nplans; i += 2)
+		for (i = deleted ? 0 : 1; i < nplans; i += 2)
 			/* fire_triggers: the rows' own audit and cascades run now */
-			if (SPI_execute_snapshot(entry->plans[i], values, NULL, test_snapshot,
+			if (SPI_execute_snapshot(plans[i], values, NULL, test_snapshot,
 									 crosscheck_snapshot, false, true, 0) != SPI_OK_UPDATE)
 				elog(ERROR, "could not %s the rows that belong to \"%s\"",
 					 deleted ? "delete" : "restore", RelationGetRelationName(parent));
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
+		/* the retired plans wait for the next unpin: nothing is freed here */
 		cascading_from = saved;
+		entry->pins--;
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	cascading_from = saved;
+	plystra_plan_set_unpin(entry);
 	plystra_restore_user(&ctx);
 }

@@ -80,20 +80,56 @@ plystra_plan_set(int kind, Oid a, Oid b)
 		set->cxt = AllocSetContextCreate(TopMemoryContext, "plystra plan set",
 										 ALLOCSET_SMALL_SIZES);
 		set->extra = NULL;
+		set->pins = 0;
+		set->retired = NIL;
 	}
 	else if (!set->valid)
 	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
 		for (i = 0; i < PLYSTRA_MAX_PLANS; i++)
 		{
-			if (set->plans[i] != NULL)
+			if (set->plans[i] == NULL)
+				continue;
+			/* a caller further up is running it: free it when it is done */
+			if (set->pins > 0)
+				set->retired = lappend(set->retired, set->plans[i]);
+			else
 				SPI_freeplan(set->plans[i]);
 		}
+		MemoryContextSwitchTo(old);
 		memset(set->plans, 0, sizeof(set->plans));
 		set->nplans = 0;
-		MemoryContextReset(set->cxt);
+		if (set->pins == 0)
+			MemoryContextReset(set->cxt);
 		set->extra = NULL;
 	}
 	return set;
+}
+
+/*
+ * A caller that runs the plans of set while it may be asked for them again
+ * (a cascade that re-enters itself) pins it for that time: plans invalidated
+ * meanwhile are freed when the last pin goes, not under it.
+ */
+void
+plystra_plan_set_pin(PlystraPlanSet *set)
+{
+	set->pins++;
+}
+
+void
+plystra_plan_set_unpin(PlystraPlanSet *set)
+{
+	ListCell   *lc;
+
+	Assert(set->pins > 0);
+	if (--set->pins > 0)
+		return;
+	foreach(lc, set->retired)
+		SPI_freeplan((SPIPlanPtr) lfirst(lc));
+	list_free(set->retired);
+	set->retired = NIL;
 }
 
 /*

@@ -165,9 +165,13 @@ typedef struct PlystraPlanSet
 	struct _SPI_plan *plans[PLYSTRA_MAX_PLANS];
 	MemoryContext cxt;			/* what the user keeps with the plans */
 	void	   *extra;			/* the user's, allocated in cxt */
+	int			pins;			/* callers running its plans (re-entered) */
+	struct List *retired;		/* plans invalidated while pinned */
 } PlystraPlanSet;
 
 extern PlystraPlanSet *plystra_plan_set(int kind, Oid a, Oid b);
+extern void plystra_plan_set_pin(PlystraPlanSet *set);
+extern void plystra_plan_set_unpin(PlystraPlanSet *set);
 extern struct _SPI_plan *plystra_keep_plan(const char *query, int nargs,
 										   Oid *argtypes);
 
