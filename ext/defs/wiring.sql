@@ -109,3 +109,29 @@ CREATE TRIGGER plystra_parents_live BEFORE INSERT OR UPDATE ON plystra_data.$1
 	FOR EACH ROW EXECUTE FUNCTION plystra.parents_live_trigger($*);
 SELECT plystra._refresh_parents_live('plystra_data.$1');
 @end
+
+-- The soft-deleted rows of an entity, for the admin access (deleted.sql):
+-- the columns the rest of the line names (of the storage row t), and who
+-- deleted each row, from the entity.deleted audit row that recorded it.
+@define deleted_rows
+CREATE VIEW plystra.deleted_$1 WITH (security_barrier) AS
+SELECT $*,
+	   d.actor_user_id AS deleted_by_user_id, d.actor_role AS deleted_by_role,
+	   d.request_id AS deleted_in_request
+  FROM plystra_data.$1 t
+  LEFT JOIN LATERAL (
+	SELECT a.actor_user_id, a.actor_role, a.request_id
+	  FROM plystra_data.audit_logs a
+	 WHERE a.target_type OPERATOR(pg_catalog.=) '$1'
+	   AND a.target_id OPERATOR(pg_catalog.=) t.id::pg_catalog.text
+	   AND a.event_type OPERATOR(pg_catalog.=) 'entity.deleted'
+	 ORDER BY a.created_at DESC, a.id DESC
+	 LIMIT 1) d ON true
+ WHERE t.deleted_at IS NOT NULL;
+COMMENT ON VIEW plystra.deleted_$1 IS
+'The soft-deleted $1, with who deleted each (admin access; read-only; plystra.restore() brings one back)';
+CREATE TRIGGER plystra_read_only
+	INSTEAD OF INSERT OR UPDATE OR DELETE ON plystra.deleted_$1
+	FOR EACH ROW EXECUTE FUNCTION plystra.read_only_view();
+SELECT plystra._enable_always_trigger('plystra.deleted_$1', 'plystra_read_only');
+@end
