@@ -107,7 +107,8 @@ usage(const char *progname)
 	printf("  -w, --no-password          never prompt for password\n");
 	printf("  -W, --password             force password prompt\n");
 	printf("\nThe PG* environment variables and ~/.pgpass apply, as in psql.\n");
-	printf("\nExit status: 0 ok; 1 doctor warned; 2 doctor failed or drift found;\n"
+	printf("\nExit status: 0 ok; 1 doctor warned, or drift found only indexes a DBA added;\n"
+		   "2 doctor failed or drift found;\n"
 		   "3 the directory and the history disagree; 4 a migration failed; 5 an upgrade\n"
 		   "step failed; 6 no extension, or too old; 7 connection or query failed;\n"
 		   "8 bad directory, file or name; 64 bad command line.\n");
