@@ -27,7 +27,7 @@
  * of any database is the program's.
  */
 #define EXIT_OK				0	/* everything ok */
-#define EXIT_WARN			1	/* doctor: warnings only */
+#define EXIT_WARN			1	/* doctor, drift: warnings only */
 #define EXIT_FAIL			2	/* doctor: a failed check; drift found */
 #define EXIT_DISAGREE		3	/* the directory and the history disagree */
 #define EXIT_MIGRATION		4	/* a migration failed; earlier ones stay */
