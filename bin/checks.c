@@ -59,15 +59,12 @@ drift(const Options *opts, PGconn *conn, const Extension *ext, void *arg)
 		PQExpBuffer buf = createPQExpBuffer();
 		bool		first = true;
 
-		appendPQExpBufferChar(buf, '{');
-		json_key_string(buf, "database", PQdb(conn), &first);
-		json_key_string(buf, "extension_version", ext->installed, &first);
+		json_database_open(buf, conn, ext, &first);
 		json_key(buf, "differences", &first);
 		json_result_rows(buf, res);
 		json_key(buf, "ok", &first);
 		appendPQExpBuffer(buf, "%s", n == 0 ? "true" : "false");
-		json_key_string(buf, "status",
-						rc == EXIT_OK ? "ok" : rc == EXIT_WARN ? "warn" : "fail", &first);
+		json_key_string(buf, "status", status_word(rc), &first);
 		appendPQExpBufferStr(buf, "}\n");
 		fputs(buf->data, stdout);
 		destroyPQExpBuffer(buf);
@@ -130,13 +127,10 @@ doctor(const Options *opts, PGconn *conn, const Extension *ext, void *arg)
 		PQExpBuffer buf = createPQExpBuffer();
 		bool		first = true;
 
-		appendPQExpBufferChar(buf, '{');
-		json_key_string(buf, "database", PQdb(conn), &first);
-		json_key_string(buf, "extension_version", ext->installed, &first);
+		json_database_open(buf, conn, ext, &first);
 		json_key(buf, "checks", &first);
 		json_result_rows(buf, res);
-		json_key_string(buf, "status",
-						rc == EXIT_OK ? "ok" : rc == EXIT_WARN ? "warn" : "fail", &first);
+		json_key_string(buf, "status", status_word(rc), &first);
 		appendPQExpBufferStr(buf, "}\n");
 		fputs(buf->data, stdout);
 		destroyPQExpBuffer(buf);

@@ -129,13 +129,6 @@ connect_to(const Options *opts, const char *dbname)
 	}
 }
 
-/* the name of conn's database */
-const char *
-database_name(PGconn *conn)
-{
-	return PQdb(conn);
-}
-
 /*
  * The databases of the cluster that accept connections, in name order,
  * read from the database of -d (default: postgres, as vacuumdb --all).

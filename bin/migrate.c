@@ -384,9 +384,7 @@ migrate_status(const Options *opts, PGconn *conn, const Extension *ext, void *ar
 		PQExpBuffer buf = createPQExpBuffer();
 		bool		first = true;
 
-		appendPQExpBufferChar(buf, '{');
-		json_key_string(buf, "database", PQdb(conn), &first);
-		json_key_string(buf, "extension_version", ext->installed, &first);
+		json_database_open(buf, conn, ext, &first);
 		json_key_string(buf, "component", set->component, &first);
 		json_key_string(buf, "directory", set->dir, &first);
 		json_key(buf, "migrations", &first);

@@ -78,6 +78,22 @@ json_key_string(PQExpBuffer buf, const char *key, const char *value, bool *first
 	json_string(buf, value);
 }
 
+/* '{' and the members every object of a database starts with */
+void
+json_database_open(PQExpBuffer buf, PGconn *conn, const Extension *ext, bool *first)
+{
+	appendPQExpBufferChar(buf, '{');
+	json_key_string(buf, "database", PQdb(conn), first);
+	json_key_string(buf, "extension_version", ext->installed, first);
+}
+
+/* "ok", "warn" or "fail" for EXIT_OK, EXIT_WARN or worse (doctor, drift) */
+const char *
+status_word(int code)
+{
+	return code == EXIT_OK ? "ok" : code == EXIT_WARN ? "warn" : "fail";
+}
+
 /* the rows of res as an array of objects, column name to text or null */
 void
 json_result_rows(PQExpBuffer buf, const PGresult *res)

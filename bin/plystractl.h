@@ -87,7 +87,6 @@ extern int	require_extension(PGconn *conn, Extension *ext, VersionNeed need);
 extern PGresult *run_query(PGconn *conn, const char *query, int nparams,
 						   const char *const *params);
 extern void report_error(const PGresult *res, const char *prefix);
-extern const char *database_name(PGconn *conn);
 extern bool reset_session(PGconn *conn);
 
 typedef int (*DatabaseCommand) (const Options *opts, PGconn *conn,
@@ -158,6 +157,9 @@ extern void json_key(PQExpBuffer buf, const char *key, bool *first);
 extern void json_key_string(PQExpBuffer buf, const char *key,
 							const char *value, bool *first);
 extern void json_result_rows(PQExpBuffer buf, const PGresult *res);
+extern void json_database_open(PQExpBuffer buf, PGconn *conn,
+							   const Extension *ext, bool *first);
+extern const char *status_word(int code);
 extern void print_rows(const PGresult *res);
 extern void progress(const Options *opts, int done, int total, const char *what);
 extern void progress_clear(void);
