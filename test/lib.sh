@@ -7,7 +7,7 @@
 PGVERSION=${PGVERSION:-15}
 PGBIN=/usr/lib/postgresql/$PGVERSION/bin
 PG_CONFIG=${PG_CONFIG:-$PGBIN/pg_config}
-PACKAGES="postgresql-$PGVERSION postgresql-server-dev-$PGVERSION libipc-run-perl make gcc python3-psycopg2
+PACKAGES="postgresql-$PGVERSION postgresql-server-dev-$PGVERSION libipc-run-perl make gcc python3-psycopg2 jq
 	postgresql-$PGVERSION-pgaudit postgresql-$PGVERSION-cron postgresql-$PGVERSION-repack
 	postgresql-$PGVERSION-partman"
 

@@ -2,7 +2,8 @@
 # test/run.sh - the whole suite: pg_regress (sql/, expected/), isolation
 # (test/specs), TAP with PostgreSQL::Test::Cluster (test/t, which holds the
 # upgrade matrix and the mutation test of the upgrade script), the test of
-# mixed builds (test/mixed_builds.sh) and the check that no C files depend
+# mixed builds (test/mixed_builds.sh), every block of README.md
+# (test/readme.sh) and the check that no C files depend
 # on each other in a cycle (test/c_deps.pl).  Installs what is missing, builds and installs
 # plystra, runs everything as the postgres account in a copy of the tree it
 # owns, against a throwaway cluster on a private socket directory.
@@ -152,6 +153,10 @@ suite tap "$n_tap" REGRESS= ISOLATION=
 # the library refuses scripts of another build: the test changes installed
 # scripts for a moment, so it runs here, as root, after everything else
 check "mixed builds" mixed_builds bash "$top/test/mixed_builds.sh" "$work" "$PORT"
+
+# every sh and sql block of README.md, in order, on a cluster of its own
+# (its install blocks run as root, so it runs here, like the one above)
+check "README blocks" readme bash "$top/test/readme.sh"
 
 echo
 echo "logs: $work/logs"
