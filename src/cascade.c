@@ -76,36 +76,22 @@ cascade_plans(Relation parent)
 	PlystraPlanSet *entry = plystra_plan_set(PLYSTRA_PLANS_ENTITY_CASCADES,
 											 RelationGetRelid(parent), InvalidOid);
 	Oid			argtypes[3] = {INT8OID, TIMESTAMPTZOID, TEXTOID};
-	uint64		t;
-	uint64		ntables;
+	int			t;
+	int			ntables;
 	Oid		   *children;
 
 	if (entry->valid)
 		return entry;
 
-	if (SPI_execute("SELECT DISTINCT t.tgrelid FROM pg_catalog.pg_trigger t"
-					"  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.tgrelid"
-					" WHERE t.tgname OPERATOR(pg_catalog.=) '" LIVE_PARENTS_TRIGGER "'"
-					"   AND c.relnamespace OPERATOR(pg_catalog.=) 'plystra_data'::pg_catalog.regnamespace",
-					true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not find the live_parent_check triggers");
-	ntables = SPI_processed;
-	children = palloc(sizeof(Oid) * (ntables + 1));
-	for (t = 0; t < ntables; t++)
-	{
-		bool		isnull;
-
-		children[t] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[t],
-													 SPI_tuptable->tupdesc, 1, &isnull));
-	}
+	children = plystra_tables_with_trigger(LIVE_PARENTS_TRIGGER, &ntables);
 
 	for (t = 0; t < ntables; t++)
 	{
 		Relation	child = table_open(children[t], AccessShareLock);
-		TriggerDesc *trigdesc = child->trigdesc;
+		Trigger    *trig = plystra_trigger_named(child, LIVE_PARENTS_TRIGGER);
 		char	   *childname = quote_qualified_identifier(PLYSTRA_DATA_SCHEMA,
 														   RelationGetRelationName(child));
-		int			k;
+		int			a;
 
 		/* a relationship table (no deleted_at) is hidden by parents_live */
 		if (get_attnum(children[t], "deleted_at") == InvalidAttrNumber)
@@ -113,80 +99,72 @@ cascade_plans(Relation parent)
 			table_close(child, AccessShareLock);
 			continue;
 		}
-		for (k = 0; trigdesc != NULL && k < trigdesc->numtriggers; k++)
+		for (a = 0; trig != NULL && a + 1 < trig->tgnargs; a += 2)
 		{
-			Trigger    *trig = &trigdesc->triggers[k];
-			int			a;
+			const char *column = quote_identifier(trig->tgargs[a]);
+			StringInfoData others;
+			int			o;
 
-			if (strcmp(trig->tgname, LIVE_PARENTS_TRIGGER) != 0)
+			if (plystra_storage_table(trig->tgargs[a + 1], trig->tgname) !=
+				RelationGetRelid(parent))
 				continue;
-			for (a = 0; a + 1 < trig->tgnargs; a += 2)
+
+			/*
+			 * A row comes back with this parent only if its other
+			 * parents are live too, or coming back in the same cascade
+			 * (a subgroup may sit in another, deleted, space):
+			 * restore() refuses the same one by one.
+			 */
+			initStringInfo(&others);
+			for (o = 0; o + 1 < trig->tgnargs; o += 2)
 			{
-				const char *column = quote_identifier(trig->tgargs[a]);
-				StringInfoData others;
-				int			o;
+				Oid			other = plystra_storage_table(trig->tgargs[o + 1], trig->tgname);
 
-				if (plystra_storage_table(trig->tgargs[a + 1], trig->tgname) !=
-					RelationGetRelid(parent))
+				if (o == a || get_attnum(other, "deleted_at") == InvalidAttrNumber)
 					continue;
-
-				/*
-				 * A row comes back with this parent only if its other
-				 * parents are live too, or coming back in the same cascade
-				 * (a subgroup may sit in another, deleted, space):
-				 * restore() refuses the same one by one.
-				 */
-				initStringInfo(&others);
-				for (o = 0; o + 1 < trig->tgnargs; o += 2)
-				{
-					Oid			other = plystra_storage_table(trig->tgargs[o + 1], trig->tgname);
-
-					if (o == a || get_attnum(other, "deleted_at") == InvalidAttrNumber)
-						continue;
-					/* (one this same cascade is bringing back is no obstacle) */
-					appendStringInfo(&others,
-									 "   AND NOT EXISTS (SELECT 1 FROM %s p"
-									 " WHERE p.id OPERATOR(pg_catalog.=) c.%s"
-									 "   AND p.deleted_at IS NOT NULL"
-									 "   AND NOT (p.deleted_at OPERATOR(pg_catalog.=) $2"
-									 "        AND (SELECT a.details OPERATOR(pg_catalog.->>) 'cascaded_from'"
-									 "               FROM plystra_data.audit_logs a"
-									 "              WHERE a.target_type OPERATOR(pg_catalog.=) %s"
-									 "                AND a.target_id OPERATOR(pg_catalog.=) p.id::pg_catalog.text"
-									 "                AND a.event_type OPERATOR(pg_catalog.=) 'entity.deleted'"
-									 "              ORDER BY a.created_at DESC, a.id DESC LIMIT 1)"
-									 "            OPERATOR(pg_catalog.=) $3))",
-									 quote_qualified_identifier(PLYSTRA_DATA_SCHEMA,
-																get_rel_name(other)),
-									 quote_identifier(trig->tgargs[o]),
-									 quote_literal_cstr(get_rel_name(other)));
-				}
-				if (entry->nplans + 2 > PLYSTRA_MAX_PLANS)
-					elog(ERROR, "too many tables belong to \"%s\"",
-						 RelationGetRelationName(parent));
-				entry->plans[entry->nplans++] =
-					plystra_keep_plan(psprintf("UPDATE %s SET deleted_at = $2"
-											   " WHERE %s OPERATOR(pg_catalog.=) $1"
-											   "   AND deleted_at IS NULL",
-											   childname, column),
-									  2, argtypes);
-				entry->plans[entry->nplans++] =
-					plystra_keep_plan(psprintf("UPDATE %s c SET deleted_at = NULL"
-											   " WHERE c.%s OPERATOR(pg_catalog.=) $1"
-											   "   AND c.deleted_at OPERATOR(pg_catalog.=) $2"
-											   "   AND (SELECT a.details OPERATOR(pg_catalog.->>) 'cascaded_from'"
-											   "          FROM plystra_data.audit_logs a"
-											   "         WHERE a.target_type OPERATOR(pg_catalog.=) %s"
-											   "           AND a.target_id OPERATOR(pg_catalog.=) c.id::pg_catalog.text"
-											   "           AND a.event_type OPERATOR(pg_catalog.=) 'entity.deleted'"
-											   "         ORDER BY a.created_at DESC, a.id DESC LIMIT 1)"
-											   "       OPERATOR(pg_catalog.=) $3"
-											   "%s",
-											   childname, column,
-											   quote_literal_cstr(RelationGetRelationName(child)),
-											   others.data),
-									  3, argtypes);
+				/* (one this same cascade is bringing back is no obstacle) */
+				appendStringInfo(&others,
+								 "   AND NOT EXISTS (SELECT 1 FROM %s p"
+								 " WHERE p.id OPERATOR(pg_catalog.=) c.%s"
+								 "   AND p.deleted_at IS NOT NULL"
+								 "   AND NOT (p.deleted_at OPERATOR(pg_catalog.=) $2"
+								 "        AND (SELECT a.details OPERATOR(pg_catalog.->>) 'cascaded_from'"
+								 "               FROM plystra_data.audit_logs a"
+								 "              WHERE a.target_type OPERATOR(pg_catalog.=) %s"
+								 "                AND a.target_id OPERATOR(pg_catalog.=) p.id::pg_catalog.text"
+								 "                AND a.event_type OPERATOR(pg_catalog.=) 'entity.deleted'"
+								 "              ORDER BY a.created_at DESC, a.id DESC LIMIT 1)"
+								 "            OPERATOR(pg_catalog.=) $3))",
+								 quote_qualified_identifier(PLYSTRA_DATA_SCHEMA,
+															get_rel_name(other)),
+								 quote_identifier(trig->tgargs[o]),
+								 quote_literal_cstr(get_rel_name(other)));
 			}
+			if (entry->nplans + 2 > PLYSTRA_MAX_PLANS)
+				elog(ERROR, "too many tables belong to \"%s\"",
+					 RelationGetRelationName(parent));
+			entry->plans[entry->nplans++] =
+				plystra_keep_plan(psprintf("UPDATE %s SET deleted_at = $2"
+										   " WHERE %s OPERATOR(pg_catalog.=) $1"
+										   "   AND deleted_at IS NULL",
+										   childname, column),
+								  2, argtypes);
+			entry->plans[entry->nplans++] =
+				plystra_keep_plan(psprintf("UPDATE %s c SET deleted_at = NULL"
+										   " WHERE c.%s OPERATOR(pg_catalog.=) $1"
+										   "   AND c.deleted_at OPERATOR(pg_catalog.=) $2"
+										   "   AND (SELECT a.details OPERATOR(pg_catalog.->>) 'cascaded_from'"
+										   "          FROM plystra_data.audit_logs a"
+										   "         WHERE a.target_type OPERATOR(pg_catalog.=) %s"
+										   "           AND a.target_id OPERATOR(pg_catalog.=) c.id::pg_catalog.text"
+										   "           AND a.event_type OPERATOR(pg_catalog.=) 'entity.deleted'"
+										   "         ORDER BY a.created_at DESC, a.id DESC LIMIT 1)"
+										   "       OPERATOR(pg_catalog.=) $3"
+										   "%s",
+										   childname, column,
+										   quote_literal_cstr(RelationGetRelationName(child)),
+										   others.data),
+								  3, argtypes);
 		}
 		table_close(child, AccessShareLock);
 	}

@@ -111,13 +111,9 @@ static void
 refuse_deleted_parents(Oid storage, const char *storage_name, Datum id)
 {
 	Relation	rel = table_open(storage, AccessShareLock);
-	TriggerDesc *trigdesc = rel->trigdesc;
-	Trigger    *pairs = NULL;
+	Trigger    *pairs = plystra_trigger_named(rel, "plystra_live_parents");
 	int			i;
 
-	for (i = 0; trigdesc != NULL && i < trigdesc->numtriggers; i++)
-		if (strcmp(trigdesc->triggers[i].tgname, "plystra_live_parents") == 0)
-			pairs = &trigdesc->triggers[i];
 	for (i = 0; pairs != NULL && i + 1 < pairs->tgnargs; i += 2)
 	{
 		const char *column = pairs->tgargs[i];

@@ -71,19 +71,6 @@ plystra_refreshing_parents_live(void)
 	return refreshing;
 }
 
-/* The parents_live trigger of a relationship table, or NULL. */
-static Trigger *
-parents_live_trigger_of(Relation rel)
-{
-	TriggerDesc *trigdesc = rel->trigdesc;
-	int			k;
-
-	for (k = 0; trigdesc != NULL && k < trigdesc->numtriggers; k++)
-		if (strcmp(trigdesc->triggers[k].tgname, PARENTS_LIVE_TRIGGER) == 0)
-			return &trigdesc->triggers[k];
-	return NULL;
-}
-
 /*
  * plystra.parents_live_trigger() returns trigger
  *	BEFORE INSERT OR UPDATE ON plystra_data.<relationship> FOR EACH ROW
@@ -216,26 +203,21 @@ cascade_entry(Relation parent)
 											 RelationGetRelid(parent), InvalidOid);
 	char	   *parentname;
 	Oid			argtypes[1] = {INT8OID};
-	uint64		t;
+	Oid		   *children;
+	int			nchildren;
+	int			t;
 
 	if (entry->valid)
 		return entry;
 
 	parentname = quote_qualified_identifier(PLYSTRA_DATA_SCHEMA,
 											RelationGetRelationName(parent));
-	if (SPI_execute("SELECT DISTINCT t.tgrelid FROM pg_catalog.pg_trigger t"
-					"  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.tgrelid"
-					" WHERE t.tgname OPERATOR(pg_catalog.=) '" PARENTS_LIVE_TRIGGER "'"
-					"   AND c.relnamespace OPERATOR(pg_catalog.=) 'plystra_data'::pg_catalog.regnamespace",
-					true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not find the parents_live triggers");
-	for (t = 0; t < SPI_processed; t++)
+	children = plystra_tables_with_trigger(PARENTS_LIVE_TRIGGER, &nchildren);
+	for (t = 0; t < nchildren; t++)
 	{
-		bool		isnull;
-		Oid			childid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[t],
-															 SPI_tuptable->tupdesc, 1, &isnull));
+		Oid			childid = children[t];
 		Relation	child = table_open(childid, AccessShareLock);
-		Trigger    *trig = parents_live_trigger_of(child);
+		Trigger    *trig = plystra_trigger_named(child, PARENTS_LIVE_TRIGGER);
 		int			a;
 
 		for (a = 0; trig != NULL && a + 1 < trig->tgnargs; a += 2)
@@ -324,7 +306,7 @@ plystra_refresh_parents_live(PG_FUNCTION_ARGS)
 
 	plystra_require_own_script("_refresh_parents_live");
 	rel = table_open(relid, AccessShareLock);
-	trig = parents_live_trigger_of(rel);
+	trig = plystra_trigger_named(rel, PARENTS_LIVE_TRIGGER);
 	initStringInfo(&where);
 	for (a = 0; trig != NULL && a + 1 < trig->tgnargs; a += 2)
 	{

@@ -131,6 +131,8 @@ extern void plystra_restore_user(StorageOwnerContext *ctx);
 extern Oid	plystra_acting_user(void);
 extern void plystra_reset_acting_user(void);
 extern Oid	plystra_storage_table(const char *name, const char *trigger);
+extern struct Trigger *plystra_trigger_named(struct RelationData *rel, const char *name);
+extern Oid *plystra_tables_with_trigger(const char *name, int *ntables);
 #define PLYSTRA_MAX_PARENTS 4
 extern int	plystra_parent_pairs(struct Trigger *trigger, const char *fname);
 extern int	plystra_execute_as_owner(struct _SPI_plan **plan, const char *query,

@@ -10,8 +10,10 @@
  * id is switched for the one query, in a restricted security context, and
  * switched back.  Plans are prepared as the owner too, since parse
  * analysis checks privileges on the schema.  This file also holds the one
- * definition of the storage owner (plystra_is_storage_owner()) and of
- * which table a trigger argument may name (plystra_storage_table()).
+ * definition of the storage owner (plystra_is_storage_owner()), of
+ * which table a trigger argument may name (plystra_storage_table()), and
+ * of where the triggers that declare references are found
+ * (plystra_trigger_named(), plystra_tables_with_trigger()).
  *
  * Copyright (c) 2026, Plystra developers
  *
@@ -208,4 +210,49 @@ plystra_storage_table(const char *name, const char *trigger)
 				 errmsg("trigger \"%s\" names \"%s\", which is not a table of plystra_data",
 						trigger, name)));
 	return relid;
+}
+
+/* The trigger of rel named name, or NULL. */
+Trigger *
+plystra_trigger_named(Relation rel, const char *name)
+{
+	TriggerDesc *trigdesc = rel->trigdesc;
+	int			k;
+
+	for (k = 0; trigdesc != NULL && k < trigdesc->numtriggers; k++)
+		if (strcmp(trigdesc->triggers[k].tgname, name) == 0)
+			return &trigdesc->triggers[k];
+	return NULL;
+}
+
+/*
+ * The tables of plystra_data that have a trigger named name, as a palloc'd
+ * array of *ntables OIDs: where the references live_parent_check() and
+ * parents_live_trigger() follow are declared.  Connected to SPI.
+ */
+Oid *
+plystra_tables_with_trigger(const char *name, int *ntables)
+{
+	Oid			argtypes[1] = {NAMEOID};
+	Datum		values[1] = {CStringGetDatum(name)};
+	Oid		   *tables;
+	uint64		t;
+
+	if (SPI_execute_with_args("SELECT DISTINCT t.tgrelid FROM pg_catalog.pg_trigger t"
+							  "  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.tgrelid"
+							  " WHERE t.tgname OPERATOR(pg_catalog.=) $1"
+							  "   AND c.relnamespace OPERATOR(pg_catalog.=) 'plystra_data'::pg_catalog.regnamespace"
+							  " ORDER BY 1",
+							  1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not find the tables with a trigger named \"%s\"", name);
+	tables = palloc(sizeof(Oid) * (SPI_processed + 1));
+	for (t = 0; t < SPI_processed; t++)
+	{
+		bool		isnull;
+
+		tables[t] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[t],
+												   SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	*ntables = (int) SPI_processed;
+	return tables;
 }
