@@ -80,8 +80,6 @@ CREATE UNLOGGED TABLE fast (id int);
 SELECT plystra.make_append_only('fast');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 CREATE TABLE parts (id int) PARTITION BY RANGE (id);
-SELECT plystra.make_append_only('parts');
-\echo SQLSTATE :LAST_ERROR_SQLSTATE
 CREATE TABLE parent_row (id int PRIMARY KEY);
 CREATE TABLE child_rows (id int, parent int REFERENCES parent_row ON DELETE CASCADE);
 SELECT plystra.make_append_only('child_rows');
@@ -89,15 +87,83 @@ SELECT plystra.make_append_only('child_rows');
 CREATE TABLE parts_1 PARTITION OF parts FOR VALUES FROM (0) TO (10);
 SELECT plystra.make_append_only('parts_1');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
+CREATE TABLE parts_sub PARTITION OF parts FOR VALUES FROM (10) TO (20) PARTITION BY RANGE (id);
+SELECT plystra.make_append_only('parts');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 CREATE TABLE heir () INHERITS (parent_row);
 SELECT plystra.make_append_only('heir');
 CREATE TYPE entry_t AS (n numeric);
 CREATE TABLE typed OF entry_t;
 SELECT plystra.make_append_only('typed');
 SELECT count(*) AS protected FROM plystra.append_only_tables()
- WHERE relation::text IN ('scratch', 'fast', 'parts', 'parts_1', 'child_rows', 'heir', 'typed');
+ WHERE relation::text IN ('scratch', 'fast', 'parts', 'parts_1', 'parts_sub', 'child_rows', 'heir', 'typed');
 DROP TABLE scratch, fast, parts, child_rows, heir, parent_row, typed;
 DROP TYPE entry_t;
+
+-- a partitioned table: protected with every partition, and with each
+-- partition created afterwards; no partition attached, detached, dropped,
+-- truncated or unguarded since
+CREATE TABLE ledger.events (id bigint GENERATED ALWAYS AS IDENTITY, at timestamptz NOT NULL,
+	what text NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE ledger.events_2026_11 PARTITION OF ledger.events
+	FOR VALUES FROM ('2026-11-01') TO ('2026-12-01');
+CREATE TABLE ledger.events_default PARTITION OF ledger.events DEFAULT;
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ledger.events_2026_11 TO plystra_regress_other;
+INSERT INTO ledger.events (at, what) VALUES ('2026-11-05', 'opened'), ('2030-01-01', 'far ahead');
+SELECT plystra.make_append_only('ledger.events');
+SELECT relation, protected_by FROM plystra.append_only_tables()
+ WHERE relation::text LIKE 'ledger.events%' ORDER BY 1;
+SELECT tgrelid::regclass AS relation, tgname, tgenabled FROM pg_trigger
+ WHERE tgrelid::regclass::text LIKE 'ledger.events%' ORDER BY 1, 2;
+CREATE TABLE ledger.events_2026_12 PARTITION OF ledger.events
+	FOR VALUES FROM ('2026-12-01') TO ('2027-01-01');
+SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'ledger.events_2026_12'::regclass ORDER BY 1;
+SELECT count(*) AS registered FROM plystra.append_only_tables() WHERE relation = 'ledger.events_2026_12'::regclass;
+INSERT INTO ledger.events (at, what) VALUES ('2026-12-24', 'posted');
+SELECT tableoid::regclass AS partition, what FROM ledger.events ORDER BY id;
+\set VERBOSITY terse
+UPDATE ledger.events SET what = 'rewritten';
+DELETE FROM ledger.events_2026_11;
+DELETE FROM ledger.events WHERE at < '2026-12-01';
+TRUNCATE ledger.events_2026_12;
+TRUNCATE ledger.events;
+ALTER TABLE ledger.events DETACH PARTITION ledger.events_2026_12;
+ALTER TABLE ledger.events DETACH PARTITION ledger.events_default;
+DROP TABLE ledger.events_2026_11;
+DROP TABLE ledger.events CASCADE;
+ALTER TABLE ledger.events_2026_12 DISABLE TRIGGER plystra_append_only;
+ALTER TABLE ledger.events_2026_12 DISABLE TRIGGER plystra_append_only_truncate;
+ALTER TABLE ledger.events DISABLE TRIGGER ALL;
+ALTER TABLE ledger.events_2026_12 NO INHERIT ledger.events;
+CREATE TABLE ledger.loose (LIKE ledger.events);
+ALTER TABLE ledger.events ATTACH PARTITION ledger.loose FOR VALUES FROM ('2027-01-01') TO ('2027-02-01');
+CREATE UNLOGGED TABLE ledger.events_unlogged PARTITION OF ledger.events
+	FOR VALUES FROM ('2027-02-01') TO ('2027-03-01');
+CREATE TABLE ledger.events_split PARTITION OF ledger.events
+	FOR VALUES FROM ('2027-03-01') TO ('2027-04-01') PARTITION BY RANGE (at);
+CREATE TABLE ledger.keyed_target (id bigint PRIMARY KEY);
+CREATE TABLE ledger.events_keyed PARTITION OF ledger.events (
+	CONSTRAINT keyed_loose FOREIGN KEY (id) REFERENCES ledger.keyed_target ON DELETE CASCADE)
+	FOR VALUES FROM ('2027-04-01') TO ('2027-05-01');
+\set VERBOSITY default
+-- every refusal left the table as it was
+SELECT tableoid::regclass AS partition, what FROM ledger.events ORDER BY id;
+SELECT inhrelid::regclass AS partition FROM pg_inherits WHERE inhparent = 'ledger.events'::regclass ORDER BY 1;
+SELECT count(*) AS stray_partitions FROM pg_class
+ WHERE relname IN ('events_unlogged', 'events_split', 'events_keyed');
+-- the grants that would allow LOCK TABLE were taken back from the partition
+SELECT has_table_privilege('plystra_regress_other', 'ledger.events_2026_11', 'UPDATE') AS can_update,
+       has_table_privilege('plystra_regress_other', 'ledger.events_2026_11', 'TRUNCATE') AS can_truncate;
+SELECT "check", status FROM plystra.doctor()
+ WHERE "check" IN ('guard triggers', 'append-only inheritance', 'lock privileges');
+-- a partition of a partitioned table that is not protected is refused
+-- with a hint, the partitioned table is protected as a whole
+CREATE TABLE loose_parts (id int) PARTITION BY RANGE (id);
+CREATE TABLE loose_parts_1 PARTITION OF loose_parts FOR VALUES FROM (0) TO (10);
+SELECT plystra.make_append_only('loose_parts_1');
+SELECT plystra.make_append_only('loose_parts');
+DROP TABLE ledger.loose, ledger.keyed_target;
+REVOKE ALL ON ledger.events_2026_11 FROM plystra_regress_other;
 
 -- REASSIGN OWNED (which fires no event trigger) hands the table to a
 -- superuser: then the owner role can go, and the table stays protected

@@ -44,6 +44,7 @@
 #include "utils/timestamp.h"
 #include "utils/syscache.h"
 #include "catalog/pg_inherits.h"
+#include "utils/array.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 
@@ -146,19 +147,160 @@ check_owner(Oid relid)
 }
 
 /*
+ * A table that is to become append-only as a partition of a partitioned
+ * one (make_append_only() of the parent, or a CREATE TABLE ... PARTITION OF
+ * it): a plain, permanent table, not partitioned itself, not typed, with
+ * no parent but its partitioned table.
+ */
+static void
+check_partition(Oid relid, Oid parentid)
+{
+	char	   *relname = get_rel_name(relid);
+	char	   *parentname = get_rel_name(parentid);
+
+	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("partition \"%s\" of append-only table \"%s\" is partitioned itself", relname, parentname),
+				 errdetail("An append-only table has one level of partitions, each a plain table.")));
+	if (get_rel_relkind(relid) != RELKIND_RELATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("partition \"%s\" of append-only table \"%s\" is not a table", relname, parentname),
+				 errdetail("A foreign table's rows are out of the guard's reach.")));
+	if (get_rel_persistence(relid) != RELPERSISTENCE_PERMANENT)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("partition \"%s\" of append-only table \"%s\" is unlogged", relname, parentname),
+				 errdetail("An unlogged table is emptied by a crash.")));
+	if (OidIsValid(get_rel_type_id(relid)) && typed_table(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("partition \"%s\" of append-only table \"%s\" is a typed table", relname, parentname)));
+}
+
+/*
+ * UPDATE, DELETE and TRUNCATE granted on an append-only table would allow
+ * nothing from now on but LOCK TABLE: revoked, as the owner, with a NOTICE
+ * each.  Connected to SPI.
+ */
+static void
+revoke_lock_grants_of(Oid relid, const char *qualname)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(relid)};
+	SPITupleTable *grantees;
+	uint64		ngrantees;
+	uint64		g;
+
+	if (SPI_execute_with_args("SELECT CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
+							  "            ELSE pg_catalog.quote_ident(r.rolname) END,"
+							  PLYSTRA_LOCK_PRIVILEGES_HELD
+							  "  FROM pg_catalog.pg_class c,"
+							  "       LATERAL pg_catalog.aclexplode(c.relacl) a"
+							  "  LEFT JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.grantee"
+							  " WHERE c.oid OPERATOR(pg_catalog.=) $1"
+							  "   AND a.grantee OPERATOR(pg_catalog.<>) c.relowner"
+							  "   AND a.privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE', 'MAINTAIN')"
+							  " GROUP BY 1"
+							  " ORDER BY 1",
+							  1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the privileges of %s", qualname);
+	grantees = SPI_tuptable;
+	ngrantees = SPI_processed;
+	for (g = 0; g < ngrantees; g++)
+	{
+		char	   *grantee = SPI_getvalue(grantees->vals[g], grantees->tupdesc, 1);
+		bool		isnull;
+		char	   *held = plystra_lock_privileges_text(DatumGetBool(SPI_getbinval(grantees->vals[g], grantees->tupdesc, 2, &isnull)),
+														DatumGetBool(SPI_getbinval(grantees->vals[g], grantees->tupdesc, 3, &isnull)),
+														DatumGetBool(SPI_getbinval(grantees->vals[g], grantees->tupdesc, 4, &isnull)),
+														DatumGetBool(SPI_getbinval(grantees->vals[g], grantees->tupdesc, 5, &isnull)),
+														NULL);
+
+		plystra_revoke_lock_grants(qualname, grantee);
+		ereport(NOTICE,
+				(errmsg("revoked %s on %s from %s", held, qualname, grantee),
+				 errdetail("On an append-only table they allow nothing but LOCK TABLE, which could stop every write to it.")));
+	}
+}
+
+static char *
+qualified_name(Oid relid)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+}
+
+/*
+ * Register one table as append-only, recording by_whom as who protected
+ * it.  Done before its triggers are made, so that the DDL guard judges
+ * them (the guard's own, in their exact shapes) and the partitions of a
+ * partitioned table as the registered tables they are becoming.  As the
+ * storage owner, connected to SPI.
+ */
+static void
+register_table(Oid relid, Oid by_whom)
+{
+	Oid			argtypes[2] = {OIDOID, NAMEOID};
+	Datum		values[2];
+
+	values[0] = ObjectIdGetDatum(relid);
+	values[1] = DirectFunctionCall1(namein,
+									CStringGetDatum(GetUserNameFromId(by_whom, false)));
+	if (SPI_execute_with_args("INSERT INTO plystra_data.append_only_relations (relation, protected_by)"
+							  " VALUES ($1, $2)",
+							  2, argtypes, values, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not register %s", qualified_name(relid));
+}
+
+/*
+ * Make the guard triggers of one table, ENABLE ALWAYS.  A partition gets
+ * the TRUNCATE guard only: its row guard is the clone of its partitioned
+ * table's (which ENABLE ALWAYS on the partitioned table reaches).  As the
+ * storage owner (the guard function is not executable by PUBLIC),
+ * connected to SPI.
+ */
+static void
+make_guard(Oid relid, bool partition)
+{
+	static const char *const steps[] = {
+		"CREATE TRIGGER plystra_append_only BEFORE UPDATE OR DELETE ON %s"
+		" FOR EACH ROW EXECUTE FUNCTION plystra.append_only_guard()",
+		"CREATE TRIGGER plystra_append_only_truncate BEFORE TRUNCATE ON %s"
+		" FOR EACH STATEMENT EXECUTE FUNCTION plystra.append_only_guard()",
+		"ALTER TABLE %s ENABLE ALWAYS TRIGGER plystra_append_only,"
+		" ENABLE ALWAYS TRIGGER plystra_append_only_truncate",
+	};
+	char	   *qualname = qualified_name(relid);
+	int			i;
+
+	for (i = partition ? 1 : 0; i < lengthof(steps); i++)
+	{
+		int			ret = SPI_execute(psprintf(steps[i], qualname), false, 0);
+
+		if (ret != SPI_OK_UTILITY)
+			elog(ERROR, "could not protect %s: %s", qualname, SPI_result_code_string(ret));
+	}
+}
+
+/*
  * plystra.make_append_only(rel regclass) returns boolean
  *
  * Gives a table of one's own the protection of audit_logs: the guard
  * triggers, ENABLE ALWAYS, and an entry in the registry the DDL guard
  * reads.  Returns false when the table was protected already.  Refuses
  * what the guard cannot protect: views and other relations that are not
- * plain tables, partitioned tables (protect each partition), temporary and
- * unlogged tables, system catalogs, partitions, inheritance children and
- * typed tables (DDL on their parent or type would reach their rows),
- * tables with inheritance children (whose rows change through the
- * parent), and tables with foreign keys of or onto them that cascade.  It
- * revokes UPDATE, DELETE and TRUNCATE others hold on the table.  The caller
- * must own the table.
+ * tables, temporary and unlogged tables, system catalogs, partitions,
+ * inheritance children and typed tables (DDL on their parent or type would
+ * reach their rows), tables with inheritance children (whose rows change
+ * through the parent), and tables with foreign keys of or onto them that
+ * cascade.  A partitioned table is protected with all its partitions
+ * (plain, permanent tables; one level), and a partition created later
+ * with CREATE TABLE ... PARTITION OF it is protected as it is made
+ * (plystra_adopt_partition()); no partition is attached, detached or
+ * dropped since.  It revokes UPDATE, DELETE and TRUNCATE others hold on the
+ * tables.  The caller must own the table.
  */
 PG_FUNCTION_INFO_V1(plystra_make_append_only);
 
@@ -169,19 +311,14 @@ plystra_make_append_only(PG_FUNCTION_ARGS)
 	char		relkind;
 	char	   *relname;
 	char	   *qualname;
+	Oid			argtypes[1] = {OIDARRAYOID};
+	Datum	   *values;
 	StorageOwnerContext ctx;
-	Oid			argtypes[2] = {OIDOID, NAMEOID};
-	Datum		values[2];
+	Oid			caller;
+	List	   *rels;
+	ListCell   *lc;
+	int			nrels;
 	int			ret;
-	static const char *const steps[] = {
-		"CREATE TRIGGER plystra_append_only BEFORE UPDATE OR DELETE ON %s"
-		" FOR EACH ROW EXECUTE FUNCTION plystra.append_only_guard()",
-		"CREATE TRIGGER plystra_append_only_truncate BEFORE TRUNCATE ON %s"
-		" FOR EACH STATEMENT EXECUTE FUNCTION plystra.append_only_guard()",
-		"ALTER TABLE %s ENABLE ALWAYS TRIGGER plystra_append_only,"
-		" ENABLE ALWAYS TRIGGER plystra_append_only_truncate",
-	};
-	int			i;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -201,8 +338,7 @@ plystra_make_append_only(PG_FUNCTION_ARGS)
 	relkind = get_rel_relkind(relid);
 	/* messages name the table as PostgreSQL's own do: unqualified */
 	relname = get_rel_name(relid);
-	qualname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-										  relname);
+	qualname = qualified_name(relid);
 
 	if (IsCatalogRelationOid(relid) ||
 		IsToastNamespace(get_rel_namespace(relid)) ||
@@ -211,18 +347,15 @@ plystra_make_append_only(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("\"%s\" is a system catalog", relname),
 				 errdetail("System catalogs cannot be made append-only.")));
-	if (relkind == RELKIND_PARTITIONED_TABLE)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is a partitioned table", relname),
-				 errdetail("Its partitions can be attached, detached and truncated apart from it, and DDL on it reaches their rows."),
-				 errhint("Keep append-only data in a plain table.")));
-	if (relkind == RELKIND_RELATION && get_rel_relispartition(relid))
+	if ((relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE) &&
+		get_rel_relispartition(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is a partition", relname),
-				 errdetail("DDL on its partitioned table would reach its rows (ALTER COLUMN TYPE rewrites them).")));
-	if (relkind == RELKIND_RELATION && has_superclass(relid))
+				 errdetail("DDL on its partitioned table would reach its rows (ALTER COLUMN TYPE rewrites them)."),
+				 errhint("Make its partitioned table append-only: that protects every partition.")));
+	if ((relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE) &&
+		has_superclass(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" inherits from another table", relname),
@@ -233,17 +366,17 @@ plystra_make_append_only(PG_FUNCTION_ARGS)
 				 errmsg("\"%s\" has inheritance children", relname),
 				 errdetail("Rows of a child are changed and deleted through its parent, past the parent's guard."),
 				 errhint("Detach the children (ALTER TABLE ... NO INHERIT) first.")));
-	if (relkind == RELKIND_RELATION && OidIsValid(get_rel_type_id(relid)) &&
-		typed_table(relid))
+	if ((relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE) &&
+		OidIsValid(get_rel_type_id(relid)) && typed_table(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is a typed table", relname),
 				 errdetail("ALTER TYPE on its type would reach its rows.")));
-	if (relkind != RELKIND_RELATION)
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a table", relname),
-				 errdetail("Only plain tables can be made append-only; a view or foreign table has no rows of its own to protect.")));
+				 errdetail("Only tables can be made append-only; a view or foreign table has no rows of its own to protect.")));
 	if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
@@ -262,83 +395,85 @@ plystra_make_append_only(PG_FUNCTION_ARGS)
 		PG_RETURN_BOOL(false);
 	}
 
+	/* the table and, for a partitioned table, its partitions, locked */
+	rels = list_make1_oid(relid);
+	if (relkind == RELKIND_PARTITIONED_TABLE)
+	{
+		rels = find_all_inheritors(relid, ShareRowExclusiveLock, NULL);
+		/* (each partition the caller's too: it can never be dropped again) */
+		foreach(lc, rels)
+			if (lfirst_oid(lc) != relid)
+			{
+				check_owner(lfirst_oid(lc));
+				check_partition(lfirst_oid(lc), relid);
+			}
+	}
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
 	/*
-	 * Existing foreign keys of the table that would change its rows, or onto
-	 * it whose actions would run inside the sanctioned maintenance.
+	 * Existing foreign keys of the tables that would change their rows, or
+	 * onto them whose actions would run inside the sanctioned maintenance.
 	 */
-	values[0] = ObjectIdGetDatum(relid);
-	ret = SPI_execute_with_args("SELECT pg_catalog.format('%s on %s', c.conname, c.conrelid::pg_catalog.regclass)"
-								"  FROM pg_catalog.pg_constraint c"
-								" WHERE (c.conrelid OPERATOR(pg_catalog.=) $1 OR c.confrelid OPERATOR(pg_catalog.=) $1)"
-								"   AND c.contype OPERATOR(pg_catalog.=) 'f'"
-								"   AND " PLYSTRA_KEY_ACTS_ON_ROWS,
-								1, argtypes, values, NULL, true, 1);
+	nrels = list_length(rels);
+	values = palloc(sizeof(Datum) * nrels);
+	ret = 0;
+	foreach(lc, rels)
+		values[ret++] = ObjectIdGetDatum(lfirst_oid(lc));
+	{
+		Datum		array = PointerGetDatum(construct_array(values, nrels, OIDOID,
+															sizeof(Oid), true, TYPALIGN_INT));
+
+		ret = SPI_execute_with_args("SELECT pg_catalog.format('%s on %s', c.conname, c.conrelid::pg_catalog.regclass)"
+									"  FROM pg_catalog.pg_constraint c"
+									" WHERE (c.conrelid OPERATOR(pg_catalog.=) ANY ($1)"
+									"        OR c.confrelid OPERATOR(pg_catalog.=) ANY ($1))"
+									"   AND c.contype OPERATOR(pg_catalog.=) 'f'"
+									"   AND " PLYSTRA_KEY_ACTS_ON_ROWS,
+									1, argtypes, &array, NULL, true, 1);
+	}
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read the foreign keys of %s", qualname);
 	if (SPI_processed > 0)
 		plystra_refuse_acting_key(SPI_getvalue(SPI_tuptable->vals[0],
 											   SPI_tuptable->tupdesc, 1));
 
-	/*
-	 * UPDATE, DELETE and TRUNCATE granted on the table would allow nothing
-	 * from now on but LOCK TABLE: revoked, as the owner.
-	 */
-	ret = SPI_execute_with_args("SELECT CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
-								"            ELSE pg_catalog.quote_ident(r.rolname) END,"
-								PLYSTRA_LOCK_PRIVILEGES_HELD
-								"  FROM pg_catalog.pg_class c,"
-								"       LATERAL pg_catalog.aclexplode(c.relacl) a"
-								"  LEFT JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.grantee"
-								" WHERE c.oid OPERATOR(pg_catalog.=) $1"
-								"   AND a.grantee OPERATOR(pg_catalog.<>) c.relowner"
-								"   AND a.privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE', 'MAINTAIN')"
-								" GROUP BY 1"
-								" ORDER BY 1",
-								1, argtypes, values, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read the privileges of %s", qualname);
-	{
-		SPITupleTable *grantees = SPI_tuptable;
-		uint64		ngrantees = SPI_processed;
-		uint64		g;
-
-		for (g = 0; g < ngrantees; g++)
-		{
-			char	   *grantee = SPI_getvalue(grantees->vals[g], grantees->tupdesc, 1);
-			bool		isnull;
-			char	   *held = plystra_lock_privileges_text(DatumGetBool(SPI_getbinval(grantees->vals[g], grantees->tupdesc, 2, &isnull)),
-															DatumGetBool(SPI_getbinval(grantees->vals[g], grantees->tupdesc, 3, &isnull)),
-															DatumGetBool(SPI_getbinval(grantees->vals[g], grantees->tupdesc, 4, &isnull)),
-															DatumGetBool(SPI_getbinval(grantees->vals[g], grantees->tupdesc, 5, &isnull)),
-															NULL);
-
-			plystra_revoke_lock_grants(qualname, grantee);
-			ereport(NOTICE,
-					(errmsg("revoked %s on %s from %s", held, qualname, grantee),
-					 errdetail("On an append-only table they allow nothing but LOCK TABLE, which could stop every write to it.")));
-		}
-	}
-
-	/* the guard function is not executable by PUBLIC: act as its owner */
-	values[1] = DirectFunctionCall1(namein,
-									CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
+	foreach(lc, rels)
+		revoke_lock_grants_of(lfirst_oid(lc), qualified_name(lfirst_oid(lc)));
+	caller = GetUserId();
 	plystra_become_storage_owner(&ctx);
-	for (i = 0; i < lengthof(steps); i++)
-	{
-		ret = SPI_execute(psprintf(steps[i], qualname), false, 0);
-		if (ret != SPI_OK_UTILITY)
-			elog(ERROR, "could not protect %s: %s", qualname, SPI_result_code_string(ret));
-	}
-	ret = SPI_execute_with_args("INSERT INTO plystra_data.append_only_relations (relation, protected_by)"
-								" VALUES ($1, $2)",
-								2, argtypes, values, NULL, false, 0);
-	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "could not register %s: %s", qualname, SPI_result_code_string(ret));
+	foreach(lc, rels)
+		register_table(lfirst_oid(lc), caller);
+	/* the partitioned table first: its row guard is cloned to the partitions */
+	foreach(lc, rels)
+		make_guard(lfirst_oid(lc), lfirst_oid(lc) != relid);
 	plystra_restore_user(&ctx);
 
 	SPI_finish();
 	PG_RETURN_BOOL(true);
+}
+
+/*
+ * A CREATE TABLE ... PARTITION OF an append-only table made relid: protect
+ * it as the rest of the table (ddl_command_end; the command's own role
+ * made it and owns the partitioned table).  The row guard is there
+ * already, cloned from the partitioned table; it gets the TRUNCATE guard
+ * and its entry in the registry.
+ */
+void
+plystra_adopt_partition(Oid relid, Oid parentid)
+{
+	StorageOwnerContext ctx;
+	Oid			caller = GetUserId();
+
+	check_partition(relid, parentid);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	revoke_lock_grants_of(relid, qualified_name(relid));
+	plystra_become_storage_owner(&ctx);
+	register_table(relid, caller);
+	make_guard(relid, true);
+	plystra_restore_user(&ctx);
+	SPI_finish();
 }

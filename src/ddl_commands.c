@@ -28,9 +28,12 @@
  * - UPDATE, DELETE and TRUNCATE on an append-only table, its interface
  *	 view, or a table its foreign keys reference (and that table's view) are
  *	 not granted: they would allow LOCK TABLE, stopping every audit write;
+ * - a table created as a partition of an append-only table is protected
+ *	 as the rest of it (append_only.c);
  * - then, for every relation the command touched: no parent, child or
- *	 partition of an append-only table, no cascading foreign key of or onto
- *	 one (registry.c).
+ *	 partition of an append-only table but the protected partitions of a
+ *	 protected partitioned table, no cascading foreign key of or onto one
+ *	 (registry.c).
  *
  * Copyright (c) 2026, Plystra developers
  *
@@ -47,6 +50,7 @@
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaddress.h"
+#include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_namespace.h"
@@ -378,6 +382,25 @@ check_altered_relation(CollectedCommand *cmd, List **touched)
 	}
 }
 
+/*
+ * A CREATE TABLE ... PARTITION OF an append-only table: the new partition
+ * is protected as the rest of the table.  Only plain, permanent tables
+ * qualify (plystra_adopt_partition() refuses the others); a foreign table
+ * made a partition is refused as a child of an append-only table.
+ */
+static void
+adopt_partition(Node *node, Oid relid)
+{
+	Oid			parentid;
+
+	if (!IsA(node, CreateStmt) || ((CreateStmt *) node)->partbound == NULL ||
+		!get_rel_relispartition(relid))
+		return;
+	parentid = get_partition_parent(relid, false);
+	if (plystra_is_append_only(parentid) && !plystra_is_append_only(relid))
+		plystra_adopt_partition(relid, parentid);
+}
+
 /* Commands that act on one object, named by its address. */
 static void
 check_simple(CollectedCommand *cmd, List **touched)
@@ -395,6 +418,7 @@ check_simple(CollectedCommand *cmd, List **touched)
 		case RelationRelationId:
 			relid = address->objectId;
 			*touched = lappend_oid(*touched, relid);
+			adopt_partition(node, relid);
 			/* the messages name the table as it was before the command */
 			if (IsA(node, RenameStmt) && plystra_is_append_only(relid))
 				refuse_named(((RenameStmt *) node)->relation, relid, "RENAME");

@@ -305,6 +305,25 @@ extern void plystra_refuse_acting_key(const char *what) pg_attribute_noreturn();
 	"(c.confdeltype OPERATOR(pg_catalog.<>) ALL (ARRAY['a', 'r']::pg_catalog.\"char\"[])" \
 	" OR c.confupdtype OPERATOR(pg_catalog.<>) ALL (ARRAY['a', 'r']::pg_catalog.\"char\"[]))"
 
+/* append_only.c: the row guard, make_append_only() */
+extern void plystra_adopt_partition(Oid relid, Oid parentid);
+
+/*
+ * The one exception to "no parent, child or partition", as a condition on
+ * pg_inherits i: a protected plain table that is a partition of a
+ * protected partitioned table (make_append_only() of a partitioned table).
+ */
+#define PLYSTRA_PROTECTED_PARTITION \
+	"(EXISTS (SELECT 1 FROM pg_catalog.pg_class pc, pg_catalog.pg_class cc" \
+	"         WHERE pc.oid OPERATOR(pg_catalog.=) i.inhparent" \
+	"           AND pc.relkind OPERATOR(pg_catalog.=) 'p'" \
+	"           AND cc.oid OPERATOR(pg_catalog.=) i.inhrelid" \
+	"           AND cc.relkind OPERATOR(pg_catalog.=) 'r' AND cc.relispartition)" \
+	" AND EXISTS (SELECT 1 FROM plystra_data.append_only_relations a" \
+	"             WHERE a.relation::pg_catalog.oid OPERATOR(pg_catalog.=) i.inhparent)" \
+	" AND EXISTS (SELECT 1 FROM plystra_data.append_only_relations a" \
+	"             WHERE a.relation::pg_catalog.oid OPERATOR(pg_catalog.=) i.inhrelid))"
+
 /* ddl_commands.c: what they refuse, by OID, once a command has run */
 extern void plystra_check_ddl_commands(void);
 

@@ -352,8 +352,9 @@ plystra_check_touched_relations(List *relids)
 						 "  JOIN plystra_data.append_only_relations r"
 						 "    ON r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) i.inhparent"
 						 "    OR r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) i.inhrelid"
-						 " WHERE i.inhrelid OPERATOR(pg_catalog.=) ANY ($1)"
-						 "    OR i.inhparent OPERATOR(pg_catalog.=) ANY ($1)",
+						 " WHERE (i.inhrelid OPERATOR(pg_catalog.=) ANY ($1)"
+						 "        OR i.inhparent OPERATOR(pg_catalog.=) ANY ($1))"
+						 "   AND NOT " PLYSTRA_PROTECTED_PARTITION,
 						 relids);
 	if (what != NULL)
 		ereport(ERROR,

@@ -142,8 +142,14 @@ BEGIN
 	SELECT count(*), string_agg(i.inhrelid::regclass || ' inherits from ' || i.inhparent::regclass, ', ')
 	  INTO n, first_items
 	  FROM pg_catalog.pg_inherits i
-	 WHERE i.inhparent IN (SELECT r.relation FROM plystra_data.append_only_relations r)
-		OR i.inhrelid IN (SELECT r.relation FROM plystra_data.append_only_relations r);
+	 WHERE (i.inhparent IN (SELECT r.relation FROM plystra_data.append_only_relations r)
+			OR i.inhrelid IN (SELECT r.relation FROM plystra_data.append_only_relations r))
+	   -- the protected partitions of a protected partitioned table are its own
+	   AND NOT (EXISTS (SELECT 1 FROM pg_catalog.pg_class pc, pg_catalog.pg_class cc
+						 WHERE pc.oid = i.inhparent AND pc.relkind = 'p'
+						   AND cc.oid = i.inhrelid AND cc.relkind = 'r' AND cc.relispartition)
+				AND i.inhparent IN (SELECT r.relation FROM plystra_data.append_only_relations r)
+				AND i.inhrelid IN (SELECT r.relation FROM plystra_data.append_only_relations r));
 	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
 	detail := CASE WHEN n = 0 THEN 'no append-only table has parents, children or partitions'
 				   ELSE n || ' found: ' || first_items

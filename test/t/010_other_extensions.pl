@@ -129,8 +129,7 @@ isnt($rc, 0, 'pg_partman create_parent() on audit_logs fails');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM partman.part_config}), '0',
 	'and registers nothing');
 
-# nor at an append-only table of one's own (make_append_only() takes plain
-# tables only: a partitioned one is refused, see sql/make_append_only.sql)
+# nor at an append-only table of one's own, plain
 $node->safe_psql('postgres', q{
 	CREATE TABLE public.ledger (id bigint PRIMARY KEY, at timestamptz NOT NULL, amount int);
 	INSERT INTO public.ledger VALUES (1, now() - interval '3 days', 10), (2, now(), 20);
@@ -143,6 +142,24 @@ isnt($rc, 0, 'pg_partman create_parent() on an append-only table of one\'s own f
 isnt($rc, 0, 'and so does undo_partition()');
 is($node->safe_psql('postgres', q{SELECT count(*) || '/' || sum(amount) FROM public.ledger}),
 	'2/30', 'no row of it is moved, lost or doubled');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM partman.part_config}), '0',
+	'and pg_partman registered nothing');
+
+# or partitioned: pg_partman attaches the partitions it makes (ATTACH
+# PARTITION is refused on an append-only table) and would drop old ones
+$node->safe_psql('postgres', q{
+	CREATE TABLE public.journal (id bigint GENERATED ALWAYS AS IDENTITY, at timestamptz NOT NULL, what text)
+		PARTITION BY RANGE (at);
+	CREATE TABLE public.journal_default PARTITION OF public.journal DEFAULT;
+	INSERT INTO public.journal (at, what) VALUES (now() - interval '10 days', 'old'), (now(), 'new');
+	SELECT plystra.make_append_only('public.journal');
+});
+($rc, $out, $err) = $node->psql('postgres', create_parent_sql('public.journal', 'at'));
+isnt($rc, 0, 'pg_partman create_parent() on an append-only partitioned table fails');
+is($node->safe_psql('postgres', q{
+	SELECT string_agg(inhrelid::regclass::text, ',') FROM pg_inherits WHERE inhparent = 'public.journal'::regclass}),
+	'journal_default', 'the table keeps its one partition');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM public.journal}), '2', 'and its rows');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM partman.part_config}), '0',
 	'and pg_partman registered nothing');
 
