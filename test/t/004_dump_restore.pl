@@ -38,6 +38,13 @@ $node->safe_psql('src', q{
 	CREATE TABLE ledger (id int PRIMARY KEY, amount int);
 	INSERT INTO ledger VALUES (1, 10), (2, -3);
 	SELECT plystra.make_append_only('app.ledger');
+	CREATE TABLE journal (id bigint GENERATED ALWAYS AS IDENTITY, at timestamptz NOT NULL, what text)
+		PARTITION BY RANGE (at);
+	CREATE TABLE journal_2026_11 PARTITION OF journal FOR VALUES FROM ('2026-11-01') TO ('2026-12-01');
+	INSERT INTO journal (at, what) VALUES ('2026-11-02', 'opened');
+	SELECT plystra.make_append_only('app.journal');
+	CREATE TABLE journal_2026_12 PARTITION OF journal FOR VALUES FROM ('2026-12-01') TO ('2027-01-01');
+	INSERT INTO journal (at, what) VALUES ('2026-12-02', 'posted');
 	SELECT plystra.grant_access('app_reader', 'application');
 	INSERT INTO plystra.users (email) VALUES ('late@acme.test');
 });
@@ -174,6 +181,20 @@ foreach my $format ('plain', 'custom', 'parallel', 'data_only')
 	isnt($ret, 0, "$format: and its rows stay append-only");
 	is($node->safe_psql($db, q{SELECT count(*) FROM plystra.append_only_tables() WHERE relation = 'app.ledger'::regclass}),
 		'1', "$format: and it is registered");
+	is($node->safe_psql($db, q{
+		SELECT string_agg(c.relname || ':' || (SELECT string_agg(t.tgname || '=' || t.tgenabled::text, ' ' ORDER BY t.tgname)
+												 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname LIKE 'plystra_%')
+						  || ':' || (SELECT count(*) FROM plystra.append_only_tables() r WHERE r.relation = c.oid),
+						  ', ' ORDER BY c.relname)
+		  FROM pg_class c WHERE c.relnamespace = 'app'::regnamespace AND c.relname LIKE 'journal%' AND c.relkind IN ('r', 'p')}),
+		'journal:plystra_append_only=A plystra_append_only_truncate=A:1, '
+		  . 'journal_2026_11:plystra_append_only=A plystra_append_only_truncate=A:1, '
+		  . 'journal_2026_12:plystra_append_only=A plystra_append_only_truncate=A:1',
+		"$format: a partitioned append-only table comes back with every partition guarded and registered");
+	is($node->safe_psql($db, q{SELECT string_agg(what, ',' ORDER BY id) FROM app.journal}), 'opened,posted',
+		"$format: with its rows");
+	($ret) = $node->psql($db, 'TRUNCATE app.journal_2026_11');
+	isnt($ret, 0, "$format: and a partition cannot be truncated");
 }
 
 # a dumped history row from another build is refused, not merged
