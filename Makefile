@@ -110,7 +110,7 @@ REGRESS = \
 REGRESS_OPTS = --inputdir=$(srcdir) --encoding=UTF8 --no-locale
 
 # Isolation specs live in test/specs, their expected output in test/expected.
-ISOLATION = migrate_concurrent audit_purge_concurrent soft_delete_concurrent cascade_concurrent ddl_race drop_race partition_race
+ISOLATION = migrate_concurrent audit_purge_concurrent soft_delete_concurrent cascade_concurrent ddl_race drop_race partition_race registry_snapshot
 ISOLATION_OPTS = --inputdir=$(srcdir)/test
 
 # TAP tests (PostgreSQL::Test::Cluster) live in test/t.

@@ -35,6 +35,7 @@
 #include "utils/catcache.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "plystra.h"
@@ -56,7 +57,14 @@ registry_present(void)
 		OidIsValid(get_relname_relid("append_only_relations", nspoid));
 }
 
-/* Run a one-parameter existence query as the storage owner. */
+/*
+ * Run a one-parameter existence query as the storage owner.  The registry
+ * is read in the latest committed state (and this transaction's own
+ * changes), never in an older transaction snapshot: a REPEATABLE READ
+ * transaction that began before a table was protected must not find it
+ * unprotected.  The command being judged holds its lock on the table, so
+ * a make_append_only() still running is waited for, and then seen.
+ */
 static bool
 exists_as_owner(SPIPlanPtr *plan, const char *query, Oid arg)
 {
@@ -70,7 +78,7 @@ exists_as_owner(SPIPlanPtr *plan, const char *query, Oid arg)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	values[0] = ObjectIdGetDatum(arg);
-	ret = plystra_execute_as_owner(plan, query, 1, argtypes, values, false, 1);
+	ret = plystra_execute_as_owner(plan, query, 1, argtypes, values, true, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read the append-only registry: %s",
 			 SPI_result_code_string(ret));
@@ -239,7 +247,7 @@ plystra_type_used_by_append_only(Oid typoid)
 	ret = plystra_execute_as_owner(&plan,
 								   "SELECT r.relation::pg_catalog.oid"
 								   "  FROM plystra_data.append_only_relations r",
-								   0, NULL, NULL, false, 0);
+								   0, NULL, NULL, true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read the append-only registry: %s",
 			 SPI_result_code_string(ret));
@@ -293,13 +301,15 @@ plystra_lock_blocks_append_only(Oid relid)
 
 /*
  * Run a query with one oid[] parameter (relids; the query may leave it
- * unused) as the storage owner; its first row's first column, or NULL.  These run once per DDL command, not per
+ * unused) as the storage owner, in the latest committed state; its first
+ * row's first column, or NULL.  These run once per DDL command, not per
  * row: they are not kept as plans.
  */
 static char *
 first_row_for(const char *query, List *relids)
 {
 	StorageOwnerContext ctx;
+	SPIPlanPtr	plan;
 	Oid			argtypes[1] = {OIDARRAYOID};
 	Datum		values[1];
 	Datum	   *oids;
@@ -318,8 +328,16 @@ first_row_for(const char *query, List *relids)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	plystra_become_storage_owner(&ctx);
-	/* not read-only: take a snapshot that sees the command's own changes */
-	ret = SPI_execute_with_args(query, 1, argtypes, values, NULL, false, 1);
+	plan = SPI_prepare(query, 1, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "could not prepare a guard query: %s", SPI_result_code_string(SPI_result));
+
+	/*
+	 * The latest committed registry (see exists_as_owner()), and, not
+	 * read-only, the command's own changes.
+	 */
+	ret = SPI_execute_snapshot(plan, values, NULL, GetLatestSnapshot(),
+							   InvalidSnapshot, false, false, 1);
 	plystra_restore_user(&ctx);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not run a guard query: %s", SPI_result_code_string(ret));
@@ -427,6 +445,7 @@ plystra_check_dropped_objects(void)
 static void
 check_user_append_only(const char *command)
 {
+	static SPIPlanPtr user_tables_plan = NULL;
 	StorageOwnerContext ctx;
 	int			ret;
 
@@ -439,15 +458,17 @@ check_user_append_only(const char *command)
 	ret = SPI_execute("LOCK TABLE plystra_data.append_only_relations IN SHARE MODE", false, 0);
 	if (ret != SPI_OK_UTILITY)
 		elog(ERROR, "could not lock the append-only registry");
-	ret = SPI_execute("SELECT pg_catalog.count(*),"
-					  "       pg_catalog.string_agg(c.oid::pg_catalog.regclass::pg_catalog.text, ', '"
-					  "                             ORDER BY c.oid::pg_catalog.regclass::pg_catalog.text)"
-					  "  FROM plystra_data.append_only_relations r"
-					  "  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.relation::pg_catalog.oid"
-					  " WHERE c.relnamespace OPERATOR(pg_catalog.<>) 'plystra_data'::pg_catalog.regnamespace"
-					  " HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0",
-					  true, 0);
 	plystra_restore_user(&ctx);
+	/* what the lock lets through: the latest committed registry */
+	ret = plystra_execute_as_owner(&user_tables_plan,
+								   "SELECT pg_catalog.count(*),"
+								   "       pg_catalog.string_agg(c.oid::pg_catalog.regclass::pg_catalog.text, ', '"
+								   "                             ORDER BY c.oid::pg_catalog.regclass::pg_catalog.text)"
+								   "  FROM plystra_data.append_only_relations r"
+								   "  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.relation::pg_catalog.oid"
+								   " WHERE c.relnamespace OPERATOR(pg_catalog.<>) 'plystra_data'::pg_catalog.regnamespace"
+								   " HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0",
+								   0, NULL, NULL, true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read the append-only registry: %s", SPI_result_code_string(ret));
 	if (SPI_processed > 0)
