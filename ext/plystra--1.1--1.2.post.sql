@@ -672,6 +672,10 @@ DROP FUNCTION plystra._date_builtin_rows(regclass, text, bigint[]);
 -- the views of deleted rows, for the admin access (ext/defs/deleted.sql)
 @include deleted
 
+-- the owner of an append-only partitioned table adds partitions: PostgreSQL
+-- checks EXECUTE on the row guard it clones to them (ext/defs/bootstrap.sql)
+GRANT EXECUTE ON FUNCTION plystra.append_only_guard() TO PUBLIC;
+
 /*
  * Privileges: UPDATE, DELETE and TRUNCATE on append-only tables and their
  * views allow nothing but LOCK TABLE (README's grants of 1.0 and 1.1 gave

@@ -26,7 +26,9 @@ SELECT version, installed FROM pg_available_extension_versions
 SET plystra.no_such_setting = on;
 
 -- nothing in the extension is granted to PUBLIC or to any other role,
--- except EXECUTE on the functions meant for everybody
+-- except EXECUTE on the functions meant for everybody (and on
+-- append_only_guard(), which PostgreSQL checks when it clones the row guard
+-- to a new partition of an append-only table; it runs as a trigger only)
 SELECT c.oid::regclass AS relation_with_grants
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname IN ('plystra', 'plystra_data') AND c.relacl IS NOT NULL

@@ -156,6 +156,23 @@ SELECT has_table_privilege('plystra_regress_other', 'ledger.events_2026_11', 'UP
        has_table_privilege('plystra_regress_other', 'ledger.events_2026_11', 'TRUNCATE') AS can_truncate;
 SELECT "check", status FROM plystra.doctor()
  WHERE "check" IN ('guard triggers', 'append-only inheritance', 'lock privileges');
+-- the owner of a protected partitioned table, not a superuser, adds its
+-- partitions: PostgreSQL lets it clone the row guard to them
+SET ROLE plystra_regress_owner;
+CREATE TABLE ledger.journal (id bigint GENERATED ALWAYS AS IDENTITY, at timestamptz NOT NULL,
+	what text NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE ledger.journal_2026_11 PARTITION OF ledger.journal
+	FOR VALUES FROM ('2026-11-01') TO ('2026-12-01');
+SELECT plystra.make_append_only('ledger.journal');
+CREATE TABLE ledger.journal_2026_12 PARTITION OF ledger.journal
+	FOR VALUES FROM ('2026-12-01') TO ('2027-01-01');
+INSERT INTO ledger.journal (at, what) VALUES ('2026-12-03', 'posted');
+TRUNCATE ledger.journal_2026_12;
+DELETE FROM ledger.journal;
+RESET ROLE;
+SELECT relation, protected_by FROM plystra.append_only_tables()
+ WHERE relation::text LIKE 'ledger.journal%' ORDER BY 1;
+SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'ledger.journal_2026_12'::regclass ORDER BY 1;
 -- a partition of a partitioned table that is not protected is refused
 -- with a hint, the partitioned table is protected as a whole
 CREATE TABLE loose_parts (id int) PARTITION BY RANGE (id);

@@ -416,11 +416,10 @@ plystra_make_append_only(PG_FUNCTION_ARGS)
 	 * Existing foreign keys of the tables that would change their rows, or
 	 * onto them whose actions would run inside the sanctioned maintenance.
 	 */
-	nrels = list_length(rels);
-	values = palloc(sizeof(Datum) * nrels);
-	ret = 0;
+	nrels = 0;
+	values = palloc(sizeof(Datum) * list_length(rels));
 	foreach(lc, rels)
-		values[ret++] = ObjectIdGetDatum(lfirst_oid(lc));
+		values[nrels++] = ObjectIdGetDatum(lfirst_oid(lc));
 	{
 		Datum		array = PointerGetDatum(construct_array(values, nrels, OIDOID,
 															sizeof(Oid), true, TYPALIGN_INT));

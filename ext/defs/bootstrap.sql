@@ -79,6 +79,11 @@ RETURNS trigger
 LANGUAGE C
 AS 'MODULE_PATHNAME', 'plystra_append_only_guard';
 REVOKE ALL ON FUNCTION plystra.append_only_guard() FROM PUBLIC;
+-- PostgreSQL checks EXECUTE when it clones a partitioned table's row
+-- trigger to a new partition, as the role making it: the owner of an
+-- append-only partitioned table adds partitions.  Harmless: a trigger
+-- function cannot be called but as a trigger, and as one it only refuses.
+GRANT EXECUTE ON FUNCTION plystra.append_only_guard() TO PUBLIC;
 COMMENT ON FUNCTION plystra.append_only_guard() IS
 'Trigger refusing UPDATE, DELETE and TRUNCATE of an append-only table; its argument is the hint given';
 
