@@ -6,6 +6,7 @@
  *
  *	  plystractl migrate up|status|verify --dir DIR   a directory of migrations
  *	  plystractl drift | doctor                       the server's checks
+ *	  plystractl audit maintain                       the audit log's partitions
  *	  plystractl upgrade                              back up, update, check
  *	  plystractl checksum FILE...                     what the server records
  *
@@ -48,6 +49,7 @@ static const Command commands[] = {
 	{"drift", O_CONNECT | O_ALL | O_JSON, cmd_drift},
 	{"ent check", O_CONNECT | O_ALL | O_JSON, cmd_drift},	/* the seed's name */
 	{"doctor", O_CONNECT | O_ALL | O_JSON, cmd_doctor},
+	{"audit maintain", O_CONNECT | O_ALL | O_JSON, cmd_audit_maintain},
 	{"upgrade", O_CONNECT | O_ALL | O_BACKUP, cmd_upgrade},
 	{NULL, 0, NULL}
 };
@@ -63,6 +65,7 @@ usage(const char *progname)
 	printf("  %s migrate verify --dir DIR [--component NAME] [--allow-pending] [OPTION]...\n", progname);
 	printf("  %s drift [OPTION]...\n", progname);
 	printf("  %s doctor [OPTION]...\n", progname);
+	printf("  %s audit maintain [OPTION]...\n", progname);
 	printf("  %s upgrade [--backup FILE | --no-backup] [OPTION]...\n", progname);
 	printf("  %s checksum FILE...\n", progname);
 	printf("\nCommands:\n");
@@ -75,6 +78,8 @@ usage(const char *progname)
 	printf("  drift           differences between the database and what the installed\n"
 		   "                  version of the extension defines (also: ent check)\n");
 	printf("  doctor          the checks to run before restarting the application\n");
+	printf("  audit maintain  make the audit log's partitions ahead of time and move the\n"
+		   "                  rows of its default partition into theirs (daily, from cron)\n");
 	printf("  upgrade         pg_dump -Fc backup, ALTER EXTENSION plystra UPDATE, then\n"
 		   "                  migrate_verify(), drift_check() and doctor(); stops at the\n"
 		   "                  first step that fails\n");
@@ -93,7 +98,8 @@ usage(const char *progname)
 	printf("      --no-backup            no backup (you have one)\n");
 	printf("\nOther options:\n");
 	printf("  -a, --all-databases        every database of the cluster that has the\n"
-		   "                             extension (status, verify, drift, doctor, upgrade)\n");
+		   "                             extension (status, verify, drift, doctor,\n"
+		   "                             audit maintain, upgrade)\n");
 	printf("      --json                 one JSON object per database and line\n");
 	printf("  -q, --quiet                no line per already applied migration, no progress\n");
 	printf("  -V, --version              output version information, then exit\n");

@@ -145,6 +145,9 @@ extern int	cmd_checksum(int nfiles, char **files);
 /* checks.c: drift, doctor */
 extern int	cmd_drift(const Options *opts);
 extern int	cmd_doctor(const Options *opts);
+
+/* audit.c: the audit log */
+extern int	cmd_audit_maintain(const Options *opts);
 extern int	doctor_code(const PGresult *res);
 extern int	drift_code(PGconn *conn);
 

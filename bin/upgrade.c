@@ -5,7 +5,8 @@
  *
  * For each database: a backup with pg_dump -Fc (unless --no-backup), then
  * ALTER EXTENSION plystra UPDATE (one transaction: it updates or changes
- * nothing), then migrate_verify(), drift_check() and doctor().  The first
+ * nothing), audit_maintain() (the audit log's partitions ahead), then
+ * migrate_verify(), drift_check() and doctor().  The first
  * step that fails stops everything, with what to do next; with
  * --all-databases the databases after it are left alone.
  *
@@ -330,6 +331,19 @@ upgrade(const Options *opts, PGconn *conn, const Extension *ext, void *arg)
 		PQclear(res);
 		printf("update: extension plystra %s -> %s\n", ext->installed, ext->available);
 	}
+
+	/* the audit log's partitions ready (1.2 on), before doctor() looks */
+	res = run_query(conn,
+					"SELECT pg_catalog.count(*) FROM plystra.audit_maintain()",
+					0, NULL);
+	if (res == NULL)
+	{
+		pg_log_error_hint("The extension is updated, but its audit partitions could not be made: run plystractl audit maintain, then plystractl doctor.  %s",
+						  undo);
+		return EXIT_UPGRADE;
+	}
+	printf("audit partitions: %s made\n", PQgetvalue(res, 0, 0));
+	PQclear(res);
 
 	/* 3. verify, 4. drift, 5. doctor */
 	if (check_rows(conn, "migrate_verify",

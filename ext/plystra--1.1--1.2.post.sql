@@ -123,11 +123,20 @@ REVOKE ALL ON FUNCTION plystra.audit_row_guard() FROM PUBLIC;
 COMMENT ON FUNCTION plystra.audit_row_guard() IS
 'BEFORE INSERT row trigger of audit_logs: server-set created_at (clock time), actor_role and id; event types under migration., audit., entity. and user.password. written by the extension only';
 
-DROP TRIGGER plystra_created_at ON plystra_data.audit_logs;
 CREATE TRIGGER plystra_audit_rows
 	BEFORE INSERT ON plystra_data.audit_logs
 	FOR EACH ROW EXECUTE FUNCTION plystra.audit_row_guard();
 ALTER TABLE plystra_data.audit_logs ENABLE ALWAYS TRIGGER plystra_audit_rows;
+
+/*
+ * audit_logs is partitioned now (migration 018; the table it was is its
+ * first partition and stays registered): the partitioned table is guarded
+ * and registered, and every partition has its TRUNCATE guard.
+ */
+@append_only audit_logs 'Audit rows older than the retention are removed with plystra.audit_purge().'
+INSERT INTO plystra_data.append_only_relations (relation, builtin)
+	VALUES ('plystra_data.audit_logs', true);
+@include audit_partitions
 
 /*
  * Ids are the server's: a new row's id is the one its identity sequence
@@ -449,8 +458,10 @@ COMMENT ON FUNCTION plystra._lock_protected_relations() IS
  * INSERT on the audit log and the tables it checks keys against), SELECT
  * on the migration history; migrator: migrate(), migration_status(),
  * migrate_verify(); monitor: doctor(), drift_check(), migrate_verify(),
- * migration_status(), and who has what; admin: restore(), purge_deleted(),
- * audit_purge(), and who has what; authenticator: the password functions.
+ * migration_status(), audit_partitions(), and who has what; admin:
+ * restore(), purge_deleted(), audit_purge(), audit_maintain(),
+ * audit_partitions(), and who has what; authenticator: the password
+ * functions.
  * Every kind uses schema plystra.
  */
 CREATE FUNCTION plystra._access_privileges(OUT access text, OUT object_type text,
@@ -481,6 +492,9 @@ AS $$
 			   ('admin', 'plystra.restore(regclass,bigint)'),
 			   ('admin', 'plystra.purge_deleted(regclass,interval)'),
 			   ('admin', 'plystra.audit_purge(timestamptz)'),
+			   ('admin', 'plystra.audit_maintain()'),
+			   ('admin', 'plystra.audit_partitions()'),
+			   ('monitor', 'plystra.audit_partitions()'),
 			   ('authenticator', 'plystra.set_password_hash(bigint,text)'),
 			   ('authenticator', 'plystra.password_hash(bigint)')
 	)

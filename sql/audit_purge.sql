@@ -65,6 +65,36 @@ BEGIN;
 SELECT plystra.audit_purge(now() - interval '1 day');
 UPDATE plystra_data.audit_logs SET details = '{}';
 ROLLBACK;
+
+-- partitions wholly older than the cutoff are dropped, whatever they hold;
+-- the partition the cutoff falls in loses its older rows by DELETE, and
+-- the rest stays (rows of 2000 restored by the storage owner, placed in
+-- partitions of their own by the maintenance the purge runs first)
+INSERT INTO plystra_data.audit_logs (event_type, created_at, target_id) VALUES
+	('user.login.failed', '2000-01-15 12:00+00', 'jan'),
+	('user.login.failed', '2000-01-20 12:00+00', 'jan'),
+	('user.login.failed', '2000-02-15 12:00+00', 'feb-15'),
+	('user.login.failed', '2000-02-25 12:00+00', 'feb-25'),
+	('user.login.failed', '2000-03-15 12:00+00', 'mar');
+SELECT count(*) AS partitions_made FROM plystra.audit_maintain() WHERE from_time < '2001-01-01';
+SELECT partition, from_time AT TIME ZONE 'UTC' AS from_utc FROM plystra.audit_partitions()
+ WHERE from_time < '2001-01-01' ORDER BY from_time;
+SELECT plystra.audit_purge('2000-02-20 00:00+00') AS purged;
+SELECT details->>'rows' AS rows, details->>'rows_deleted' AS deleted,
+	   details->>'partitions_dropped' AS dropped, details->>'partitions' AS partitions,
+	   details->>'partition_rows_estimated' AS estimated
+  FROM plystra_data.audit_logs WHERE event_type = 'audit.purged' ORDER BY id DESC LIMIT 1;
+SELECT target_id, tableoid::regclass AS partition FROM plystra_data.audit_logs
+ WHERE created_at < '2001-01-01' ORDER BY created_at;
+SELECT partition FROM plystra.audit_partitions() WHERE from_time < '2001-01-01' ORDER BY from_time;
+SELECT count(*) AS still_registered FROM plystra_data.append_only_relations
+ WHERE relation::oid NOT IN (SELECT oid FROM pg_class);
+SELECT to_regclass('plystra_data.audit_logs_p20000101') AS dropped_table;
+SELECT "check", status FROM plystra.doctor()
+ WHERE "check" IN ('audit partitions', 'guard triggers', 'append-only inheritance', 'drift_check');
+-- nobody else drops one
+DROP TABLE plystra_data.audit_logs_p20000201;
+ALTER TABLE plystra_data.audit_logs DETACH PARTITION plystra_data.audit_logs_p20000201;
 RESET plystra.audit_min_retention;
 
 REVOKE ALL ON SCHEMA plystra FROM plystra_regress_app;

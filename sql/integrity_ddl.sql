@@ -104,9 +104,11 @@ CREATE TABLE public.loose (LIKE vault.entries INCLUDING GENERATED INCLUDING CONS
 ALTER TABLE public.loose INHERIT vault.entries;
 CREATE TABLE public.base (extra int);
 ALTER TABLE vault.entries INHERIT public.base;
+-- (the audit log's own partitions aside)
 SELECT count(*) AS inheritance FROM pg_inherits
- WHERE inhparent IN ('vault.entries'::regclass, 'plystra_data.audit_logs'::regclass)
-	OR inhrelid = 'vault.entries'::regclass;
+ WHERE (inhparent IN ('vault.entries'::regclass, 'plystra_data.audit_logs'::regclass)
+		OR inhrelid = 'vault.entries'::regclass)
+   AND inhrelid <> 'plystra_data.audit_logs_default'::regclass;
 DROP TABLE public.loose, public.base;
 
 -- no cascading foreign key, however the command creates it; a key that

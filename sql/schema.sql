@@ -50,7 +50,22 @@ SELECT c.relname AS unexpected_table
 						 UNION ALL SELECT 'schema_migrations'
 						 UNION ALL SELECT 'append_only_relations'
 						 UNION ALL SELECT 'manifest'
-						 UNION ALL SELECT 'reference_policies');
+						 UNION ALL SELECT 'reference_policies')
+   AND NOT c.relispartition;
+-- the audit log is partitioned by time: the table it was before 1.2 holds
+-- every row before the start of next month, a default partition any row no
+-- other takes; only the default is a member (the others are dumped whole)
+SELECT c.relname, c.relkind, c.relispartition,
+	   pg_get_expr(c.relpartbound, c.oid)
+	   = format('FOR VALUES FROM (MINVALUE) TO (%L)',
+				(date_trunc('month', now() AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC')
+	   AS until_next_month,
+	   pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT' AS is_default,
+	   EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+				  AND d.objid = c.oid AND d.deptype = 'e') AS member
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'plystra_data' AND c.relname LIKE 'audit\_logs%' AND c.relkind IN ('r', 'p')
+ ORDER BY c.relname COLLATE "C";
 
 -- every interface view can be read (and is simply updatable, for now)
 DO $$
@@ -101,7 +116,15 @@ SELECT c.relname, a.attname, a.atttypid::regtype, a.attidentity
   JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'id'
  WHERE n.nspname = 'plystra_data' AND c.relkind = 'r'
-   AND (a.atttypid <> 'bigint'::regtype OR a.attidentity <> 'd');
+   AND (a.atttypid <> 'bigint'::regtype OR a.attidentity <> 'd')
+   AND NOT c.relispartition;
+-- but audit_logs, whose id the guard of audit rows draws from a sequence
+-- the column owns
+SELECT a.attidentity, pg_get_expr(d.adbin, d.adrelid) AS default_expr,
+	   pg_get_serial_sequence('plystra_data.audit_logs', 'id') AS sequence
+  FROM pg_attribute a
+  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+ WHERE a.attrelid = 'plystra_data.audit_logs'::regclass AND a.attname = 'id';
 
 -- the seed's explicit relationship entities
 SELECT attname, format_type(atttypid, atttypmod)
@@ -135,10 +158,12 @@ SELECT conrelid::regclass, conname, confdeltype, confupdtype
 SELECT conrelid::regclass AS references_audit_logs FROM pg_constraint
  WHERE contype = 'f' AND confrelid = 'plystra_data.audit_logs'::regclass;
 
--- every foreign key has an index that leads with its columns
+-- every foreign key has an index that leads with its columns (a
+-- partitioned table's key is each partition's, checked there)
 SELECT c.conrelid::regclass AS fk_table, c.conname AS fk_without_index
   FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
  WHERE n.nspname = 'plystra_data' AND c.contype = 'f'
+   AND (SELECT relkind FROM pg_class WHERE oid = c.conrelid) <> 'p'
    AND NOT EXISTS (SELECT 1 FROM pg_index i
 					WHERE i.indrelid = c.conrelid AND i.indpred IS NULL
 					  AND (i.indkey::int2[])[0:array_length(c.conkey, 1) - 1] = c.conkey);
@@ -150,7 +175,10 @@ SELECT c.oid::regclass AS not_dumped
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = 'plystra_data' AND c.relkind IN ('r', 'S')
    AND c.relname NOT IN ('manifest', 'reference_policies')
-   AND c.oid NOT IN (SELECT unnest(extconfig) FROM pg_extension WHERE extname = 'plystra');
+   AND c.oid NOT IN (SELECT unnest(extconfig) FROM pg_extension WHERE extname = 'plystra')
+   -- (a partition of audit_logs that is not a member is dumped whole)
+   AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+				  AND d.objid = c.oid AND d.deptype = 'e');
 SELECT cfg::regclass AS seeded_table, cond
   FROM pg_extension, unnest(extconfig, extcondition) AS u(cfg, cond)
  WHERE extname = 'plystra' AND cond <> '' ORDER BY cfg::regclass::text;

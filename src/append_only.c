@@ -2,9 +2,10 @@
  *
  * append_only.c
  *	  The append-only guard: a trigger that refuses UPDATE, DELETE and
- *	  TRUNCATE of a protected table, the one door through it, and
+ *	  TRUNCATE of a protected table, the one door through it,
  *	  make_append_only(), which registers a table of one's own (the
- *	  registry's queries are in registry.c).
+ *	  registry's queries are in registry.c), and the protection of each
+ *	  partition of plystra_data.audit_logs (audit_partitions.c makes them).
  *
  * plystra.append_only_guard() is attached BEFORE UPDATE OR DELETE FOR EACH
  * ROW and BEFORE TRUNCATE FOR EACH STATEMENT, ENABLE ALWAYS, so that it
@@ -26,27 +27,31 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "access/table.h"
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
-#include "access/htup_details.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
-#include "utils/acl.h"
+#include "nodes/makefuncs.h"
 #include "parser/parse_func.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
-#include "utils/timestamp.h"
 #include "utils/syscache.h"
-#include "catalog/pg_inherits.h"
-#include "utils/array.h"
-#include "storage/lmgr.h"
-#include "utils/acl.h"
+#include "utils/timestamp.h"
 
 #include "plystra.h"
 
@@ -76,12 +81,27 @@ plystra_append_only_guard(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata;
 	Relation	rel;
+	Oid			relid;
 	const char *what;
 
 	trigdata = plystra_trigger_call(fcinfo, "append_only_guard", TRIGGER_EVENT_BEFORE,
 									PLYSTRA_ON_UPDATE | PLYSTRA_ON_DELETE | PLYSTRA_ON_TRUNCATE);
 
 	rel = trigdata->tg_relation;
+
+	/*
+	 * pg_restore --jobs truncates each table it has just created before it
+	 * loads it; a partition of audit_logs is guarded from the moment the
+	 * restore attaches it.  Truncating one that has never held a row (no
+	 * storage at all, checked under TRUNCATE's exclusive lock) removes
+	 * nothing, and no sequence belongs to a partition.
+	 */
+	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event) &&
+		rel->rd_rel->relkind == RELKIND_RELATION &&
+		rel->rd_rel->relispartition &&
+		get_partition_parent(RelationGetRelid(rel), false) == plystra_audit_logs_relid() &&
+		RelationGetNumberOfBlocks(rel) == 0)
+		return PointerGetDatum(NULL);
 
 	/*
 	 * Only the sanctioned functions' own DELETE passes; not even the
@@ -97,6 +117,14 @@ plystra_append_only_guard(PG_FUNCTION_ARGS)
 							   trigdata->tg_newtuple : trigdata->tg_trigtuple);
 	}
 
+	/*
+	 * A partition's rows are named by the table they belong to, which the
+	 * statement named; TRUNCATE names the table it truncates.
+	 */
+	relid = RelationGetRelid(rel);
+	if (rel->rd_rel->relispartition && !TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		relid = llast_oid(get_partition_ancestors(relid));
+
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 		what = "UPDATE";
 	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
@@ -107,8 +135,8 @@ plystra_append_only_guard(PG_FUNCTION_ARGS)
 	ereport(ERROR,
 			(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
 			 errmsg("%s of \"%s.%s\" is not allowed", what,
-					get_namespace_name(RelationGetNamespace(rel)),
-					RelationGetRelationName(rel)),
+					get_namespace_name(get_rel_namespace(relid)),
+					get_rel_name(relid)),
 			 errdetail("The table is append-only: its rows are never changed or removed, by any role."),
 			 errhint("%s", trigdata->tg_trigger->tgnargs > 0 ?
 					 trigdata->tg_trigger->tgargs[0] :
@@ -240,17 +268,18 @@ qualified_name(Oid relid)
  * storage owner, connected to SPI.
  */
 static void
-register_table(Oid relid, Oid by_whom)
+register_table(Oid relid, Oid by_whom, bool builtin)
 {
-	Oid			argtypes[2] = {OIDOID, NAMEOID};
-	Datum		values[2];
+	Oid			argtypes[3] = {OIDOID, NAMEOID, BOOLOID};
+	Datum		values[3];
 
 	values[0] = ObjectIdGetDatum(relid);
 	values[1] = DirectFunctionCall1(namein,
 									CStringGetDatum(GetUserNameFromId(by_whom, false)));
-	if (SPI_execute_with_args("INSERT INTO plystra_data.append_only_relations (relation, protected_by)"
-							  " VALUES ($1, $2)",
-							  2, argtypes, values, NULL, false, 0) != SPI_OK_INSERT)
+	values[2] = BoolGetDatum(builtin);
+	if (SPI_execute_with_args("INSERT INTO plystra_data.append_only_relations (relation, protected_by, builtin)"
+							  " VALUES ($1, $2, $3)",
+							  3, argtypes, values, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not register %s", qualified_name(relid));
 }
 
@@ -443,7 +472,7 @@ plystra_make_append_only(PG_FUNCTION_ARGS)
 	caller = GetUserId();
 	plystra_become_storage_owner(&ctx);
 	foreach(lc, rels)
-		register_table(lfirst_oid(lc), caller);
+		register_table(lfirst_oid(lc), caller, false);
 	/* the partitioned table first: its row guard is cloned to the partitions */
 	foreach(lc, rels)
 		make_guard(lfirst_oid(lc), lfirst_oid(lc) != relid);
@@ -471,8 +500,216 @@ plystra_adopt_partition(Oid relid, Oid parentid)
 		elog(ERROR, "SPI_connect failed");
 	revoke_lock_grants_of(relid, qualified_name(relid));
 	plystra_become_storage_owner(&ctx);
-	register_table(relid, caller);
+	register_table(relid, caller, false);
 	make_guard(relid, true);
 	plystra_restore_user(&ctx);
 	SPI_finish();
+}
+
+/*
+ * The partitions of plystra_data.audit_logs.
+ *
+ * Their row guards are the clones of audit_logs' own.  Their TRUNCATE
+ * guard (statement triggers are not cloned) is made here as an internal
+ * trigger, and their registry entry as built in: pg_dump dumps neither (it
+ * leaves out internal triggers that have no parent), and so a restore,
+ * which attaches each dumped partition to the audit_logs CREATE EXTENSION
+ * made, protects it again as it attaches it, without the dumped guard
+ * colliding with the one made here.
+ */
+
+static Oid
+rel_owner(Oid relid)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	return owner;
+}
+
+/* plystra.append_only_guard() */
+static Oid
+get_guard_function(void)
+{
+	return LookupFuncName(list_make2(makeString(PLYSTRA_SCHEMA),
+									 makeString("append_only_guard")),
+						  0, NULL, false);
+}
+
+/* The hint of audit_logs' own TRUNCATE guard, for its partitions' */
+static char *
+truncate_guard_hint(Oid parentid)
+{
+	Relation	rel = table_open(parentid, AccessShareLock);
+	char	   *hint = NULL;
+	int			i;
+
+	for (i = 0; rel->trigdesc != NULL && i < rel->trigdesc->numtriggers; i++)
+	{
+		Trigger    *trig = &rel->trigdesc->triggers[i];
+
+		if (TRIGGER_FOR_TRUNCATE(trig->tgtype) && trig->tgnargs > 0 &&
+			strcmp(trig->tgname, "plystra_append_only_truncate") == 0)
+			hint = pstrdup(trig->tgargs[0]);
+	}
+	table_close(rel, AccessShareLock);
+	return hint;
+}
+
+/* Has relid a TRUNCATE trigger running the guard, firing always? */
+bool
+plystra_has_truncate_guard(Oid relid)
+{
+	Oid			guard = get_guard_function();
+	Relation	rel = table_open(relid, AccessShareLock);
+	bool		found = false;
+	int			i;
+
+	for (i = 0; rel->trigdesc != NULL && i < rel->trigdesc->numtriggers; i++)
+	{
+		Trigger    *trig = &rel->trigdesc->triggers[i];
+
+		if (trig->tgfoid == guard && TRIGGER_FOR_TRUNCATE(trig->tgtype) &&
+			TRIGGER_FOR_BEFORE(trig->tgtype) &&
+			trig->tgenabled == TRIGGER_FIRES_ALWAYS)
+			found = true;
+	}
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+static void
+make_internal_truncate_guard(Oid relid, Oid parentid)
+{
+	CreateTrigStmt *stmt = makeNode(CreateTrigStmt);
+	char	   *hint = truncate_guard_hint(parentid);
+
+	stmt->replace = false;
+	stmt->isconstraint = false;
+	/* PostgreSQL appends the new trigger's OID to an internal one's name */
+	stmt->trigname = "plystra_append_only_truncate";
+	stmt->relation = makeRangeVar(get_namespace_name(get_rel_namespace(relid)),
+								  get_rel_name(relid), -1);
+	stmt->funcname = list_make2(makeString(PLYSTRA_SCHEMA),
+								makeString("append_only_guard"));
+	stmt->args = hint != NULL ? list_make1(makeString(hint)) : NIL;
+	stmt->row = false;
+	stmt->timing = TRIGGER_TYPE_BEFORE;
+	stmt->events = TRIGGER_TYPE_TRUNCATE;
+	stmt->columns = NIL;
+	stmt->whenClause = NULL;
+	stmt->transitionRels = NIL;
+	stmt->deferrable = false;
+	stmt->initdeferred = false;
+	stmt->constrrel = NULL;
+	(void) CreateTriggerFiringOn(stmt, NULL, relid, InvalidOid, InvalidOid,
+								 InvalidOid, get_guard_function(), InvalidOid,
+								 NULL, true, false, TRIGGER_FIRES_ALWAYS);
+	CommandCounterIncrement();
+}
+
+/*
+ * Protect relid, a new partition of plystra_data.audit_logs: registered as
+ * built in, its TRUNCATE guard made, and UPDATE, DELETE and TRUNCATE others
+ * hold on it revoked.  What it already has is kept.
+ */
+void
+plystra_protect_audit_partition(Oid relid, Oid parentid)
+{
+	StorageOwnerContext ctx;
+	Oid			caller = GetUserId();
+
+	check_partition(relid, parentid);
+	/* the storage's, as every table of the audit log */
+	if (get_rel_namespace(relid) != get_rel_namespace(parentid))
+		ereport(ERROR,
+				(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
+				 errmsg("a partition of %s must be in schema %s",
+						qualified_name(parentid), PLYSTRA_DATA_SCHEMA),
+				 errdetail("Table %s is not.", qualified_name(relid))));
+	if (rel_owner(relid) != rel_owner(parentid))
+		ereport(ERROR,
+				(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
+				 errmsg("a partition of %s must be owned by its owner, %s",
+						qualified_name(parentid),
+						GetUserNameFromId(rel_owner(parentid), false)),
+				 errdetail("Table %s is owned by %s.", qualified_name(relid),
+						   GetUserNameFromId(rel_owner(relid), false))));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	revoke_lock_grants_of(relid, qualified_name(relid));
+	plystra_become_storage_owner(&ctx);
+	if (!plystra_is_append_only(relid))
+		register_table(relid, caller, true);
+	if (!plystra_has_truncate_guard(relid))
+		make_internal_truncate_guard(relid, parentid);
+	plystra_restore_user(&ctx);
+	SPI_finish();
+}
+
+/*
+ * plystra._protect_audit_partitions() returns integer
+ *
+ * The scripts' call: every partition of audit_logs protected (the first
+ * ones are made by migration 018, before the guard exists).  Returns how
+ * many partitions it has.
+ */
+PG_FUNCTION_INFO_V1(plystra_protect_audit_partitions);
+
+Datum
+plystra_protect_audit_partitions(PG_FUNCTION_ARGS)
+{
+	Oid			parentid;
+	List	   *parts;
+	ListCell   *lc;
+	int			n = 0;
+
+	plystra_require_own_script("plystra._protect_audit_partitions()");
+	parentid = plystra_audit_logs_relid();
+	if (!OidIsValid(parentid) || get_rel_relkind(parentid) != RELKIND_PARTITIONED_TABLE)
+		elog(ERROR, "plystra_data.audit_logs is not a partitioned table");
+
+	/*
+	 * An update drops the table audit_logs was when it held no rows
+	 * (migration 018): its entry in the registry goes with it, through the
+	 * registry's door, opened for this statement only.
+	 */
+	{
+		Oid			registry = get_relname_relid("append_only_relations",
+												 get_rel_namespace(parentid));
+		PlystraDoor saved;
+		StorageOwnerContext ctx;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		plystra_become_storage_owner(&ctx);
+		saved = plystra_door_open(registry, DT_NOEND);
+		PG_TRY();
+		{
+			if (SPI_execute("DELETE FROM plystra_data.append_only_relations r"
+							" WHERE r.builtin AND NOT EXISTS (SELECT FROM pg_catalog.pg_class c"
+							"  WHERE c.oid OPERATOR(pg_catalog.=) r.relation::pg_catalog.oid)",
+							false, 0) != SPI_OK_DELETE)
+				elog(ERROR, "could not read the append-only registry");
+		}
+		PG_FINALLY();
+		{
+			plystra_door_restore(saved);
+		}
+		PG_END_TRY();
+		plystra_restore_user(&ctx);
+		SPI_finish();
+	}
+
+	parts = find_inheritance_children(parentid, ShareRowExclusiveLock);
+	foreach(lc, parts)
+	{
+		plystra_protect_audit_partition(lfirst_oid(lc), parentid);
+		n++;
+	}
+	PG_RETURN_INT32(n);
 }

@@ -142,10 +142,15 @@ plystra_audit(const char *event_type, const char *actor_role,
 /*
  * plystra.audit_purge(older_than timestamptz) returns bigint
  *
- * The one sanctioned way to remove audit rows: deletes those created before
+ * The one sanctioned way to remove audit rows: removes those created before
  * older_than, which must be at least plystra.audit_min_retention in the
  * past, and appends an audit row saying who purged how many rows up to
- * when.  The append-only guard's door is open for this DELETE alone.
+ * when.  It runs audit_maintain() first, drops every partition wholly
+ * older than the cutoff (audit_partitions.c), and deletes the older rows
+ * left in the partition the cutoff falls in; the append-only guard's door
+ * is open for this DELETE alone.  It returns the rows deleted plus the rows
+ * of the partitions dropped as their statistics count them (the audit row
+ * says both).
  */
 PG_FUNCTION_INFO_V1(plystra_audit_purge);
 
@@ -175,6 +180,9 @@ plystra_audit_purge(PG_FUNCTION_ARGS)
 	int			ret;
 	PlystraDoor saved;
 	StringInfoData details;
+	StringInfoData dropped_names;
+	int			ndropped = 0;
+	int64		dropped_rows = 0;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -203,6 +211,19 @@ plystra_audit_purge(PG_FUNCTION_ARGS)
 	if (!OidIsValid(relid))
 		elog(ERROR, "relation \"%s.audit_logs\" does not exist", PLYSTRA_DATA_SCHEMA);
 
+	/*
+	 * The partitions ready and the default partition's rows in theirs; then
+	 * every partition wholly older than the cutoff dropped, whatever it
+	 * holds; the DELETE below takes what is left before the cutoff (in the
+	 * partition the cutoff falls in).
+	 */
+	initStringInfo(&dropped_names);
+	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+	{
+		(void) plystra_maintain_audit_partitions(NULL);
+		ndropped = plystra_drop_audit_partitions(older_than, &dropped_names, &dropped_rows);
+	}
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
@@ -226,10 +247,17 @@ plystra_audit_purge(PG_FUNCTION_ARGS)
 
 	initStringInfo(&details);
 	plystra_details_time(&details, "older_than", older_than);
-	plystra_details_int(&details, "rows", (int64) purged);
+	plystra_details_int(&details, "rows", (int64) purged + dropped_rows);
 	plystra_details_text(&details, "min_retention", retention_text());
+	if (ndropped > 0)
+	{
+		plystra_details_int(&details, "rows_deleted", (int64) purged);
+		plystra_details_int(&details, "partitions_dropped", ndropped);
+		plystra_details_text(&details, "partitions", dropped_names.data);
+		plystra_details_int(&details, "partition_rows_estimated", dropped_rows);
+	}
 	plystra_audit("audit.purged", NULL, "audit_logs", "", &details);
 
 	SPI_finish();
-	PG_RETURN_INT64((int64) purged);
+	PG_RETURN_INT64((int64) purged + dropped_rows);
 }

@@ -38,13 +38,17 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/partition.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/partcache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -197,6 +201,47 @@ stamp_acting(HeapTuple tuple, TupleDesc tupdesc, AuditColumns *cols,
 	}
 }
 
+/*
+ * Is t a reading of the clock taken during the current statement (the
+ * column default clock_timestamp())?  A client cannot know such a value
+ * before it sends the statement, so keeping it keeps the server's time.
+ */
+static bool
+clock_time_of_statement(TimestampTz t)
+{
+	return t >= GetCurrentStatementStartTimestamp() && t <= GetCurrentTimestamp();
+}
+
+/*
+ * Does the tuple, as the guard changed it, still belong to its partition?
+ * The partition constraint, checked as PostgreSQL checks it after BEFORE
+ * ROW triggers; only on the rare path where a client's created_at was
+ * replaced.
+ */
+static bool
+fits_partition(Relation rel, HeapTuple tuple)
+{
+	List	   *qual = RelationGetPartitionQual(rel);
+	EState	   *estate;
+	ExprState  *check;
+	ExprContext *econtext;
+	TupleTableSlot *slot;
+	bool		fits;
+
+	if (qual == NIL)
+		return true;
+	estate = CreateExecutorState();
+	check = ExecPrepareCheck(qual, estate);
+	slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsHeapTuple);
+	ExecStoreHeapTuple(tuple, slot, false);
+	econtext = GetPerTupleExprContext(estate);
+	econtext->ecxt_scantuple = slot;
+	fits = ExecCheck(check, econtext);
+	ExecDropSingleTupleTableSlot(slot);
+	FreeExecutorState(estate);
+	return fits;
+}
+
 Datum
 plystra_audit_row_guard(PG_FUNCTION_ARGS)
 {
@@ -205,14 +250,17 @@ plystra_audit_row_guard(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	HeapTuple	tuple;
 	AuditColumns *cols;
-	int			attnums[6];
-	Datum		values[6];
-	bool		nulls[6] = {false, false, false, false, false, false};
+	int			attnums[7];
+	Datum		values[7];
+	bool		nulls[7] = {false, false, false, false, false, false, false};
+	int16		id_attnum;
+	Datum		id = (Datum) 0;
 	int			ncols = 0;
 	bool		isnull;
 	Datum		value;
 	text	   *event_type;
 	bool		reserved;
+	bool		replaced_created_at = true;
 
 	trigdata = plystra_trigger_call(fcinfo, "audit_row_guard", TRIGGER_EVENT_BEFORE,
 									PLYSTRA_ON_INSERT);
@@ -220,6 +268,15 @@ plystra_audit_row_guard(PG_FUNCTION_ARGS)
 	tupdesc = RelationGetDescr(rel);
 	tuple = trigdata->tg_trigtuple;
 	cols = audit_columns(rel);
+
+	/* a row without an id gets the next one, whoever writes it */
+	id_attnum = plystra_draw_server_id(rel, tuple, &id);
+	if (id_attnum > 0)
+	{
+		attnums[ncols] = id_attnum;
+		values[ncols] = id;
+		ncols++;
+	}
 
 	value = heap_getattr(tuple, cols->event_type, tupdesc, &isnull);
 	event_type = isnull ? NULL : DatumGetTextPP(value);
@@ -240,7 +297,8 @@ plystra_audit_row_guard(PG_FUNCTION_ARGS)
 							text_to_cstring(event_type)),
 					 errdetail("Event types under migration., audit., entity. and user.password. record what plystra itself did."),
 					 errhint("Use an event type of your own.")));
-		plystra_check_server_id(rel, tuple);
+		if (id_attnum == 0)
+			plystra_check_server_id(rel, tuple);
 
 		attnums[ncols] = cols->actor_role;
 		values[ncols] = current_role_name();
@@ -254,17 +312,45 @@ plystra_audit_row_guard(PG_FUNCTION_ARGS)
 					 errmsg("audit rows of event type \"%s\" cannot be written in a transaction that ran a migration",
 							text_to_cstring(event_type)),
 					 errdetail("Only plystra.migrate() itself records what a migration did.")));
-		/* a restored row keeps its time; the column default does not */
+		/*
+		 * A restored row keeps its time; the column default (the clock, or
+		 * the start of the transaction before 1.2) does not.
+		 */
 		value = heap_getattr(tuple, cols->created_at, tupdesc, &isnull);
 		if (!isnull &&
-			DatumGetTimestampTz(value) != GetCurrentTransactionStartTimestamp())
-			return PointerGetDatum(tuple);
+			DatumGetTimestampTz(value) != GetCurrentTransactionStartTimestamp() &&
+			!clock_time_of_statement(DatumGetTimestampTz(value)))
+			return PointerGetDatum(ncols == 0 ? tuple :
+								   heap_modify_tuple_by_cols(tuple, tupdesc, ncols,
+															 attnums, values, nulls));
 	}
 
-	attnums[ncols] = cols->created_at;
-	values[ncols] = TimestampTzGetDatum(GetCurrentTimestamp());
-	ncols++;
+	/*
+	 * The clock time, unless the row holds a clock reading of this very
+	 * statement already: the column default, which PostgreSQL evaluated to
+	 * place the row in its partition, and which must not move it out again.
+	 */
+	value = heap_getattr(tuple, cols->created_at, tupdesc, &isnull);
+	if (isnull || !clock_time_of_statement(DatumGetTimestampTz(value)))
+	{
+		attnums[ncols] = cols->created_at;
+		values[ncols] = TimestampTzGetDatum(GetCurrentTimestamp());
+		ncols++;
+	}
+	else
+		replaced_created_at = false;
 	stamp_acting(tuple, tupdesc, cols, attnums, values, &ncols);
-	return PointerGetDatum(heap_modify_tuple_by_cols(tuple, tupdesc, ncols,
-													 attnums, values, nulls));
+	if (ncols == 0)
+		return PointerGetDatum(tuple);
+	tuple = heap_modify_tuple_by_cols(tuple, tupdesc, ncols, attnums, values, nulls);
+	if (replaced_created_at && rel->rd_rel->relispartition &&
+		!fits_partition(rel, tuple))
+		ereport(ERROR,
+				(errcode(ERRCODE_GENERATED_ALWAYS),
+				 errmsg("the created_at of a new row of \"%s\" is the server's clock time",
+						get_rel_name(llast_oid(get_partition_ancestors(RelationGetRelid(rel))))),
+				 errdetail("The row names created_at %s, which places it in another partition than the clock time does.",
+						   DatumGetCString(DirectFunctionCall1(timestamptz_out, value))),
+				 errhint("Leave created_at out of the INSERT.")));
+	return PointerGetDatum(tuple);
 }

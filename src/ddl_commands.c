@@ -53,6 +53,7 @@
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_policy.h"
 #include "catalog/pg_proc.h"
@@ -72,6 +73,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
@@ -296,6 +298,65 @@ toggles_triggers_or_rules(AlterTableType subtype)
 	}
 }
 
+/*
+ * An ATTACH PARTITION to plystra_data.audit_logs.  A restore attaches each
+ * partition it has just created, empty, before its rows come (pg_dump's
+ * order), and that is the one ATTACH let through: an empty plain table,
+ * protected here as every partition of audit_logs.  A table with rows is
+ * refused: rows enter the audit log by INSERT, under its row guard.  The
+ * attached table is found as the partition not protected yet (PostgreSQL
+ * does not report it to event triggers).
+ */
+static void
+attach_audit_partition(Oid parentid)
+{
+	ListCell   *lc;
+
+	foreach(lc, find_inheritance_children(parentid, NoLock))
+	{
+		Oid			partid = lfirst_oid(lc);
+		StorageOwnerContext ctx;
+		SPIPlanPtr	plan;
+		bool		empty;
+
+		if (plystra_is_append_only(partid))
+			continue;
+		/* audit_maintain() moving rows out of the default partition */
+		if (plystra_attach_door_lets_through(partid))
+		{
+			plystra_protect_audit_partition(partid, parentid);
+			continue;
+		}
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		plystra_become_storage_owner(&ctx);
+		plan = SPI_prepare(psprintf("SELECT 1 FROM ONLY %s LIMIT 1", relation_name(partid)),
+						   0, NULL);
+		if (plan == NULL)
+			elog(ERROR, "could not read %s", relation_name(partid));
+
+		/*
+		 * Every row committed (ATTACH holds the table's exclusive lock), not
+		 * only those an older snapshot of a REPEATABLE READ transaction sees,
+		 * and the command's own.
+		 */
+		if (SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(),
+								 InvalidSnapshot, false, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not read %s", relation_name(partid));
+		empty = SPI_processed == 0;
+		plystra_restore_user(&ctx);
+		SPI_finish();
+		if (!empty)
+			ereport(ERROR,
+					(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
+					 errmsg("table %s cannot be attached to %s: it holds rows",
+							relation_name(partid), relation_name(parentid)),
+					 errdetail("Rows enter the audit log by INSERT only, under its guard; only an empty table is attached (as pg_restore does)."),
+					 errhint("Insert the rows into %s instead.", relation_name(parentid))));
+		plystra_protect_audit_partition(partid, parentid);
+	}
+}
+
 /* ALTER TABLE (and ALTER VIEW, ALTER TYPE of a composite) */
 static void
 check_altered_relation(CollectedCommand *cmd, List **touched)
@@ -328,6 +389,12 @@ check_altered_relation(CollectedCommand *cmd, List **touched)
 		if (atcmd == NULL || !IsA(atcmd, AlterTableCmd))
 			continue;
 
+		if (protected && atcmd->subtype == AT_AttachPartition &&
+			relid == plystra_audit_logs_relid())
+		{
+			attach_audit_partition(relid);
+			continue;
+		}
 		if (protected && (reason = plystra_refused_subcommand(atcmd)) != NULL)
 			plystra_refuse_append_only_rel(relid, reason);
 		if (!row_type_checked &&
@@ -397,6 +464,12 @@ adopt_partition(Node *node, Oid relid)
 		!get_rel_relispartition(relid))
 		return;
 	parentid = get_partition_parent(relid, false);
+	if (parentid == plystra_audit_logs_relid())
+		ereport(ERROR,
+				(errcode(ERRCODE_PLYSTRA_APPEND_ONLY),
+				 errmsg("partitions of %s are made by the extension only",
+						relation_name(parentid)),
+				 errhint("plystra.audit_maintain() makes the partitions ahead of time.")));
 	if (plystra_is_append_only(parentid) && !plystra_is_append_only(relid))
 		plystra_adopt_partition(relid, parentid);
 }

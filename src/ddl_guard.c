@@ -124,6 +124,9 @@ check_alter_table(AlterTableStmt *stmt)
 		}
 		if (!OidIsValid(relid))
 			continue;
+		/* judged at ddl_command_end, once the table is locked */
+		if (cmd->subtype == AT_AttachPartition && relid == plystra_audit_logs_relid())
+			continue;
 		if ((reason = plystra_refused_subcommand(cmd)) != NULL)
 			plystra_refuse_append_only_rel(relid, reason);
 		if (cmd->subtype == AT_ChangeOwner &&

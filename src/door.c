@@ -2,8 +2,9 @@
  *
  * door.c
  *	  What the guards let through: the door of the sanctioned maintenance
- *	  functions, the extension's own writes, and whether a migration ran in
- *	  the current transaction.
+ *	  functions, the extension's own writes, the audit partition the
+ *	  extension attaches with rows, and whether a migration ran in the
+ *	  current transaction.
  *
  * The row guards refuse changes to append-only tables and writes to the
  * migration history and to reserved audit rows; the extension itself must
@@ -22,6 +23,8 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/partition.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
 #include "plystra.h"
@@ -43,6 +46,13 @@ static PlystraDoor door = {InvalidOid, DT_NOEND};
  * function), which could otherwise write rows of its own with it.
  */
 static const char *own_write_key = NULL;
+
+/*
+ * The partition of the audit log that plystra.audit_maintain() is
+ * attaching with the rows it has just moved into it, or InvalidOid: the
+ * one table with rows the DDL guard lets be attached to audit_logs.
+ */
+static Oid	attaching_partition = InvalidOid;
 
 /* true while one of the extension's own migrations is applied and recorded */
 static bool builtin_running = false;
@@ -74,7 +84,12 @@ plystra_door_restore(PlystraDoor saved)
 bool
 plystra_door_lets_through(Oid relid, TimestampTz created_at, bool created_isnull)
 {
-	if (!OidIsValid(door.relid) || door.relid != relid)
+	if (!OidIsValid(door.relid))
+		return false;
+	/* a partition's rows pass through its partitioned table's door */
+	if (door.relid != relid &&
+		!(get_rel_relispartition(relid) &&
+		  list_member_oid(get_partition_ancestors(relid), door.relid)))
 		return false;
 	if (door.cutoff == DT_NOEND)
 		return true;
@@ -158,10 +173,33 @@ plystra_migration_in_xact(void)
 	return migration_in_xact;
 }
 
+Oid
+plystra_attach_door_open(Oid relid)
+{
+	Oid			saved = attaching_partition;
+
+	attaching_partition = relid;
+	return saved;
+}
+
+void
+plystra_attach_door_restore(Oid saved)
+{
+	attaching_partition = saved;
+}
+
+/* Is relid the partition the extension is attaching, rows and all? */
+bool
+plystra_attach_door_lets_through(Oid relid)
+{
+	return OidIsValid(attaching_partition) && attaching_partition == relid;
+}
+
 /* transaction end: forget everything that lasts for a transaction */
 void
 plystra_door_reset(void)
 {
+	attaching_partition = InvalidOid;
 	door.relid = InvalidOid;
 	door.cutoff = DT_NOEND;
 	own_write_key = NULL;

@@ -93,6 +93,7 @@ _PG_init(void)
 							NULL, NULL, NULL);
 
 	plystra_define_acting_settings();
+	plystra_define_audit_partition_settings();
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("plystra");

@@ -114,6 +114,9 @@ extern bool plystra_in_builtin_migration(void);
 extern void plystra_note_migration_in_xact(void);
 extern bool plystra_migration_in_xact(void);
 extern void plystra_door_reset(void);
+extern Oid	plystra_attach_door_open(Oid relid);
+extern void plystra_attach_door_restore(Oid saved);
+extern bool plystra_attach_door_lets_through(Oid relid);
 
 /* storage.c: acting as the owner of plystra_data */
 typedef struct StorageOwnerContext
@@ -133,6 +136,7 @@ extern void plystra_reset_acting_user(void);
 extern Oid	plystra_storage_table(const char *name, const char *trigger);
 extern struct Trigger *plystra_trigger_named(struct RelationData *rel, const char *name);
 extern Oid *plystra_tables_with_trigger(const char *name, int *ntables);
+extern Oid	plystra_audit_logs_relid(void);
 #define PLYSTRA_MAX_PARENTS 4
 extern int	plystra_parent_pairs(struct Trigger *trigger, const char *fname);
 extern int	plystra_execute_as_owner(struct _SPI_plan **plan, const char *query,
@@ -239,6 +243,8 @@ extern bool plystra_reserved_event_type(text *event_type);
 /* row_identity.c: ids are the server's */
 extern void plystra_check_server_id(struct RelationData *rel,
 									struct HeapTupleData *tuple);
+extern int16 plystra_draw_server_id(struct RelationData *rel,
+										 struct HeapTupleData *tuple, Datum *id);
 
 /*
  * privileges.c: the privileges that allow LOCK TABLE in any mode, and so
@@ -307,6 +313,15 @@ extern void plystra_refuse_acting_key(const char *what) pg_attribute_noreturn();
 
 /* append_only.c: the row guard, make_append_only() */
 extern void plystra_adopt_partition(Oid relid, Oid parentid);
+extern void plystra_protect_audit_partition(Oid relid, Oid parentid);
+extern bool plystra_has_truncate_guard(Oid relid);
+
+/* audit_partitions.c: the audit log's time partitions */
+extern void plystra_define_audit_partition_settings(void);
+extern int	plystra_maintain_audit_partitions(void *state);
+extern int	plystra_drop_audit_partitions(TimestampTz cutoff,
+										  struct StringInfoData *names,
+										  int64 *rows);
 
 /*
  * The one exception to "no parent, child or partition", as a condition on

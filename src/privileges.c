@@ -50,6 +50,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
@@ -212,6 +213,13 @@ plystra_revoke_default_privileges(PG_FUNCTION_ARGS)
 	}
 	systable_endscan(scan);
 	table_close(depend, AccessShareLock);
+
+	/* and the partitions of the audit log, which are not members */
+	if (OidIsValid(plystra_audit_logs_relid()) &&
+		get_rel_relkind(plystra_audit_logs_relid()) == RELKIND_PARTITIONED_TABLE)
+		relations = list_concat_unique_oid(relations,
+										   find_inheritance_children(plystra_audit_logs_relid(),
+																	 NoLock));
 
 	values[0] = oid_array(relations);
 	values[1] = oid_array(functions);

@@ -521,7 +521,9 @@ check_drop_data(const char *command)
 					  "       c.oid::pg_catalog.regclass::pg_catalog.text"
 					  "  FROM pg_catalog.pg_class c"
 					  " WHERE c.relnamespace OPERATOR(pg_catalog.=) 'plystra_data'::pg_catalog.regnamespace"
-					  "   AND c.relkind OPERATOR(pg_catalog.=) 'r'"
+					  /* a partitioned table holds its partitions' rows */
+					  "   AND (c.relkind OPERATOR(pg_catalog.=) 'p'"
+					  "        OR (c.relkind OPERATOR(pg_catalog.=) 'r' AND NOT c.relispartition))"
 					  "   AND c.relname OPERATOR(pg_catalog.<>) ALL (ARRAY['manifest', 'reference_policies'])"
 					  " ORDER BY 2",
 					  true, 0);

@@ -31,7 +31,9 @@
 
 #include "access/htup_details.h"
 #include "catalog/dependency.h"
+#include "catalog/partition.h"
 #include "catalog/pg_type.h"
+#include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -54,6 +56,46 @@ typedef struct IdentityEntry
 	Oid			seqid;			/* the sequence of its identity */
 } IdentityEntry;
 
+/*
+ * The sequence the id of relid's rows comes from: its identity's, or one
+ * the column owns (a partitioned table cannot share an identity with its
+ * partitions on every version: audit_logs draws from audit_logs_id_seq,
+ * which its id column owns).  A partition's rows take their id from its
+ * partitioned table's.
+ */
+static Oid
+id_sequence(Relation rel, AttrNumber attnum)
+{
+	Oid			relid = RelationGetRelid(rel);
+	ListCell   *lc;
+
+	if (TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attidentity != '\0')
+#if PG_VERSION_NUM >= 170000
+		return getIdentitySequence(rel, attnum, false);
+#else
+		return getIdentitySequence(relid, attnum, false);
+#endif
+	if (rel->rd_rel->relispartition)
+	{
+		relid = llast_oid(get_partition_ancestors(relid));
+		attnum = get_attnum(relid, "id");
+	}
+	foreach(lc, getOwnedSequences(relid))
+	{
+		Oid			tableid;
+		int32		colid;
+
+		if (sequenceIsOwned(lfirst_oid(lc), DEPENDENCY_AUTO, &tableid, &colid) &&
+			tableid == relid && colid == attnum)
+			return lfirst_oid(lc);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+			 errmsg("relation \"%s\" has no identity column \"id\"",
+					RelationGetRelationName(rel))));
+	return InvalidOid;			/* keep compiler quiet */
+}
+
 static IdentityEntry *
 identity_of(Relation rel)
 {
@@ -61,36 +103,56 @@ identity_of(Relation rel)
 										   RelationGetRelid(rel), InvalidOid);
 	IdentityEntry *entry;
 	AttrNumber	attnum;
+	Oid			seqid;
 
 	if (set->valid)
 		return (IdentityEntry *) set->extra;
 
 	attnum = SPI_fnumber(RelationGetDescr(rel), "id");
-	if (attnum <= 0 ||
-		TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attidentity == '\0')
+	if (attnum <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("relation \"%s\" has no identity column \"id\"",
 						RelationGetRelationName(rel))));
+	seqid = id_sequence(rel, attnum);
 	entry = MemoryContextAlloc(set->cxt, sizeof(IdentityEntry));
-#if PG_VERSION_NUM >= 170000
-	entry->seqid = getIdentitySequence(rel, attnum, false);
-#else
-	entry->seqid = getIdentitySequence(RelationGetRelid(rel), attnum, false);
-#endif
+	entry->seqid = seqid;
 	entry->attnum = attnum;
 	set->extra = entry;
 	set->valid = true;
 	return entry;
 }
 
+/*
+ * A new row of rel without an id gets the next value of its sequence,
+ * drawn as the table's owner would draw it (no privilege on the sequence
+ * is needed).  For tables whose id has no default: audit_logs, whose
+ * partitions could not share an identity.  Returns the column's number,
+ * *id set to the value, or 0 when the row names an id.
+ */
+int16
+plystra_draw_server_id(Relation rel, HeapTuple tuple, Datum *id)
+{
+	IdentityEntry *entry = identity_of(rel);
+
+	if (!heap_attisnull(tuple, entry->attnum, RelationGetDescr(rel)))
+		return 0;
+	*id = Int64GetDatum(nextval_internal(entry->seqid, false));
+	return entry->attnum;
+}
+
 static void
 refuse_client_id(Relation rel, Datum id)
 {
+	Oid			relid = RelationGetRelid(rel);
+
+	/* a partition's rows are named by the table the statement named */
+	if (rel->rd_rel->relispartition)
+		relid = llast_oid(get_partition_ancestors(relid));
 	ereport(ERROR,
 			(errcode(ERRCODE_GENERATED_ALWAYS),
 			 errmsg("the id of a new row of \"%s\" is assigned by the server",
-					RelationGetRelationName(rel)),
+					get_rel_name(relid)),
 			 errdetail("The row names id %lld, which its sequence did not just assign.",
 					   (long long) DatumGetInt64(id)),
 			 errhint("Leave the id out of the INSERT and read it back with RETURNING id.")));

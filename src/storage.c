@@ -11,9 +11,10 @@
  * switched back.  Plans are prepared as the owner too, since parse
  * analysis checks privileges on the schema.  This file also holds the one
  * definition of the storage owner (plystra_is_storage_owner()), of
- * which table a trigger argument may name (plystra_storage_table()), and
- * of where the triggers that declare references are found
- * (plystra_trigger_named(), plystra_tables_with_trigger()).
+ * which table a trigger argument may name (plystra_storage_table()), of
+ * where the triggers that declare references are found
+ * (plystra_trigger_named(), plystra_tables_with_trigger()), and of the
+ * audit log's table (plystra_audit_logs_relid()).
  *
  * Copyright (c) 2026, Plystra developers
  *
@@ -255,4 +256,15 @@ plystra_tables_with_trigger(const char *name, int *ntables)
 	}
 	*ntables = (int) SPI_processed;
 	return tables;
+}
+
+/* plystra_data.audit_logs, or InvalidOid */
+Oid
+plystra_audit_logs_relid(void)
+{
+	Oid			nspoid = get_namespace_oid(PLYSTRA_DATA_SCHEMA, true);
+
+	if (!OidIsValid(nspoid))
+		return InvalidOid;
+	return get_relname_relid("audit_logs", nspoid);
 }

@@ -11,10 +11,23 @@ WITH ext AS (
 ), nsp AS (
 	SELECT oid, nspname FROM pg_catalog.pg_namespace
 	 WHERE nspname IN ('plystra', 'plystra_data')
+), runtime AS (
+	-- the partitions of audit_logs that are not the extension's (the table
+	-- audit_logs was before 1.2, when it held rows; those made at run time):
+	-- data, not definitions, and compared as such (test/rows_snapshot.sql)
+	SELECT i.inhrelid AS oid
+	  FROM pg_catalog.pg_inherits i
+	 WHERE i.inhparent = pg_catalog.to_regclass('plystra_data.audit_logs')
+	   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+						WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+						  AND d.objid = i.inhrelid AND d.deptype = 'e')
 ), rel AS (
 	SELECT c.oid, c.relkind, c.relname, n.nspname,
 		   pg_catalog.format('%I.%I', n.nspname, c.relname) AS qname
 	  FROM pg_catalog.pg_class c JOIN nsp n ON n.oid = c.relnamespace
+	 WHERE c.oid NOT IN (SELECT oid FROM runtime)
+	   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index x
+						WHERE x.indexrelid = c.oid AND x.indrelid IN (SELECT oid FROM runtime))
 ), fact(kind, object, detail) AS (
 	SELECT 'extension', 'plystra', 'version ' || extversion FROM ext
 	UNION ALL
@@ -84,7 +97,9 @@ WITH ext AS (
 	UNION ALL
 	SELECT 'type', t.oid::pg_catalog.regtype::text, t.typtype::text
 	  FROM pg_catalog.pg_type t JOIN nsp n ON n.oid = t.typnamespace
-	 WHERE t.typrelid = 0 OR t.typtype <> 'c'
+	 WHERE (t.typrelid = 0 OR t.typtype <> 'c')
+	   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+						WHERE c.reltype = t.typelem AND c.oid IN (SELECT oid FROM runtime))
 	UNION ALL
 	SELECT 'comment', pg_catalog.pg_describe_object(d.classoid, d.objoid, d.objsubid),
 		   d.description
@@ -118,6 +133,11 @@ WITH ext AS (
 		   pg_catalog.concat_ws(' ', e.evtevent, e.evtenabled::text, e.evtfoid::pg_catalog.regproc,
 								e.evttags::text)
 	  FROM pg_catalog.pg_event_trigger e
+	UNION ALL
+	-- the partitions of the audit log left out above: how each differs
+	-- from what it must be (nothing, in a database in order)
+	SELECT 'audit partition', x.partition::text, x.problem
+	  FROM plystra._audit_partition_problems() x
 	UNION ALL
 	SELECT 'history', m.component || '/' || m.name,
 		   m.checksum || ' ' || m.extension_version || ' ' || m.applied_by

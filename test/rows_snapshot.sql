@@ -18,11 +18,15 @@ DECLARE
 	t record;
 	cols text;
 	line text;
+	filter text;
 BEGIN
 	FOR t IN SELECT c.oid, format('%I.%I', n.nspname, c.relname) AS qname
 			   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 			  WHERE n.nspname = 'plystra_data' AND c.relkind IN ('r', 'p')
 				AND c.relname <> 'manifest'
+				-- a partitioned table's rows are read through it, wherever
+				-- they are stored
+				AND NOT c.relispartition
 			  ORDER BY 2
 	LOOP
 		SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) INTO cols
@@ -31,13 +35,20 @@ BEGIN
 		   AND (times OR a.atttypid NOT IN ('timestamptz'::regtype, 'timestamp'::regtype,
 											'interval'::regtype, 'date'::regtype))
 		   AND a.attname <> ALL (string_to_array(coalesce(current_setting('rows_snapshot.without', true), ''), ','));
+		-- the partitions of audit_logs are where its rows are, not what it
+		-- is: their entries in the registry are left out (doctor() checks
+		-- that every partition is registered and guarded)
+		filter := CASE WHEN t.qname = 'plystra_data.append_only_relations'
+					   THEN ' WHERE relation::oid NOT IN (SELECT inhrelid FROM pg_inherits'
+							|| ' WHERE inhparent = to_regclass(''plystra_data.audit_logs''))'
+					   ELSE '' END;
 		IF each_row THEN
-			RETURN QUERY EXECUTE format('SELECT ''row %s '' || ROW(%s)::text FROM %s ORDER BY 1',
-										t.qname, cols, t.qname);
+			RETURN QUERY EXECUTE format('SELECT ''row %s '' || ROW(%s)::text FROM %s%s ORDER BY 1',
+										t.qname, cols, t.qname, filter);
 			CONTINUE;
 		END IF;
 		EXECUTE format('SELECT count(*) || '' '' || coalesce(md5(string_agg(r, E''\n'' ORDER BY r)), '''')
-						  FROM (SELECT ROW(%s)::text AS r FROM %s) s', cols, t.qname)
+						  FROM (SELECT ROW(%s)::text AS r FROM %s%s) s', cols, t.qname, filter)
 		   INTO line;
 		RETURN NEXT 'table ' || t.qname || ' ' || line;
 	END LOOP;

@@ -8,7 +8,8 @@
 #   1. backs it up with pg_dump -Fc into BACKUP_DIR (default: the current
 #      directory), named after the database, the installed version and the time;
 #   2. runs ALTER EXTENSION plystra UPDATE (TO VERSION with -t), which either
-#      completes or changes nothing;
+#      completes or changes nothing, then (from 1.2) plystra.audit_maintain(),
+#      the audit log's partitions ahead;
 #   3. verifies the migration history (plystra.migrate_verify());
 #   4. checks for drift (plystra.drift_check());
 #   5. prints doctor's report (plystra.doctor()).
@@ -66,6 +67,13 @@ else
 	say "2. update: ALTER EXTENSION plystra UPDATE TO '$to'"
 	q "ALTER EXTENSION plystra UPDATE TO '$to'" ||
 		fail "the update failed and changed nothing (see the error above); the backup is $backup"
+fi
+
+# the audit log's partitions ahead (1.2 on), before doctor() looks
+if [ "$(q "SELECT pg_catalog.to_regprocedure('plystra.audit_maintain()') IS NOT NULL")" = t ]; then
+	made=$(q "SELECT pg_catalog.count(*) FROM plystra.audit_maintain()") ||
+		fail "the audit log's partitions could not be made (see the error above): run SELECT * FROM plystra.audit_maintain(); the backup is $backup"
+	echo "audit partitions: $made made"
 fi
 
 # 3. verify the history

@@ -64,6 +64,7 @@ CREATE TRIGGER plystra_audit_rows
 	FOR EACH ROW EXECUTE FUNCTION plystra.audit_row_guard();
 ALTER TABLE plystra_data.audit_logs ENABLE ALWAYS TRIGGER plystra_audit_rows;
 @append_only audit_logs 'Audit rows older than the retention are removed with plystra.audit_purge().'
+@include audit_partitions
 
 CREATE FUNCTION plystra.audit_purge(older_than timestamptz)
 RETURNS bigint

@@ -14,10 +14,27 @@ AS $$
 WITH nsp AS (
 	SELECT oid, nspname FROM pg_catalog.pg_namespace
 	 WHERE nspname IN ('plystra', 'plystra_data')
+), runtime AS (
+	-- the partitions of audit_logs that are not the extension's (made at
+	-- run time, or the table audit_logs was before 1.2), and their indexes:
+	-- doctor() compares them with audit_logs
+	SELECT i.inhrelid AS oid
+	  FROM pg_catalog.pg_inherits i
+	 WHERE i.inhparent = pg_catalog.to_regclass('plystra_data.audit_logs')
+	   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+						WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+						  AND d.objid = i.inhrelid AND d.deptype = 'e')
+	UNION ALL
+	SELECT x.indexrelid
+	  FROM pg_catalog.pg_index x JOIN pg_catalog.pg_inherits i ON i.inhrelid = x.indrelid
+	 WHERE i.inhparent = pg_catalog.to_regclass('plystra_data.audit_logs')
+	   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+						WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+						  AND d.objid = i.inhrelid AND d.deptype = 'e')
 ), rel AS (
 	SELECT c.oid, c.relkind, pg_catalog.format('%I.%I', n.nspname, c.relname) AS qname
 	  FROM pg_catalog.pg_class c JOIN nsp n ON n.oid = c.relnamespace
-	 WHERE c.relkind <> 't'
+	 WHERE c.relkind <> 't' AND c.oid NOT IN (SELECT oid FROM runtime)
 ), fn AS (
 	SELECT p.oid FROM pg_catalog.pg_proc p JOIN nsp n ON n.oid = p.pronamespace
 )

@@ -23,6 +23,8 @@ DECLARE
 	retention interval;
 	internal_roles text;
 	seq record;
+	part record;
+	ready_until timestamptz;
 	max_id bigint;
 	next_id bigint;
 BEGIN
@@ -120,8 +122,14 @@ BEGIN
 				   || CASE WHEN tg.oid IS NULL THEN ' missing' ELSE ' enabled ' || tg.tgenabled::text END AS what
 			  FROM plystra_data.append_only_relations r
 			  CROSS JOIN (VALUES ('plystra_append_only'), ('plystra_append_only_truncate')) AS t(name)
+			  -- a partition of audit_logs has an internal TRUNCATE guard, whose
+			  -- name PostgreSQL suffixes with its OID
 			  LEFT JOIN pg_catalog.pg_trigger tg
-				ON tg.tgrelid = r.relation AND tg.tgname = t.name
+				ON tg.tgrelid = r.relation
+			   AND (tg.tgname = t.name
+					OR (tg.tgisinternal AND t.name = 'plystra_append_only_truncate'
+						AND tg.tgname ~ '^plystra_append_only_truncate_[0-9]+$'
+						AND tg.tgfoid = 'plystra.append_only_guard'::regproc))
 			 WHERE tg.oid IS NULL OR tg.tgenabled <> 'A'
 			UNION ALL
 			SELECT 'plystra_data.audit_logs.plystra_audit_rows'
@@ -206,8 +214,11 @@ BEGIN
 		SELECT c.oid::regclass AS tab, pg_catalog.pg_get_serial_sequence(c.oid::regclass::text, a.attname) AS seqname,
 			   a.attname
 		  FROM pg_catalog.pg_class c
-		  JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attidentity <> '' AND NOT a.attisdropped
-		 WHERE c.relnamespace = 'plystra_data'::regnamespace AND c.relkind = 'r'
+		  JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND NOT a.attisdropped
+		   -- and audit_logs' id, drawn from a sequence the column owns
+		   AND (a.attidentity <> ''
+				OR (c.oid = 'plystra_data.audit_logs'::regclass AND a.attname = 'id'))
+		 WHERE c.relnamespace = 'plystra_data'::regnamespace AND c.relkind IN ('r', 'p')
 		 ORDER BY 1
 	LOOP
 		EXECUTE format('SELECT max(%I)::bigint FROM %s', seq.attname, seq.tab) INTO max_id;
@@ -241,7 +252,12 @@ BEGIN
 	  FROM pg_catalog.pg_class c
 	 WHERE c.relnamespace = 'plystra_data'::regnamespace AND c.relkind IN ('r', 'S')
 	   AND c.oid NOT IN ('plystra_data.manifest'::regclass, 'plystra_data.reference_policies'::regclass)
-	   AND c.oid NOT IN (SELECT unnest(extconfig) FROM pg_catalog.pg_extension WHERE extname = 'plystra');
+	   AND c.oid NOT IN (SELECT unnest(extconfig) FROM pg_catalog.pg_extension WHERE extname = 'plystra')
+	   -- a table that is not the extension's (a partition of audit_logs) is dumped whole
+	   AND c.oid IN (SELECT d.objid FROM pg_catalog.pg_depend d, pg_catalog.pg_extension x
+					  WHERE x.extname = 'plystra' AND d.refclassid = 'pg_catalog.pg_extension'::regclass
+						AND d.refobjid = x.oid AND d.classid = 'pg_catalog.pg_class'::regclass
+						AND d.deptype = 'e');
 	status := CASE WHEN n = 0 THEN 'ok' ELSE 'fail' END;
 	detail := CASE WHEN n = 0 THEN 'every table and sequence of plystra_data is dumped by pg_dump'
 				   ELSE n || ' not dumped: ' || first_items
@@ -398,13 +414,50 @@ BEGIN
 	retention := make_interval(secs => (SELECT setting::double precision FROM pg_catalog.pg_settings
 										 WHERE name = 'plystra.audit_min_retention'));
 	status := 'ok';
-	detail := pg_catalog.pg_size_pretty(pg_catalog.pg_total_relation_size('plystra_data.audit_logs'))
+	detail := pg_catalog.pg_size_pretty((SELECT sum(pg_catalog.pg_total_relation_size(p.relid))
+										   FROM pg_catalog.pg_partition_tree('plystra_data.audit_logs') p))
 			  || CASE WHEN oldest IS NULL THEN ', no rows'
 					  ELSE ', oldest row from ' || oldest::date || ' ('
 						   || date_part('day', now() - oldest)::int || ' days ago)' END
 			  || '; minimum retention ' || current_setting('plystra.audit_min_retention')
 			  || CASE WHEN oldest < now() - retention
 					  THEN '; rows older than that may be removed with plystra.audit_purge()' ELSE '' END;
+	RETURN NEXT;
+
+	-- partitions ready for the rows to come, and no row in the default one
+	"check" := 'audit partitions';
+	ready_until := now();
+	FOR part IN SELECT p.from_time, p.to_time FROM plystra.audit_partitions() p
+				 WHERE NOT p.is_default ORDER BY p.from_time NULLS FIRST
+	LOOP
+		IF (part.from_time IS NULL OR part.from_time <= ready_until)
+		   AND (part.to_time IS NULL OR part.to_time > ready_until) THEN
+			ready_until := coalesce(part.to_time, 'infinity');
+		END IF;
+	END LOOP;
+	SELECT count(*) INTO n
+	  FROM (SELECT FROM ONLY plystra_data.audit_logs_default LIMIT 1000000) d;
+	SELECT count(*) INTO m FROM plystra.audit_partitions() p WHERE NOT p.is_default;
+	SELECT count(*), string_agg(x.partition::text || ': ' || x.problem, ', ')
+	  INTO n_other, first_items FROM plystra._audit_partition_problems() x;
+	status := CASE WHEN n_other > 0 THEN 'fail'
+				   WHEN n > 0 OR ready_until < now() + current_setting('plystra.audit_partition_interval')::interval
+				   THEN 'warn' ELSE 'ok' END;
+	detail := CASE WHEN n_other > 0
+				   THEN 'not protected as audit_logs: ' || first_items || '; ' ELSE '' END
+			  || m || ' partitions, ready until '
+			  || CASE WHEN ready_until = 'infinity' THEN 'the end of time'
+					  ELSE to_char(ready_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' END
+			  || ' (plystra.audit_partition_interval ' || current_setting('plystra.audit_partition_interval')
+			  || ', ' || current_setting('plystra.audit_partitions_ahead') || ' ahead)'
+			  || CASE WHEN n = 0 THEN '; the default partition is empty'
+					  ELSE '; ' || n || CASE WHEN n = 1 THEN ' row' ELSE ' rows' END
+						   || ' in the default partition, which found no partition of their own' END
+			  || CASE WHEN n_other > 0
+					  THEN '. Hint: the guard of a partition was switched off below SQL''s reach (catalog edit) or a restore went wrong; find out who did it, and restore the partition''s protection from a backup.'
+					  WHEN status = 'warn'
+					  THEN '. Hint: SELECT * FROM plystra.audit_maintain() makes the partitions and moves those rows; run it daily (cron, pg_cron or plystractl audit maintain).'
+					  ELSE '' END;
 	RETURN NEXT;
 END
 $$;

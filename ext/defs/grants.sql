@@ -99,8 +99,10 @@ COMMENT ON FUNCTION plystra._lock_protected_relations() IS
  * INSERT on the audit log and the tables it checks keys against), SELECT
  * on the migration history; migrator: migrate(), migration_status(),
  * migrate_verify(); monitor: doctor(), drift_check(), migrate_verify(),
- * migration_status(), and who has what; admin: restore(), purge_deleted(),
- * audit_purge(), and who has what; authenticator: the password functions.
+ * migration_status(), audit_partitions(), and who has what; admin:
+ * restore(), purge_deleted(), audit_purge(), audit_maintain(),
+ * audit_partitions(), and who has what; authenticator: the password
+ * functions.
  * Every kind uses schema plystra.
  */
 CREATE FUNCTION plystra._access_privileges(OUT access text, OUT object_type text,
@@ -131,6 +133,9 @@ AS $$
 			   ('admin', 'plystra.restore(regclass,bigint)'),
 			   ('admin', 'plystra.purge_deleted(regclass,interval)'),
 			   ('admin', 'plystra.audit_purge(timestamptz)'),
+			   ('admin', 'plystra.audit_maintain()'),
+			   ('admin', 'plystra.audit_partitions()'),
+			   ('monitor', 'plystra.audit_partitions()'),
 			   ('authenticator', 'plystra.set_password_hash(bigint,text)'),
 			   ('authenticator', 'plystra.password_hash(bigint)')
 	)

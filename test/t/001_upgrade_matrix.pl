@@ -183,7 +183,15 @@ is(version_of('from10'), '1.2', '1.0 -> 1.1 -> 1.2 reaches 1.2');
 # users lose their column allowed_groups (to user_allowed_groups, above)
 is(join("\n", grep { !/^row plystra_data\.users / } split /\n/, lost($before, $at11)), '',
 	'from10: every row survives 1.0 -> 1.1, times included');
-is(lost($at11, rows_with_times('from10')), '', 'from10: every row survives 1.1 -> 1.2, times included');
+# audit_logs becomes a partitioned table (migration 018): the table it was
+# is its first partition now, and the registry entry of audit_logs is new
+sub lost_in_1_2
+{
+	my ($before, $after) = @_;
+	return join("\n", grep { !/^row plystra_data\.append_only_relations \(plystra_data\.audit_logs,/ }
+		  split /\n/, lost($before, $after));
+}
+is(lost_in_1_2($at11, rows_with_times('from10')), '', 'from10: every row survives 1.1 -> 1.2, times included');
 
 # 1.0 -> 1.2 in one command
 $node->safe_psql('direct10', "CREATE EXTENSION plystra VERSION '1.0'");
@@ -198,7 +206,7 @@ $node->safe_psql('from11', $data_1_1);
 $node->safe_psql('from11', $readme_grants);
 my $before11 = rows_with_times('from11');
 $node->safe_psql('from11', 'ALTER EXTENSION plystra UPDATE');
-is(lost($before11, rows_with_times('from11')), '', 'from11: every row survives 1.1 -> 1.2, times included');
+is(lost_in_1_2($before11, rows_with_times('from11')), '', 'from11: every row survives 1.1 -> 1.2, times included');
 
 my $manifest = q{SELECT string_agg(object_type || ' | ' || object || ' | ' || detail, E'\n'
 							  ORDER BY object_type, object)
@@ -223,6 +231,9 @@ foreach my $db (@paths)
 		"$db: drift_check is clean");
 	is($node->safe_psql($db, 'SELECT count(*) FROM plystra.migrate_verify()'), '0',
 		"$db: migrate_verify is clean");
+	# (the audit log's partitions are made by audit_maintain(), never by
+	# a script: doctor warns until they are)
+	$node->safe_psql($db, 'SELECT count(*) FROM plystra.audit_maintain()');
 	is($node->safe_psql($db,
 		q{SELECT string_agg("check", ', ') FROM plystra.doctor() WHERE status <> 'ok'}),
 		'', "$db: doctor is clean");

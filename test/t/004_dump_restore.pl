@@ -30,6 +30,7 @@ $node->safe_psql('postgres', 'CREATE DATABASE src');
 $node->safe_psql('src', "CREATE EXTENSION plystra VERSION '1.0'");
 $node->safe_psql('src', $data_1_0);
 $node->safe_psql('src', 'ALTER EXTENSION plystra UPDATE');
+$node->safe_psql('src', 'SELECT count(*) FROM plystra.audit_maintain()');
 $node->safe_psql('src', q{
 	CREATE SCHEMA app;
 	SET search_path = app;
@@ -48,6 +49,25 @@ $node->safe_psql('src', q{
 	SELECT plystra.grant_access('app_reader', 'application');
 	INSERT INTO plystra.users (email) VALUES ('late@acme.test');
 });
+# the partitions of the audit log, their bounds, and their guards: the
+# table audit_logs was in 1.0 (its first partition, with rows) is dumped
+# as an ordinary table, and attached again by the restore
+my $audit_partitions_sql = q{
+	SELECT string_agg(c.relname || ' ' || pg_get_expr(c.relpartbound, c.oid)
+					  || ' registered ' || coalesce(r.builtin::text, 'no')
+					  || ' guards ' || (SELECT string_agg(t.tgfoid::regproc || '/' || t.tgtype || '/' || t.tgenabled::text,
+														  ' ' ORDER BY t.tgfoid::regproc::text, t.tgtype)
+										  FROM pg_trigger t
+										 WHERE t.tgrelid = c.oid AND t.tgfoid::regproc::text LIKE 'plystra.%')
+					  || ' rows ' || (xpath('//n/text()', query_to_xml('SELECT count(*) AS n FROM ' || c.oid::regclass, false, false, '')))[1]::text,
+					  E'\n' ORDER BY c.relname)
+	  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+	  LEFT JOIN plystra.append_only_tables() r ON r.relation = c.oid
+	 WHERE i.inhparent = 'plystra_data.audit_logs'::regclass};
+my $audit_partitions = $node->safe_psql('src', $audit_partitions_sql);
+like($audit_partitions, qr/^audit_logs_initial FOR VALUES FROM \(MINVALUE\) TO .* registered true guards .* rows [1-9]/m,
+	'the source has the first partition of the audit log, with rows');
+
 $node->safe_psql('postgres', 'CREATE DATABASE fresh');
 $node->safe_psql('fresh', 'CREATE EXTENSION plystra');
 
@@ -91,7 +111,7 @@ sub catalog
 }
 
 my $before = fingerprint('src');
-like($before, qr/^schema_migrations 19 /m, 'the source has its history');
+like($before, qr/^schema_migrations 20 /m, 'the source has its history');
 like($before, qr/^users 5 /m, 'and its users, soft-deleted one included');
 my $history = $node->safe_psql('src', q{
 	SELECT string_agg(component || '/' || name || ' ' || checksum || ' ' || applied_at || ' '
@@ -156,6 +176,10 @@ foreach my $format ('plain', 'custom', 'parallel', 'data_only')
 	is(catalog($db), catalog('fresh'), "$format: the catalog equals a fresh install's");
 	is($node->safe_psql($db, q{SELECT string_agg("check" || ' ' || status, ', ') FROM plystra.doctor() WHERE status <> 'ok'}),
 		'', "$format: doctor is clean");
+	is($node->safe_psql($db, $audit_partitions_sql), $audit_partitions,
+		"$format: the audit log's partitions come back with their bounds, rows and guards");
+	my ($truncated) = $node->psql($db, 'TRUNCATE plystra_data.audit_logs_initial');
+	isnt($truncated, 0, "$format: and its first partition cannot be truncated");
 	is($node->safe_psql($db, q{
 		SELECT string_agg(role || ' ' || access, ', ') || ' '
 			   || has_table_privilege('app_reader', 'plystra.users', 'SELECT, INSERT, UPDATE, DELETE')

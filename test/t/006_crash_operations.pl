@@ -16,6 +16,7 @@ $node->init;
 $node->start;
 $node->safe_psql('postgres', q{
 	CREATE EXTENSION plystra;
+	SELECT count(*) FROM plystra.audit_maintain();
 	INSERT INTO plystra.users (email)
 		SELECT 'u' || i || '@crash.test' FROM generate_series(1, 200) i;
 });

@@ -85,6 +85,7 @@ foreach my $db (qw(app other))
 {
 	$node->safe_psql('postgres', "CREATE DATABASE $db");
 	$node->safe_psql($db, 'CREATE EXTENSION plystra');
+	$node->safe_psql($db, 'SELECT count(*) FROM plystra.audit_maintain()');
 	$node->safe_psql($db, 'CREATE SCHEMA shop');
 	$node->safe_psql($db, "ALTER DATABASE $db SET search_path = shop");
 }
@@ -675,7 +676,8 @@ $node->safe_psql('other', q{DROP INDEX plystra_data.users_lower_email_idx});
 	($rc, $out, $err) = ctl('upgrade', '-d', 'legacy', '--backup', $backup);
 	is($rc, 0, 'upgrade: exit 0') or diag($out . $err);
 	like($out, qr/^backup: .*pg_dump -Fc of database legacy into \Q$backup\E\n/m, 'upgrade: the backup');
-	like($out, qr/^update: extension plystra 1\.0 -> \S+\nmigrate_verify: ok\ndrift_check: ok\n/m, 'upgrade: update and checks');
+	like($out, qr/^update: extension plystra 1\.0 -> \S+\naudit partitions: \d+ made\nmigrate_verify: ok\ndrift_check: ok\n/m,
+		'upgrade: update, the audit log\'s partitions, and checks');
 	like($out, qr/^upgrade of database legacy done: restart the application$/m, 'upgrade: done');
 	ok(-s $backup, 'the backup file exists');
 	is((stat $backup)[2] & 07777, 0600, 'the backup is readable by its owner only');
