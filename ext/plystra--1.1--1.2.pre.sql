@@ -25,13 +25,3 @@ REVOKE ALL ON FUNCTION plystra._check_scripts(boolean, text) FROM PUBLIC;
 SELECT plystra._check_scripts(running => 'plystra--1.1--1.2.sql');
 COMMENT ON FUNCTION plystra._check_scripts(boolean, text) IS
 'Internal: compares the installed scripts of the extension, and the one running, with those the loaded library was built with; an error, or with raise false the differences, when one differs';
-
-/*
- * Migration 018 makes audit_logs a partitioned table, and the table it was
- * its first partition.  The partitioned table's guards reach every
- * partition (their clones, and the TRUNCATE guard each partition is given),
- * so the table's own go; this transaction holds it until its end.
- */
-DROP TRIGGER plystra_append_only ON plystra_data.audit_logs;
-DROP TRIGGER plystra_append_only_truncate ON plystra_data.audit_logs;
-DROP TRIGGER plystra_created_at ON plystra_data.audit_logs;

@@ -22,7 +22,16 @@
 -- time the extension sets on every row, so that a row is placed in the
 -- partition it will stay in.
 
-LOCK TABLE plystra_data.audit_logs IN ACCESS EXCLUSIVE MODE;
+-- Applications write through the view, locking the view, then the table:
+-- the same order here (LOCK of a view locks its table too), so that an
+-- INSERT under way waits for the update instead of deadlocking with it.
+LOCK TABLE plystra.audit_logs IN ACCESS EXCLUSIVE MODE;
+
+-- The guard triggers of the table as it was (an install has none yet):
+-- those of the partitioned table reach every partition.
+DROP TRIGGER IF EXISTS plystra_append_only ON plystra_data.audit_logs;
+DROP TRIGGER IF EXISTS plystra_append_only_truncate ON plystra_data.audit_logs;
+DROP TRIGGER IF EXISTS plystra_created_at ON plystra_data.audit_logs;
 
 CREATE SEQUENCE plystra_data.audit_logs_id_seq_018 AS bigint;
 SELECT pg_catalog.setval('plystra_data.audit_logs_id_seq_018', s.last_value, s.is_called)
