@@ -7,7 +7,10 @@
 #
 # Printed: the load times, the sizes before and after each purge (the
 # partitioned audit log shrinks by the month's size; the plain table keeps
-# its size, its space left to VACUUM), both purge times and their ratio.
+# its size, its space left to VACUUM), both purge times and their ratio,
+# the purge split into its statement and its commit (when PostgreSQL gives
+# the files back to the filesystem), and what removing a 1 GB file costs
+# the filesystem here.
 #
 # Usage: bash test/bench/audit_purge.sh [rows]
 set -euo pipefail
@@ -73,8 +76,19 @@ before_p=$(size_p)
 before_n=$(size_n)
 
 say "audit_purge('$next')"
-purge_p=$(seconds q -c "SET plystra.audit_min_retention = '1d'" -c "SELECT plystra.audit_purge('$next')")
+# the statement, and its commit, which gives the month's files back to the
+# filesystem (PostgreSQL truncates and unlinks them then)
+timing=$(pg psql -X -q -v ON_ERROR_STOP=1 -d bench -c "SET plystra.audit_min_retention = '1d'" \
+	-c 'BEGIN' -c '\timing on' -c "SELECT plystra.audit_purge('$next')" -c 'COMMIT' |
+	sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p')
+stmt_ms=$(echo "$timing" | sed -n 1p)
+commit_ms=$(echo "$timing" | sed -n 2p)
+purge_p=$(echo "($stmt_ms + $commit_ms) / 1000" | bc -l)
 after_p=$(size_p)
+# what freeing 1 GB costs this filesystem (a mount with discard is slow)
+as_pg dd if=/dev/zero of="$work/1g" bs=1M count=1024 status=none
+sync
+rm_1g=$(seconds as_pg rm "$work/1g")
 say "DELETE FROM bench_plain WHERE created_at < '$next'"
 purge_n=$(seconds q -c "DELETE FROM bench_plain WHERE created_at < '$next'")
 after_n=$(size_n)
@@ -84,7 +98,9 @@ recorded=$(q -Atc "SELECT details FROM plystra_data.audit_logs WHERE event_type 
 mb() { echo "scale=1; $1 / 1048576" | bc; }
 echo "rows:                $ROWS in the month from $month ($part, $(mb "$part_size") MB)"
 echo "load:                plystra ${load_p}s, plain table ${load_n}s"
-echo "audit_purge():       ${purge_p}s; audit log $(mb "$before_p") MB -> $(mb "$after_p") MB"
+printf 'audit_purge():       %.3fs (the statement %.0f ms, its commit %.0f ms); audit log %s MB -> %s MB\n' \
+	"$purge_p" "$stmt_ms" "$commit_ms" "$(mb "$before_p")" "$(mb "$after_p")"
+echo "filesystem:          rm of a 1 GB file takes ${rm_1g}s here"
 echo "DELETE (plain):      ${purge_n}s; table $(mb "$before_n") MB -> $(mb "$after_n") MB"
 printf 'ratio:               %.4f (audit_purge() / DELETE)\n' "$(echo "$purge_p / $purge_n" | bc -l)"
 echo "rows left before it: $left"

@@ -623,6 +623,28 @@ like($out, qr/^doctor: ok \(database app/m, 'doctor: ok');
 is($rc, 2, 'doctor of a database at 1.0 (pending migrations): exit 2');
 like($out, qr/^extension and library +fail /m, 'the failed check');
 
+# ---- audit maintain: the audit log's partitions ahead
+{
+	$node->safe_psql('postgres', 'CREATE DATABASE maint');
+	$node->safe_psql('maint', 'CREATE EXTENSION plystra');
+	$node->safe_psql('maint', q{INSERT INTO plystra_data.audit_logs (event_type, created_at)
+		VALUES ('user.login.failed', '2001-05-05 10:00+00')});
+	($rc, $out, $err) = ctl('audit', 'maintain', '-d', 'maint');
+	is($rc, 0, 'audit maintain: exit 0') or diag($err);
+	like($out, qr/^made plystra_data\.audit_logs_p20010501 for .* moved 1 rows from the default partition$/m,
+		'audit maintain: the partition of a row the default partition held, and the row moved');
+	like($out, qr/^audit maintain: 5 partitions made \(database maint\)$/m,
+		'audit maintain: and the current month and three ahead');
+	($rc, $out, $err) = ctl('audit', 'maintain', '-d', 'maint', '--json');
+	is($rc, 0, 'audit maintain again: exit 0');
+	my $j = decode_json($out);
+	is(scalar @{ $j->{partitions_made} }, 0, 'audit maintain --json: nothing more to make');
+	($rc, $out, $err) = ctl('audit', 'maintain', '-d', 'old');
+	is($rc, 6, 'audit maintain of a database at 1.0: exit 6');
+	like($err, qr/has no partitioned audit log; update it/, 'saying why');
+	$node->safe_psql('postgres', 'DROP DATABASE maint');
+}
+
 $node->safe_psql('other', q{ALTER TABLE plystra_data.users ALTER COLUMN display_name SET DEFAULT 'anonymous'});
 ($rc, $out, $err) = ctl('drift', '-d', 'other');
 is($rc, 2, 'drift found: exit 2');
