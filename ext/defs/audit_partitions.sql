@@ -53,9 +53,29 @@ AS $$
 			   c.relkind, c.relacl
 		  FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
 		 WHERE i.inhparent = (SELECT oid FROM parent)
+	), idx AS (
+		-- each plain btree index of a partition, as the list of its columns
+		SELECT x.indrelid, x.indisprimary,
+			   pg_catalog.array_to_string(ARRAY(
+				   SELECT a.attname FROM pg_catalog.unnest(x.indkey::pg_catalog.int2[]) WITH ORDINALITY k(attnum, n)
+					 JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
+					ORDER BY k.n), ', ') AS cols
+		  FROM pg_catalog.pg_index x
+		  JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid
+		 WHERE x.indrelid IN (SELECT oid FROM part)
+		   AND x.indpred IS NULL AND x.indexprs IS NULL
+		   AND ic.relam = (SELECT oid FROM pg_catalog.pg_am WHERE amname = 'btree')
+	), trig AS (
+		SELECT t.tgrelid, t.tgname, t.tgparentid, t.tgisinternal, t.tgfoid, t.tgtype, t.tgenabled
+		  FROM pg_catalog.pg_trigger t
+		 WHERE t.tgrelid IN (SELECT oid FROM part)
+	), parent_trig AS (
+		SELECT pt.oid, pt.tgname FROM pg_catalog.pg_trigger pt
+		 WHERE pt.tgrelid = (SELECT oid FROM parent) AND NOT pt.tgisinternal
+		   AND (pt.tgtype::integer & 1) = 1
 	), wanted_index(cols) AS (
-		VALUES ('(created_at)'), ('(actor_user_id, created_at)'),
-			   ('(target_type, target_id, created_at)'), ('(event_type, created_at)')
+		VALUES ('created_at'), ('actor_user_id, created_at'),
+			   ('target_type, target_id, created_at'), ('event_type, created_at')
 	)
 	SELECT p.oid::pg_catalog.regclass, x.problem
 	  FROM part p,
@@ -78,34 +98,28 @@ AS $$
 								WHERE r.relation = p.oid AND r.builtin)
 			UNION ALL
 			SELECT 'trigger ' || pt.tgname || ' of audit_logs has no clone firing always'
-			  FROM pg_catalog.pg_trigger pt
-			 WHERE pt.tgrelid = (SELECT oid FROM parent) AND NOT pt.tgisinternal
-			   AND (pt.tgtype::integer & 1) = 1
-			   AND NOT EXISTS (SELECT FROM pg_catalog.pg_trigger t
+			  FROM parent_trig pt
+			 WHERE NOT EXISTS (SELECT FROM trig t
 								WHERE t.tgrelid = p.oid AND t.tgparentid = pt.oid
 								  AND t.tgenabled = 'A')
 			UNION ALL
 			SELECT 'no internal TRUNCATE guard firing always'
-			 WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_trigger t
+			 WHERE NOT EXISTS (SELECT FROM trig t
 								WHERE t.tgrelid = p.oid AND t.tgisinternal AND t.tgparentid = 0
 								  AND t.tgfoid = 'plystra.append_only_guard()'::pg_catalog.regprocedure
 								  AND (t.tgtype::integer & 32) = 32 AND t.tgenabled = 'A')
 			UNION ALL
 			SELECT 'trigger ' || t.tgname || ' is not the guard''s'
-			  FROM pg_catalog.pg_trigger t
+			  FROM trig t
 			 WHERE t.tgrelid = p.oid AND t.tgparentid = 0 AND NOT t.tgisinternal
 			UNION ALL
 			SELECT 'no primary key on id'
-			 WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_constraint co
-								WHERE co.conrelid = p.oid AND co.contype = 'p'
-								  AND pg_catalog.pg_get_constraintdef(co.oid) = 'PRIMARY KEY (id)')
+			 WHERE NOT EXISTS (SELECT FROM idx i
+								WHERE i.indrelid = p.oid AND i.indisprimary AND i.cols = 'id')
 			UNION ALL
-			SELECT 'no index on ' || w.cols
+			SELECT 'no index on (' || w.cols || ')'
 			  FROM wanted_index w
-			 WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_index x
-								WHERE x.indrelid = p.oid AND x.indpred IS NULL
-								  AND pg_catalog.pg_get_indexdef(x.indexrelid)
-									  LIKE '% USING btree ' || w.cols)
+			 WHERE NOT EXISTS (SELECT FROM idx i WHERE i.indrelid = p.oid AND i.cols = w.cols)
 		   ) x(problem)
 	 ORDER BY 1, 2
 $$;
