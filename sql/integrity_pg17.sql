@@ -12,6 +12,7 @@ CREATE DATABASE plystra_regress_pg17;
 SET client_min_messages = warning;
 CREATE EXTENSION plystra;
 RESET client_min_messages;
+SELECT count(*) AS partitions_made FROM plystra.audit_maintain();
 CREATE SCHEMA vault;
 CREATE TABLE vault.entries (
 	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
