@@ -122,8 +122,8 @@ plystra_append_only_guard(PG_FUNCTION_ARGS)
 	 * statement named; TRUNCATE names the table it truncates.
 	 */
 	relid = RelationGetRelid(rel);
-	if (rel->rd_rel->relispartition && !TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
-		relid = llast_oid(get_partition_ancestors(relid));
+	if (!TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		relid = plystra_partition_root(relid);
 
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 		what = "UPDATE";

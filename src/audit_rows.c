@@ -38,7 +38,6 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
-#include "catalog/partition.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
@@ -348,7 +347,7 @@ plystra_audit_row_guard(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_GENERATED_ALWAYS),
 				 errmsg("the created_at of a new row of \"%s\" is the server's clock time",
-						get_rel_name(llast_oid(get_partition_ancestors(RelationGetRelid(rel))))),
+						get_rel_name(plystra_partition_root(RelationGetRelid(rel)))),
 				 errdetail("The row names created_at %s, which places it in another partition than the clock time does.",
 						   DatumGetCString(DirectFunctionCall1(timestamptz_out, value))),
 				 errhint("Leave created_at out of the INSERT.")));

@@ -137,6 +137,7 @@ extern Oid	plystra_storage_table(const char *name, const char *trigger);
 extern struct Trigger *plystra_trigger_named(struct RelationData *rel, const char *name);
 extern Oid *plystra_tables_with_trigger(const char *name, int *ntables);
 extern Oid	plystra_audit_logs_relid(void);
+extern Oid	plystra_partition_root(Oid relid);
 #define PLYSTRA_MAX_PARENTS 4
 extern int	plystra_parent_pairs(struct Trigger *trigger, const char *fname);
 extern int	plystra_execute_as_owner(struct _SPI_plan **plan, const char *query,

@@ -31,7 +31,6 @@
 
 #include "access/htup_details.h"
 #include "catalog/dependency.h"
-#include "catalog/partition.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
@@ -77,7 +76,7 @@ id_sequence(Relation rel, AttrNumber attnum)
 #endif
 	if (rel->rd_rel->relispartition)
 	{
-		relid = llast_oid(get_partition_ancestors(relid));
+		relid = plystra_partition_root(relid);
 		attnum = get_attnum(relid, "id");
 	}
 	foreach(lc, getOwnedSequences(relid))
@@ -144,11 +143,10 @@ plystra_draw_server_id(Relation rel, HeapTuple tuple, Datum *id)
 static void
 refuse_client_id(Relation rel, Datum id)
 {
-	Oid			relid = RelationGetRelid(rel);
+	Oid			relid;
 
 	/* a partition's rows are named by the table the statement named */
-	if (rel->rd_rel->relispartition)
-		relid = llast_oid(get_partition_ancestors(relid));
+	relid = plystra_partition_root(RelationGetRelid(rel));
 	ereport(ERROR,
 			(errcode(ERRCODE_GENERATED_ALWAYS),
 			 errmsg("the id of a new row of \"%s\" is assigned by the server",

@@ -13,8 +13,9 @@
  * definition of the storage owner (plystra_is_storage_owner()), of
  * which table a trigger argument may name (plystra_storage_table()), of
  * where the triggers that declare references are found
- * (plystra_trigger_named(), plystra_tables_with_trigger()), and of the
- * audit log's table (plystra_audit_logs_relid()).
+ * (plystra_trigger_named(), plystra_tables_with_trigger()), of the
+ * audit log's table (plystra_audit_logs_relid()), and of the table a
+ * partition's rows are named by (plystra_partition_root()).
  *
  * Copyright (c) 2026, Plystra developers
  *
@@ -27,6 +28,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_namespace.h"
 #include "executor/spi.h"
@@ -256,6 +258,18 @@ plystra_tables_with_trigger(const char *name, int *ntables)
 	}
 	*ntables = (int) SPI_processed;
 	return tables;
+}
+
+/*
+ * The table a partition's rows belong to, as statements name it: the top
+ * of its partition tree (relid itself when it is no partition).
+ */
+Oid
+plystra_partition_root(Oid relid)
+{
+	if (!get_rel_relispartition(relid))
+		return relid;
+	return llast_oid(get_partition_ancestors(relid));
 }
 
 /* plystra_data.audit_logs, or InvalidOid */

@@ -427,9 +427,11 @@ BEGIN
 	-- partitions ready for the rows to come, and no row in the default one
 	"check" := 'audit partitions';
 	ready_until := now();
+	m := 0;
 	FOR part IN SELECT p.from_time, p.to_time FROM plystra.audit_partitions() p
 				 WHERE NOT p.is_default ORDER BY p.from_time NULLS FIRST
 	LOOP
+		m := m + 1;
 		IF (part.from_time IS NULL OR part.from_time <= ready_until)
 		   AND (part.to_time IS NULL OR part.to_time > ready_until) THEN
 			ready_until := coalesce(part.to_time, 'infinity');
@@ -437,7 +439,6 @@ BEGIN
 	END LOOP;
 	SELECT count(*) INTO n
 	  FROM (SELECT FROM ONLY plystra_data.audit_logs_default LIMIT 1000000) d;
-	SELECT count(*) INTO m FROM plystra.audit_partitions() p WHERE NOT p.is_default;
 	SELECT count(*), string_agg(x.partition::text || ': ' || x.problem, ', ')
 	  INTO n_other, first_items FROM plystra._audit_partition_problems() x;
 	status := CASE WHEN n_other > 0 THEN 'fail'
