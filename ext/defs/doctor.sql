@@ -334,10 +334,13 @@ BEGIN
 	"check" := 'function privileges';
 	-- PUBLIC may execute what the manifest of the installed version says it
 	-- may (the functions the version grants to PUBLIC), and nothing else
+	-- (the schema's functions first: asked of every function of the
+	-- database, the privilege check would read all of pg_proc into the
+	-- cache of a new session)
 	SELECT count(*), string_agg(p.oid::regprocedure::text, ', ') INTO n, first_items
-	  FROM pg_catalog.pg_proc p
-	 WHERE p.pronamespace = 'plystra'::regnamespace
-	   AND pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE')
+	  FROM (SELECT f.oid FROM pg_catalog.pg_proc f
+			 WHERE f.pronamespace = 'plystra'::regnamespace OFFSET 0) p
+	 WHERE pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE')
 	   AND NOT EXISTS (SELECT 1 FROM plystra_data.manifest m
 						WHERE m.version = ext_version AND m.object_type = 'public privilege'
 						  AND m.object = p.oid::regprocedure::text AND m.detail = 'true');
