@@ -28,6 +28,7 @@ OBJS = \
 	src/append_only.o \
 	src/audit.o \
 	src/audit_partitions.o \
+	src/audit_seals.o \
 	src/audit_rows.o \
 	src/entity_admin.o \
 	src/passwords.o \
@@ -99,6 +100,7 @@ REGRESS = \
 	audit_append_only \
 	audit_purge \
 	audit_partitions \
+	audit_seals \
 	make_append_only \
 	other_extension \
 	integrity_install \
@@ -112,7 +114,7 @@ REGRESS = \
 REGRESS_OPTS = --inputdir=$(srcdir) --encoding=UTF8 --no-locale
 
 # Isolation specs live in test/specs, their expected output in test/expected.
-ISOLATION = migrate_concurrent audit_purge_concurrent soft_delete_concurrent cascade_concurrent ddl_race drop_race partition_race registry_snapshot maintain_concurrent
+ISOLATION = migrate_concurrent audit_purge_concurrent soft_delete_concurrent cascade_concurrent ddl_race drop_race partition_race registry_snapshot maintain_concurrent seal_horizon
 ISOLATION_OPTS = --inputdir=$(srcdir)/test
 
 # TAP tests (PostgreSQL::Test::Cluster) live in test/t.

@@ -137,6 +137,7 @@ ALTER TABLE plystra_data.audit_logs ENABLE ALWAYS TRIGGER plystra_audit_rows;
 INSERT INTO plystra_data.append_only_relations (relation, builtin)
 	VALUES ('plystra_data.audit_logs', true);
 @include audit_partitions
+@include audit_seals
 
 /*
  * Ids are the server's: a new row's id is the one its identity sequence
@@ -458,10 +459,11 @@ COMMENT ON FUNCTION plystra._lock_protected_relations() IS
  * INSERT on the audit log and the tables it checks keys against), SELECT
  * on the migration history; migrator: migrate(), migration_status(),
  * migrate_verify(); monitor: doctor(), drift_check(), migrate_verify(),
- * migration_status(), audit_partitions(), and who has what; admin:
- * restore(), purge_deleted(), audit_purge(), audit_maintain(),
- * audit_partitions(), and who has what; authenticator: the password
- * functions.
+ * migration_status(), audit_partitions(), audit_verify(), audit_head(),
+ * audit_verify_head(), and who has what; admin: restore(),
+ * purge_deleted(), audit_purge(), audit_maintain(), audit_partitions(),
+ * audit_seal() and the three of the seals monitor has, and who has what;
+ * authenticator: the password functions.
  * Every kind uses schema plystra.
  */
 CREATE FUNCTION plystra._access_privileges(OUT access text, OUT object_type text,
@@ -495,6 +497,13 @@ AS $$
 			   ('admin', 'plystra.audit_maintain()'),
 			   ('admin', 'plystra.audit_partitions()'),
 			   ('monitor', 'plystra.audit_partitions()'),
+			   ('admin', 'plystra.audit_seal()'),
+			   ('admin', 'plystra.audit_verify()'),
+			   ('admin', 'plystra.audit_head()'),
+			   ('admin', 'plystra.audit_verify_head(text)'),
+			   ('monitor', 'plystra.audit_verify()'),
+			   ('monitor', 'plystra.audit_head()'),
+			   ('monitor', 'plystra.audit_verify_head(text)'),
 			   ('authenticator', 'plystra.set_password_hash(bigint,text)'),
 			   ('authenticator', 'plystra.password_hash(bigint)')
 	)

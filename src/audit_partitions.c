@@ -180,9 +180,12 @@ month_start(int64 m)
 	return result;
 }
 
-/* The start of the period t lies in, and of the next one. */
-static void
-period_of(TimestampTz t, TimestampTz *start, TimestampTz *next)
+/*
+ * The start of the period t lies in, and of the next one (the seals of the
+ * audit log use the same periods).
+ */
+void
+plystra_audit_period(TimestampTz t, TimestampTz *start, TimestampTz *next)
 {
 	if (interval_months > 0)
 	{
@@ -584,7 +587,7 @@ plystra_maintain_audit_partitions(void *arg)
 			t = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 			if (isnull)
 				break;
-			period_of(t, &start, &next);
+			plystra_audit_period(t, &start, &next);
 			/* the part of its period no partition covers that holds it */
 			a = start;
 			while (first_gap(ranges, a, next, &a, &b) && b <= t)
@@ -597,13 +600,13 @@ plystra_maintain_audit_partitions(void *arg)
 	}
 
 	/* the current period and those ahead; a gap wholly in the past takes no row */
-	period_of(now, &start, &next);
+	plystra_audit_period(now, &start, &next);
 	until = next;
 	for (i = 0; i < partitions_ahead; i++)
 	{
 		TimestampTz s;
 
-		period_of(until, &s, &until);
+		plystra_audit_period(until, &s, &until);
 	}
 	while (first_gap(ranges, start, until, &a, &b))
 	{
@@ -611,7 +614,7 @@ plystra_maintain_audit_partitions(void *arg)
 		TimestampTz pn;
 
 		/* one partition per period at most */
-		period_of(a, &ps, &pn);
+		plystra_audit_period(a, &ps, &pn);
 		if (b > pn)
 			b = pn;
 		if (b > now)

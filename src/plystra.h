@@ -319,6 +319,8 @@ extern bool plystra_has_truncate_guard(Oid relid);
 
 /* audit_partitions.c: the audit log's time partitions */
 extern void plystra_define_audit_partition_settings(void);
+extern void plystra_audit_period(TimestampTz t, TimestampTz *start,
+								 TimestampTz *next);
 extern int	plystra_maintain_audit_partitions(void *state);
 extern int	plystra_drop_audit_partitions(TimestampTz cutoff,
 										  struct StringInfoData *names,

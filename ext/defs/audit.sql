@@ -65,6 +65,7 @@ CREATE TRIGGER plystra_audit_rows
 ALTER TABLE plystra_data.audit_logs ENABLE ALWAYS TRIGGER plystra_audit_rows;
 @append_only audit_logs 'Audit rows older than the retention are removed with plystra.audit_purge().'
 @include audit_partitions
+@include audit_seals
 
 CREATE FUNCTION plystra.audit_purge(older_than timestamptz)
 RETURNS bigint

@@ -146,6 +146,7 @@ $node->safe_psql('fresh', 'CREATE EXTENSION plystra');
 is(version_of('fresh'), '1.2', 'CREATE EXTENSION plystra installs 1.2');
 $node->safe_psql('fresh', $data_1_1);
 $node->safe_psql('fresh', $grant_access);
+$node->safe_psql('fresh', 'SELECT plystra.audit_seal()');
 my $fresh = snapshot('fresh');
 my $fresh_rows = rows('fresh');
 like($fresh, qr/^history \| plystra\/015_user_allowed_groups \| sha256:[0-9a-f]{64} 1\.1 /m,
@@ -214,6 +215,7 @@ my $manifest = q{SELECT string_agg(object_type || ' | ' || object || ' | ' || de
 my $fresh_manifest = $node->safe_psql('fresh', $manifest);
 foreach my $db (grep { $_ ne 'fresh' } @paths)
 {
+	$node->safe_psql($db, 'SELECT plystra.audit_seal()');
 	is(snapshot($db), $fresh, "$db: the catalog is identical to a fresh 1.2");
 	is(rows($db), $fresh_rows, "$db: the rows and sequence positions are those of a fresh 1.2");
 	is($node->safe_psql($db, $manifest), $fresh_manifest,

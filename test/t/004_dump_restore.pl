@@ -49,6 +49,12 @@ $node->safe_psql('src', q{
 	SELECT plystra.grant_access('app_reader', 'application');
 	INSERT INTO plystra.users (email) VALUES ('late@acme.test');
 });
+# the audit log sealed: a restore keeps the seals, verification clean and
+# the head as it was
+$node->safe_psql('src', 'SELECT plystra.audit_seal()');
+my $head = $node->safe_psql('src', 'SELECT plystra.audit_head()');
+like($head, qr/^plystra-audit-head:v1:\d+:\d+:[0-9a-f]{64}$/, 'the source has an audit head');
+is($node->safe_psql('src', 'SELECT count(*) FROM plystra.audit_verify()'), '0', 'and its seals verify');
 # the partitions of the audit log, their bounds, and their guards: the
 # table audit_logs was in 1.0 (its first partition, with rows) is dumped
 # as an ordinary table, and attached again by the restore
@@ -111,7 +117,7 @@ sub catalog
 }
 
 my $before = fingerprint('src');
-like($before, qr/^schema_migrations 20 /m, 'the source has its history');
+like($before, qr/^schema_migrations 21 /m, 'the source has its history');
 like($before, qr/^users 5 /m, 'and its users, soft-deleted one included');
 my $history = $node->safe_psql('src', q{
 	SELECT string_agg(component || '/' || name || ' ' || checksum || ' ' || applied_at || ' '
@@ -178,6 +184,9 @@ foreach my $format ('plain', 'custom', 'parallel', 'data_only')
 		'', "$format: doctor is clean");
 	is($node->safe_psql($db, $audit_partitions_sql), $audit_partitions,
 		"$format: the audit log's partitions come back with their bounds, rows and guards");
+	is($node->safe_psql($db, 'SELECT count(*) FROM plystra.audit_verify()'), '0',
+		"$format: the audit seals verify");
+	is($node->safe_psql($db, 'SELECT plystra.audit_head()'), $head, "$format: the audit head is the source's");
 	my ($truncated) = $node->psql($db, 'TRUNCATE plystra_data.audit_logs_initial');
 	isnt($truncated, 0, "$format: and its first partition cannot be truncated");
 	is($node->safe_psql($db, q{
@@ -220,6 +229,20 @@ foreach my $format ('plain', 'custom', 'parallel', 'data_only')
 	($ret) = $node->psql($db, 'TRUNCATE app.journal_2026_11');
 	isnt($ret, 0, "$format: and a partition cannot be truncated");
 }
+
+# the source goes on and seals again: a restore of the older dump does not
+# extend the newer head (and says so), the source does
+$node->safe_psql('src', q{
+	INSERT INTO plystra.audit_logs (event_type, target_id) VALUES ('user.login.failed', 'after the dump');
+	SELECT plystra.audit_seal();
+});
+my $newer_head = $node->safe_psql('src', 'SELECT plystra.audit_head()');
+isnt($newer_head, $head, 'the source has a newer head');
+is($node->safe_psql('src', "SELECT plystra.audit_verify_head('$newer_head') AND plystra.audit_verify_head('$head')"),
+	't', 'the source extends both heads');
+my (undef, $stdout_h, $stderr_h) = $node->psql('restored_custom', "SELECT plystra.audit_verify_head('$newer_head')");
+is($stdout_h, 'f', 'a restore of the older dump does not extend the newer head');
+like($stderr_h, qr/the log ends at seal \d+, before the head's seal \d+/, 'saying that the log ends before it');
 
 # a dumped history row from another build is refused, not merged
 $node->safe_psql('postgres', 'CREATE DATABASE other_build');

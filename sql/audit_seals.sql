@@ -1,0 +1,192 @@
+--
+-- Seals of the audit log (tamper evidence): audit_seal(), audit_verify(),
+-- audit_head(), audit_verify_head().  A superuser who bypasses the guard
+-- (an edited pg_trigger) changes, removes and adds rows, and removes the
+-- latest seal as a restore of an older backup would: verification names
+-- each.  (The horizon of a seal against writers in flight:
+-- test/specs/seal_horizon.spec.)
+--
+-- in a database of its own: the ids and seals below start from a new log
+SELECT current_database() AS regress_db \gset
+CREATE DATABASE plystra_regress_audit_seals;
+\c plystra_regress_audit_seals
+SET client_min_messages = warning;
+CREATE EXTENSION plystra;
+RESET client_min_messages;
+\set VERBOSITY terse
+
+-- nothing sealed yet
+SELECT plystra.audit_head() IS NULL AS no_head, plystra.audit_seal() AS sealed;
+SELECT count(*) AS problems FROM plystra.audit_verify();
+
+-- bad input
+SELECT plystra.audit_verify_head(NULL);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.audit_verify_head('');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.audit_verify_head('plystra-audit-head:v1:1:5:abc');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.audit_verify_head('plystra-audit-head:v1:0:5:' || repeat('0', 64));
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.audit_verify_head('plystra-audit-head:v2:1:5:' || repeat('0', 64));
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.audit_verify_head('plystra-audit-head:v1:1:5:' || repeat('A', 64));
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.audit_verify_head('plystra-audit-head:v1:99999999999999999999:5:' || repeat('0', 64));
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- a well-formed head of a log that has no seal
+SELECT plystra.audit_verify_head('plystra-audit-head:v1:1:5:' || repeat('0', 64));
+
+-- not for PUBLIC
+CREATE ROLE plystra_regress_app;
+GRANT USAGE ON SCHEMA plystra TO plystra_regress_app;
+SET ROLE plystra_regress_app;
+SELECT plystra.audit_seal();
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT * FROM plystra.audit_verify();
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT plystra.audit_head();
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+RESET ROLE;
+
+-- rows as applications write them, with their acting context; and rows of
+-- January and February 2000 the storage owner restores (their partitions
+-- made by the maintenance)
+BEGIN;
+SET LOCAL plystra.actor_user_id = '42';
+SET LOCAL plystra.request_id = 'req-7f3a';
+SET LOCAL plystra.client_ip = '203.0.113.9';
+SET LOCAL plystra.user_agent = 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Firefox/120.0';
+INSERT INTO plystra.audit_logs (event_type, target_type, target_id, details)
+SELECT 'user.login.succeeded', 'user', (40 + i)::text,
+	   jsonb_build_object('method', 'password', 'mfa', i % 2 = 0, 'ñame', 'Zoë ' || i)
+  FROM generate_series(1, 20) i;
+COMMIT;
+INSERT INTO plystra_data.audit_logs (event_type, created_at, target_type, target_id, ip, details) VALUES
+	('user.login.failed', '2000-01-15 12:00+00', 'user', 'jan', '2001:db8::1', '{"reason": "bad password"}'),
+	('user.login.failed', '2000-02-15 12:00+00', 'user', 'feb', '10.1.2.3/32', '{"reason": "locked", "n": 1.50}');
+SELECT count(*) AS partitions_made FROM plystra.audit_maintain() WHERE from_time < '2001-01-01';
+-- (and more, so that the rows tampered with below lie in blocks of their own)
+INSERT INTO plystra.audit_logs (event_type, target_type, target_id)
+SELECT 'user.login.succeeded', 'user', 'u' || i FROM generate_series(1, 1000) i;
+SELECT min(id) AS base FROM plystra_data.audit_logs \gset
+
+-- one seal per period the rows fall in, in order of time, chained
+SELECT plystra.audit_seal() AS sealed;
+SELECT seal_id, kind, first_id - :base AS first_id, last_id - :base AS last_id,
+	   from_time AT TIME ZONE 'UTC' AS from_utc, row_count, octet_length(blocks) AS blocks,
+	   octet_length(hash) AS hash_bytes, sealed_by,
+	   prev_hash = lag(hash, 1, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea)
+		   OVER (ORDER BY seal_id) AS chained
+  FROM plystra_data.audit_seals ORDER BY seal_id;
+SELECT plystra.audit_seal() AS sealed_again;
+SELECT plystra.audit_head() ~ '^plystra-audit-head:v1:3:[0-9]+:[0-9a-f]{64}$' AS head_format;
+SELECT plystra.audit_head() AS head1 \gset
+SELECT * FROM plystra.audit_verify();
+SELECT plystra.audit_verify_head(:'head1') AS extends_head1;
+-- what a ticket holds may come with white space around it
+SELECT plystra.audit_verify_head(E'  ' || :'head1' || E'\n') AS extends_head1;
+
+-- the encoding of rows depends on their values, not on the session
+SET TimeZone = 'Pacific/Chatham';
+SET DateStyle = 'SQL, DMY';
+SET extra_float_digits = -3;
+SELECT * FROM plystra.audit_verify();
+SELECT plystra.audit_head() = :'head1' AS same_head;
+RESET TimeZone;
+RESET DateStyle;
+RESET extra_float_digits;
+
+-- more rows, a later run: the head moves on, and still extends head1; an id
+-- drawn by a transaction that rolled back stays a gap in the seal
+BEGIN;
+INSERT INTO plystra.audit_logs (event_type, target_id) VALUES ('user.login.failed', 'rolled-back');
+SELECT id - :base AS gap FROM plystra_data.audit_logs WHERE target_id = 'rolled-back' \gset
+ROLLBACK;
+INSERT INTO plystra.audit_logs (event_type, target_type, target_id)
+SELECT 'user.login.succeeded', 'user', 'later-' || i FROM generate_series(1, 300) i;
+INSERT INTO plystra.audit_logs (event_type, target_type, target_id) VALUES ('user.login.succeeded', 'user', 'last');
+SELECT plystra.audit_seal() AS sealed;
+SELECT plystra.audit_head() AS head2 \gset
+SELECT :'head2' <> :'head1' AS head_moved, plystra.audit_verify_head(:'head1') AS extends_head1,
+	   plystra.audit_verify_head(:'head2') AS extends_head2;
+SELECT count(*) AS problems FROM plystra.audit_verify();
+
+-- the seals are append-only, as the audit log: for the superuser too
+UPDATE plystra_data.audit_seals SET row_count = 0;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+DELETE FROM plystra_data.audit_seals;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+TRUNCATE plystra_data.audit_seals;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+ALTER TABLE plystra_data.audit_seals DISABLE TRIGGER plystra_append_only;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+DROP TABLE plystra_data.audit_seals;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SET session_replication_role = replica;
+DELETE FROM plystra_data.audit_seals;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+RESET session_replication_role;
+
+-- a sequence that caches ids could hand out one below a seal's horizon:
+-- the extension's sequence cannot be altered, and a catalog edit that
+-- gives it a cache stops the seals
+ALTER SEQUENCE plystra_data.audit_logs_id_seq CACHE 20;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+UPDATE pg_catalog.pg_sequence SET seqcache = 20
+ WHERE seqrelid = 'plystra_data.audit_logs_id_seq'::regclass;
+SELECT plystra.audit_seal();
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+UPDATE pg_catalog.pg_sequence SET seqcache = 1
+ WHERE seqrelid = 'plystra_data.audit_logs_id_seq'::regclass;
+
+-- The residual way around the guard README names: a superuser edits the
+-- catalog.  The guard triggers of every partition switched off that way
+-- (a new session reads them so) ...
+UPDATE pg_catalog.pg_trigger SET tgenabled = 'D'
+ WHERE tgname = 'plystra_append_only'
+   AND tgrelid IN (SELECT relid FROM pg_partition_tree('plystra_data.audit_logs'));
+\c
+\set VERBOSITY terse
+SELECT min(id) AS base FROM plystra_data.audit_logs \gset
+-- ... a row changed, one removed, one's actor changed, a row inserted with
+-- the unused id of the rollback, the tail cut off: each one named, by
+-- its id when a row is missing or added, by its block of 256 ids when
+-- one changed
+UPDATE plystra_data.audit_logs SET details = '{"method": "sso"}' WHERE id = :base + 3;
+DELETE FROM plystra_data.audit_logs WHERE id = :base + 300;
+UPDATE plystra_data.audit_logs SET actor_role = 'intruder' WHERE id = :base + 600;
+INSERT INTO plystra_data.audit_logs (id, event_type, target_id) VALUES (:base + :gap, 'user.login.succeeded', 'forged');
+DELETE FROM plystra_data.audit_logs WHERE target_id = 'last';
+SELECT seal_id, first_id - :base AS first_id, last_id - :base AS last_id, problem
+  FROM plystra.audit_verify() ORDER BY seal_id, first_id, problem;
+-- a row moved into another period than its seal's
+UPDATE plystra_data.audit_logs SET created_at = '2000-03-01 00:00+00' WHERE target_id = 'feb';
+SELECT seal_id, problem, detail ~ 'in none of their periods' AS outside_periods
+  FROM plystra.audit_verify() WHERE first_id = last_id AND problem = 'row added'
+   AND first_id = (SELECT id FROM plystra_data.audit_logs WHERE target_id = 'feb');
+-- the head still names a chain the seals extend: the rows are the evidence
+-- (verify), the head proves the seals were not rewritten
+SELECT plystra.audit_verify_head(:'head2') AS extends_head2;
+
+-- seals: the latest one removed (a restore of a backup older than the
+-- head), and one changed
+UPDATE pg_catalog.pg_trigger SET tgenabled = 'D'
+ WHERE tgname = 'plystra_append_only' AND tgrelid = 'plystra_data.audit_seals'::regclass;
+\c
+\set VERBOSITY terse
+SELECT max(seal_id) AS last_seal FROM plystra_data.audit_seals \gset
+DELETE FROM plystra_data.audit_seals WHERE seal_id = :last_seal;
+SELECT plystra.audit_verify_head(:'head2') AS extends_head2;
+SELECT plystra.audit_verify_head(:'head1') AS extends_head1;
+SELECT count(*) AS chain_problems FROM plystra.audit_verify() WHERE problem = 'seal chain broken';
+UPDATE plystra_data.audit_seals SET row_count = row_count + 1 WHERE seal_id = 2;
+SELECT seal_id, problem, detail FROM plystra.audit_verify() WHERE problem = 'seal chain broken';
+SELECT plystra.audit_verify_head(:'head1') AS extends_head1;
+-- a rewritten history: the same seals recomputed would not give head1
+SELECT plystra.audit_verify_head(regexp_replace(:'head1', '[0-9a-f]{64}$', repeat('0', 64))) AS forged_head;
+
+\c :regress_db
+SET plystra.allow_drop_data = on;
+DROP DATABASE plystra_regress_audit_seals;
+DROP ROLE plystra_regress_app;
