@@ -9,7 +9,10 @@
 -- block of ids (blocks) and in all (rows_hash), and chains to the seal
 -- before it (prev_hash, hash: SHA-256).  plystra.audit_verify() recomputes
 -- them from the rows; plystra.audit_head() is the latest hash, a line to
--- keep outside the database.  Seals are never changed or removed.
+-- keep outside the database.  Seals are never changed or removed: a purge
+-- (plystra.audit_purge(), kind 'purge') removes the rows of whole seals
+-- and appends an entry naming them (blocks: their numbers), chained as
+-- the seals are.
 CREATE TABLE plystra_data.audit_seals (
 	seal_id		bigint NOT NULL,
 	kind		text NOT NULL,
@@ -18,6 +21,7 @@ CREATE TABLE plystra_data.audit_seals (
 	from_time	timestamptz NOT NULL,
 	to_time		timestamptz NOT NULL,
 	row_count	bigint NOT NULL,
+	newest		timestamptz NOT NULL,
 	blocks		bytea NOT NULL,
 	rows_hash	bytea NOT NULL,
 	prev_hash	bytea NOT NULL,
@@ -25,7 +29,7 @@ CREATE TABLE plystra_data.audit_seals (
 	sealed_at	timestamptz NOT NULL,
 	sealed_by	name NOT NULL,
 	CONSTRAINT audit_seals_pkey PRIMARY KEY (seal_id),
-	CONSTRAINT audit_seals_kind_check CHECK (kind = 'seal'),
+	CONSTRAINT audit_seals_kind_check CHECK (kind IN ('seal', 'purge')),
 	CONSTRAINT audit_seals_ids_check CHECK (first_id <= last_id),
 	CONSTRAINT audit_seals_period_check CHECK (from_time < to_time),
 	CONSTRAINT audit_seals_row_count_check CHECK (row_count >= 0),

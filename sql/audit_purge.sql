@@ -37,10 +37,12 @@ SET plystra.audit_min_retention = 0;
 RESET ROLE;
 
 -- rows older than the cutoff go, newer ones stay (retention lowered by the
--- superuser for the test)
+-- superuser for the test).  A purge removes whole seals (it seals first):
+-- the old rows are sealed before the new one is written
 SET plystra.audit_min_retention = 0;
 INSERT INTO plystra.audit_logs (event_type, target_id) VALUES
 	('user.login.failed', 'old-1'), ('user.login.failed', 'old-2');
+SELECT plystra.audit_seal() > 0 AS sealed;
 SELECT pg_sleep(0.05);
 SELECT clock_timestamp() AS cutoff \gset
 SELECT pg_sleep(0.05);
@@ -66,14 +68,20 @@ SELECT plystra.audit_purge(now() - interval '1 day');
 UPDATE plystra_data.audit_logs SET details = '{}';
 ROLLBACK;
 
--- partitions wholly older than the cutoff are dropped, whatever they hold;
--- the partition the cutoff falls in loses its older rows by DELETE, and
--- the rest stays (rows of 2000 restored by the storage owner, placed in
--- partitions of their own by the maintenance the purge runs first)
+-- partitions wholly older than the cutoff, which their purged seals fill,
+-- are dropped; in the partition the cutoff falls in, a seal wholly older
+-- than the cutoff loses its rows by DELETE, and a seal that also holds
+-- newer rows stays whole (rows of 2000 restored by the storage owner,
+-- placed in partitions of their own by the maintenance, and sealed in two
+-- runs)
 INSERT INTO plystra_data.audit_logs (event_type, created_at, target_id) VALUES
 	('user.login.failed', '2000-01-15 12:00+00', 'jan'),
 	('user.login.failed', '2000-01-20 12:00+00', 'jan'),
-	('user.login.failed', '2000-02-15 12:00+00', 'feb-15'),
+	('user.login.failed', '2000-02-15 12:00+00', 'feb-15');
+SELECT count(*) AS partitions_made FROM plystra.audit_maintain() WHERE from_time < '2001-01-01';
+SELECT plystra.audit_seal() > 0 AS sealed;
+INSERT INTO plystra_data.audit_logs (event_type, created_at, target_id) VALUES
+	('user.login.failed', '2000-02-14 12:00+00', 'feb-14, later'),
 	('user.login.failed', '2000-02-25 12:00+00', 'feb-25'),
 	('user.login.failed', '2000-03-15 12:00+00', 'mar');
 SELECT count(*) AS partitions_made FROM plystra.audit_maintain() WHERE from_time < '2001-01-01';
@@ -86,6 +94,12 @@ SELECT details->>'rows' AS rows, details->>'rows_deleted' AS deleted,
   FROM plystra_data.audit_logs WHERE event_type = 'audit.purged' ORDER BY id DESC LIMIT 1;
 SELECT target_id, tableoid::regclass AS partition FROM plystra_data.audit_logs
  WHERE created_at < '2001-01-01' ORDER BY created_at;
+-- the purge is in the chain of seals, naming the seals it removed; the log
+-- still verifies
+SELECT kind, from_time AT TIME ZONE 'UTC' AS from_utc, to_time AT TIME ZONE 'UTC' AS cutoff_utc,
+	   row_count, octet_length(blocks) / 8 AS seals
+  FROM plystra_data.audit_seals ORDER BY seal_id DESC LIMIT 1;
+SELECT count(*) AS problems FROM plystra.audit_verify();
 SELECT partition FROM plystra.audit_partitions() WHERE from_time < '2001-01-01' ORDER BY from_time;
 SELECT count(*) AS still_registered FROM plystra_data.append_only_relations
  WHERE relation::oid NOT IN (SELECT oid FROM pg_class);

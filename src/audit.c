@@ -183,6 +183,8 @@ plystra_audit_purge(PG_FUNCTION_ARGS)
 	StringInfoData dropped_names;
 	int			ndropped = 0;
 	int64		dropped_rows = 0;
+	bool		sealed;
+	PlystraSealedPurge sealed_purge;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -212,44 +214,57 @@ plystra_audit_purge(PG_FUNCTION_ARGS)
 		elog(ERROR, "relation \"%s.audit_logs\" does not exist", PLYSTRA_DATA_SCHEMA);
 
 	/*
-	 * The partitions ready and the default partition's rows in theirs; then
-	 * every partition wholly older than the cutoff dropped, whatever it
-	 * holds; the DELETE below takes what is left before the cutoff (in the
-	 * partition the cutoff falls in).
+	 * The partitions ready and the default partition's rows in theirs.  With
+	 * seals (1.2), whole seals go: see plystra_audit_purge_sealed().  Before
+	 * (a database still at 1.0 or 1.1), every partition wholly older than
+	 * the cutoff is dropped, whatever it holds, and the DELETE below takes
+	 * what is left before the cutoff.
 	 */
 	initStringInfo(&dropped_names);
 	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
-	{
 		(void) plystra_maintain_audit_partitions(NULL);
-		ndropped = plystra_drop_audit_partitions(older_than, &dropped_names, &dropped_rows);
+	sealed = plystra_audit_sealed();
+	if (sealed)
+	{
+		plystra_audit_purge_sealed(older_than, &sealed_purge, &dropped_names);
+		purged = (uint64) sealed_purge.rows_deleted;
+		ndropped = sealed_purge.partitions;
+		dropped_rows = sealed_purge.partition_rows;
 	}
+	else if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+		ndropped = plystra_drop_audit_partitions(older_than, NULL, NULL, &dropped_names, &dropped_rows);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	values[0] = TimestampTzGetDatum(older_than);
-	saved = plystra_door_open(relid, older_than);
-	PG_TRY();
+	if (!sealed)
 	{
-		ret = plystra_execute_as_owner(&purge_plan,
-									   "DELETE FROM plystra_data.audit_logs"
-									   " WHERE created_at OPERATOR(pg_catalog.<) $1",
-									   1, argtypes, values, false, 0);
-		if (ret != SPI_OK_DELETE)
-			elog(ERROR, "could not purge audit rows: %s", SPI_result_code_string(ret));
-		purged = SPI_processed;
+		values[0] = TimestampTzGetDatum(older_than);
+		saved = plystra_door_open(relid, older_than);
+		PG_TRY();
+		{
+			ret = plystra_execute_as_owner(&purge_plan,
+										   "DELETE FROM plystra_data.audit_logs"
+										   " WHERE created_at OPERATOR(pg_catalog.<) $1",
+										   1, argtypes, values, false, 0);
+			if (ret != SPI_OK_DELETE)
+				elog(ERROR, "could not purge audit rows: %s", SPI_result_code_string(ret));
+			purged = SPI_processed;
+		}
+		PG_FINALLY();
+		{
+			plystra_door_restore(saved);
+		}
+		PG_END_TRY();
 	}
-	PG_FINALLY();
-	{
-		plystra_door_restore(saved);
-	}
-	PG_END_TRY();
 
 	initStringInfo(&details);
 	plystra_details_time(&details, "older_than", older_than);
-	plystra_details_int(&details, "rows", (int64) purged + dropped_rows);
+	plystra_details_int(&details, "rows", sealed ? sealed_purge.rows : (int64) purged + dropped_rows);
 	plystra_details_text(&details, "min_retention", retention_text());
-	if (ndropped > 0)
+	if (sealed)
+		plystra_details_int(&details, "seals", sealed_purge.seals);
+	if (ndropped > 0 || sealed)
 	{
 		plystra_details_int(&details, "rows_deleted", (int64) purged);
 		plystra_details_int(&details, "partitions_dropped", ndropped);
@@ -259,5 +274,5 @@ plystra_audit_purge(PG_FUNCTION_ARGS)
 	plystra_audit("audit.purged", NULL, "audit_logs", "", &details);
 
 	SPI_finish();
-	PG_RETURN_INT64((int64) purged + dropped_rows);
+	PG_RETURN_INT64(sealed ? sealed_purge.rows : (int64) purged + dropped_rows);
 }

@@ -758,7 +758,8 @@ plystra_audit_partitions(PG_FUNCTION_ARGS)
  * exact after VACUUM), added to *rows.  Returns how many it dropped.
  */
 int
-plystra_drop_audit_partitions(TimestampTz cutoff, StringInfoData *names, int64 *rows)
+plystra_drop_audit_partitions(TimestampTz cutoff, PlystraMayDrop may_drop, void *arg,
+							  StringInfoData *names, int64 *rows)
 {
 	Oid			parentid = plystra_audit_logs_relid();
 	Oid			defaultid;
@@ -777,7 +778,8 @@ plystra_drop_audit_partitions(TimestampTz cutoff, StringInfoData *names, int64 *
 	{
 		PartitionRange *r = lfirst(lc);
 
-		if (!TIMESTAMP_IS_NOEND(r->upper) && r->upper <= cutoff)
+		if (!TIMESTAMP_IS_NOEND(r->upper) && r->upper <= cutoff &&
+			(may_drop == NULL || may_drop(r->relid, r->lower, r->upper, arg)))
 			old = lappend(old, r);
 	}
 	if (old == NIL)

@@ -29,7 +29,10 @@
  * field: one byte 0 for NULL, or one byte 1, the length of the value's text
  * as 4 bytes big-endian, and the text in UTF-8.  Integers are written in
  * decimal, timestamps as microseconds since 1970-01-01 00:00 UTC in
- * decimal, inet and jsonb as PostgreSQL writes them.  A block hashes each
+ * decimal, inet as its family (one byte, 4 or 6), prefix length (one
+ * byte) and address bytes, jsonb as PostgreSQL writes it (keys sorted, one
+ * space after ':' and ','), all independent of the session's settings and
+ * of the server's version.  A block hashes each
  * row's encoding preceded by its length (4 bytes big-endian).  docs and
  * README spell out the seal's fields.
  *
@@ -42,6 +45,8 @@
  */
 #include "postgres.h"
 
+#include <sys/socket.h>
+
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_inherits.h"
@@ -52,6 +57,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
+#include "nodes/params.h"
 #include "miscadmin.h"
 #include "port/pg_bswap.h"
 #include "storage/lmgr.h"
@@ -92,6 +98,7 @@ static SPIPlanPtr insert_plan = NULL;
 static SPIPlanPtr seals_plan = NULL;
 static SPIPlanPtr below_plan = NULL;
 static SPIPlanPtr horizon_plan = NULL;
+static SPIPlanPtr purge_rows_plan = NULL;
 
 /* ---- SHA-256 ---- */
 
@@ -233,9 +240,18 @@ encode_row(StringInfo buf, Datum *values, bool *nulls)
 			case 4:				/* actor_role */
 				field_cstring(buf, NameStr(*DatumGetName(values[i])));
 				break;
-			case 9:				/* ip */
-				field_cstring(buf, DatumGetCString(DirectFunctionCall1(inet_out, values[i])));
-				break;
+			case 9:				/* ip: family (4 or 6), prefix length, address */
+				{
+					inet	   *ip = DatumGetInetPP(values[i]);
+					int			size = ip_addrsize(ip);
+
+					appendStringInfoChar(buf, '\1');
+					put_u32(buf, (uint32) (2 + size));
+					appendStringInfoChar(buf, ip_family(ip) == PGSQL_AF_INET ? 4 : 6);
+					appendStringInfoChar(buf, (char) ip_bits(ip));
+					appendBinaryStringInfo(buf, (char *) ip_addr(ip), size);
+					break;
+				}
 			case 11:			/* details */
 				{
 					Jsonb	   *jb = DatumGetJsonbP(values[i]);
@@ -270,7 +286,8 @@ typedef struct Seal
 	TimestampTz from_time;
 	TimestampTz to_time;
 	int64		row_count;
-	StringInfoData blocks;		/* block entries */
+	TimestampTz newest;			/* the latest created_at of its rows */
+	StringInfoData blocks;		/* block entries; of a purge, seal numbers */
 	uint8		rows_hash[SEAL_HASH_LEN];
 	uint8		prev_hash[SEAL_HASH_LEN];
 	uint8		hash[SEAL_HASH_LEN];
@@ -296,6 +313,7 @@ seal_init_computing(Seal *seal, int64 first_id, int64 last_id,
 	seal->last_id = last_id;
 	seal->from_time = from_time;
 	seal->to_time = to_time;
+	seal->newest = DT_NOBEGIN;
 	seal->block = -1;
 	initStringInfo(&seal->blocks);
 }
@@ -316,9 +334,9 @@ seal_close_block(Seal *seal)
 	seal->block = -1;
 }
 
-/* add a row (its id and canonical encoding) to the seal being computed */
+/* add a row (its id, time, canonical encoding) to the seal being computed */
 static void
-seal_add_row(Seal *seal, int64 id, StringInfo encoding)
+seal_add_row(Seal *seal, int64 id, TimestampTz created_at, StringInfo encoding)
 {
 	int64		block = (id - seal->first_id) / SEAL_BLOCK_IDS;
 	uint32		len = pg_hton32((uint32) encoding->len);
@@ -336,6 +354,8 @@ seal_add_row(Seal *seal, int64 id, StringInfo encoding)
 	hash_feed(seal->block_ctx, &len, 4);
 	hash_feed(seal->block_ctx, encoding->data, encoding->len);
 	seal->row_count++;
+	if (created_at > seal->newest)
+		seal->newest = created_at;
 }
 
 static void
@@ -363,6 +383,7 @@ seal_hash_of(Seal *seal, uint8 *digest)
 	field_time(&buf, seal->from_time);
 	field_time(&buf, seal->to_time);
 	field_int(&buf, seal->row_count);
+	field_time(&buf, seal->newest);
 	field_hex(&buf, seal->rows_hash, SEAL_HASH_LEN);
 	field_hex(&buf, seal->prev_hash, SEAL_HASH_LEN);
 	field_time(&buf, seal->sealed_at);
@@ -408,7 +429,7 @@ seals_relid(void)
 }
 
 #define SEAL_COLUMNS \
-	"seal_id, kind, first_id, last_id, from_time, to_time, row_count," \
+	"seal_id, kind, first_id, last_id, from_time, to_time, row_count, newest," \
 	" blocks, rows_hash, prev_hash, hash, sealed_at, sealed_by"
 
 static void
@@ -423,6 +444,12 @@ bytea_into(Datum d, uint8 *dest, bool *malformed)
 	}
 	else
 		memcpy(dest, VARDATA_ANY(b), SEAL_HASH_LEN);
+}
+
+static bool
+is_purge(Seal *seal)
+{
+	return strcmp(seal->kind, "purge") == 0;
 }
 
 /* a stored seal from row i of SPI_tuptable (SEAL_COLUMNS) */
@@ -443,16 +470,17 @@ seal_from_tuple(Seal *seal, int i)
 	seal->from_time = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 5, &isnull));
 	seal->to_time = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 6, &isnull));
 	seal->row_count = DatumGetInt64(SPI_getbinval(tuple, desc, 7, &isnull));
-	blocks = DatumGetByteaPP(SPI_getbinval(tuple, desc, 8, &isnull));
+	seal->newest = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 8, &isnull));
+	blocks = DatumGetByteaPP(SPI_getbinval(tuple, desc, 9, &isnull));
 	initStringInfo(&seal->blocks);
 	appendBinaryStringInfo(&seal->blocks, VARDATA_ANY(blocks), VARSIZE_ANY_EXHDR(blocks));
-	if (seal->blocks.len % SEAL_ENTRY_LEN != 0)
+	if (seal->blocks.len % (is_purge(seal) ? 8 : SEAL_ENTRY_LEN) != 0)
 		seal->malformed = true;
-	bytea_into(SPI_getbinval(tuple, desc, 9, &isnull), seal->rows_hash, &seal->malformed);
-	bytea_into(SPI_getbinval(tuple, desc, 10, &isnull), seal->prev_hash, &seal->malformed);
-	bytea_into(SPI_getbinval(tuple, desc, 11, &isnull), seal->hash, &seal->malformed);
-	seal->sealed_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 12, &isnull));
-	seal->sealed_by = SPI_getvalue(tuple, desc, 13);
+	bytea_into(SPI_getbinval(tuple, desc, 10, &isnull), seal->rows_hash, &seal->malformed);
+	bytea_into(SPI_getbinval(tuple, desc, 11, &isnull), seal->prev_hash, &seal->malformed);
+	bytea_into(SPI_getbinval(tuple, desc, 12, &isnull), seal->hash, &seal->malformed);
+	seal->sealed_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 13, &isnull));
+	seal->sealed_by = SPI_getvalue(tuple, desc, 14);
 }
 
 /*
@@ -484,30 +512,77 @@ read_seals(int *nseals, bool latest)
  * Call fn for every audit row with first_id <= id <= last_id, in id order,
  * with the row's id, created_at and canonical encoding.  Rows are read as
  * the storage owner with the latest snapshot (a seal run) or the
- * transaction's (verification).
+ * transaction's (verification), and handed from the executor's slots to a
+ * receiver of our own: no copy of any row is kept.
  */
 typedef void (*row_fn) (void *arg, int64 id, TimestampTz created_at,
 						StringInfo encoding);
+
+typedef struct RowReceiver
+{
+	DestReceiver pub;
+	row_fn		fn;
+	void	   *arg;
+	StringInfoData encoding;
+	MemoryContext rowcxt;		/* a row's encoding, reset per row */
+	MemoryContext callercxt;	/* what fn keeps, outliving the query */
+	int64		rows;
+} RowReceiver;
+
+static bool
+receive_row(TupleTableSlot *slot, DestReceiver *self)
+{
+	RowReceiver *r = (RowReceiver *) self;
+	MemoryContext oldcxt;
+
+	CHECK_FOR_INTERRUPTS();
+	oldcxt = MemoryContextSwitchTo(r->rowcxt);
+	slot_getallattrs(slot);
+	resetStringInfo(&r->encoding);
+	encode_row(&r->encoding, slot->tts_values, slot->tts_isnull);
+	MemoryContextSwitchTo(r->callercxt);
+	r->fn(r->arg, DatumGetInt64(slot->tts_values[0]),
+		  DatumGetTimestampTz(slot->tts_values[1]), &r->encoding);
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextReset(r->rowcxt);
+	r->rows++;
+	return true;
+}
+
+static void
+receiver_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+receiver_nothing(DestReceiver *self)
+{
+}
 
 static int64
 stream_rows(int64 first_id, int64 last_id, bool latest, row_fn fn, void *arg)
 {
 	Oid			argtypes[2] = {INT8OID, INT8OID};
 	Datum		args[2];
-	Portal		portal;
 	StorageOwnerContext ctx;
-	MemoryContext rowcxt;
-	MemoryContext oldcxt;
-	StringInfoData encoding;
-	Datum		values[NUM_ROW_COLUMNS];
-	bool		nulls[NUM_ROW_COLUMNS];
-	int64		n = 0;
+	RowReceiver receiver;
+	SPIExecuteOptions options;
+	int			ret;
 
 	args[0] = Int64GetDatum(first_id);
 	args[1] = Int64GetDatum(last_id);
-	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "plystra seal rows",
-								   ALLOCSET_DEFAULT_SIZES);
-	initStringInfo(&encoding);
+	memset(&receiver, 0, sizeof(receiver));
+	receiver.pub.receiveSlot = receive_row;
+	receiver.pub.rStartup = receiver_startup;
+	receiver.pub.rShutdown = receiver_nothing;
+	receiver.pub.rDestroy = receiver_nothing;
+	receiver.pub.mydest = DestNone;
+	receiver.fn = fn;
+	receiver.arg = arg;
+	receiver.callercxt = CurrentMemoryContext;
+	receiver.rowcxt = AllocSetContextCreate(CurrentMemoryContext, "plystra seal rows",
+											ALLOCSET_DEFAULT_SIZES);
+	initStringInfo(&receiver.encoding);
 
 	plystra_become_storage_owner(&ctx);
 	if (rows_plan == NULL)
@@ -517,35 +592,27 @@ stream_rows(int64 first_id, int64 last_id, bool latest, row_fn fn, void *arg)
 									  " AND id OPERATOR(pg_catalog.<=) $2"
 									  " ORDER BY id",
 									  2, argtypes);
-	PushActiveSnapshot(latest ? GetLatestSnapshot() : GetTransactionSnapshot());
-	portal = SPI_cursor_open(NULL, rows_plan, args, NULL, true);
-	PopActiveSnapshot();
-	for (;;)
+	memset(&options, 0, sizeof(options));
+	options.params = makeParamList(2);
+	for (int i = 0; i < 2; i++)
 	{
-		SPI_cursor_fetch(portal, true, SEAL_FETCH);
-		if (SPI_processed == 0)
-			break;
-		for (uint64 i = 0; i < SPI_processed; i++)
-		{
-			HeapTuple	tuple = SPI_tuptable->vals[i];
-
-			CHECK_FOR_INTERRUPTS();
-			oldcxt = MemoryContextSwitchTo(rowcxt);
-			heap_deform_tuple(tuple, SPI_tuptable->tupdesc, values, nulls);
-			resetStringInfo(&encoding);
-			encode_row(&encoding, values, nulls);
-			MemoryContextSwitchTo(oldcxt);
-			fn(arg, DatumGetInt64(values[0]), DatumGetTimestampTz(values[1]), &encoding);
-			MemoryContextReset(rowcxt);
-			n++;
-		}
-		SPI_freetuptable(SPI_tuptable);
+		options.params->params[i].value = args[i];
+		options.params->params[i].isnull = false;
+		options.params->params[i].pflags = PARAM_FLAG_CONST;
+		options.params->params[i].ptype = INT8OID;
 	}
-	SPI_cursor_close(portal);
+	options.read_only = true;
+	options.dest = (DestReceiver *) &receiver;
+	PushActiveSnapshot(latest ? GetLatestSnapshot() : GetTransactionSnapshot());
+	ret = SPI_execute_plan_extended(rows_plan, &options);
+	PopActiveSnapshot();
 	plystra_restore_user(&ctx);
-	MemoryContextDelete(rowcxt);
-	pfree(encoding.data);
-	return n;
+	/* (a SELECT whose rows go to a receiver of its own reports UTILITY) */
+	if (ret != SPI_OK_SELECT && ret != SPI_OK_UTILITY)
+		elog(ERROR, "could not read the audit log: %s", SPI_result_code_string(ret));
+	MemoryContextDelete(receiver.rowcxt);
+	pfree(receiver.encoding.data);
+	return receiver.rows;
 }
 
 /* ---- audit_seal() ---- */
@@ -587,7 +654,7 @@ seal_row(void *arg, int64 id, TimestampTz created_at, StringInfo encoding)
 {
 	SealRun    *run = (SealRun *) arg;
 
-	seal_add_row(run_seal_for(run, created_at), id, encoding);
+	seal_add_row(run_seal_for(run, created_at), id, created_at, encoding);
 }
 
 static int
@@ -660,29 +727,102 @@ wait_for_writers(Oid logs)
 	WaitForLockersMultiple(tags, ShareLock, false);
 }
 
+/* append a seal (or a purge's entry) to audit_seals, as the storage owner */
+static void
+insert_seal(Seal *seal)
+{
+	Oid			argtypes[14] = {INT8OID, TEXTOID, INT8OID, INT8OID, TIMESTAMPTZOID,
+		TIMESTAMPTZOID, INT8OID, TIMESTAMPTZOID, BYTEAOID, BYTEAOID, BYTEAOID, BYTEAOID,
+	TIMESTAMPTZOID, TEXTOID};
+	Datum		values[14];
+	int			ret;
+
+	values[0] = Int64GetDatum(seal->seal_id);
+	values[1] = CStringGetTextDatum(seal->kind);
+	values[2] = Int64GetDatum(seal->first_id);
+	values[3] = Int64GetDatum(seal->last_id);
+	values[4] = TimestampTzGetDatum(seal->from_time);
+	values[5] = TimestampTzGetDatum(seal->to_time);
+	values[6] = Int64GetDatum(seal->row_count);
+	values[7] = TimestampTzGetDatum(seal->newest);
+	values[8] = PointerGetDatum(cstring_to_text_with_len(seal->blocks.data, seal->blocks.len));
+	values[9] = PointerGetDatum(cstring_to_text_with_len((char *) seal->rows_hash, SEAL_HASH_LEN));
+	values[10] = PointerGetDatum(cstring_to_text_with_len((char *) seal->prev_hash, SEAL_HASH_LEN));
+	values[11] = PointerGetDatum(cstring_to_text_with_len((char *) seal->hash, SEAL_HASH_LEN));
+	values[12] = TimestampTzGetDatum(seal->sealed_at);
+	values[13] = CStringGetTextDatum(seal->sealed_by);
+	ret = plystra_execute_as_owner(&insert_plan,
+								   "INSERT INTO plystra_data.audit_seals (" SEAL_COLUMNS ")"
+								   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+								   14, argtypes, values, false, 0);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "could not insert an audit seal: %s", SPI_result_code_string(ret));
+}
+
 /*
- * A sealing run.  The horizon: a transaction draws a row's id inside its
- * INSERT, which holds a ROW EXCLUSIVE lock on the audit log until the
- * transaction ends.  So once every transaction that held such a lock
+ * The latest entry of the chain, with the latest snapshot (sealing runs and
+ * purges wait for each other on audit_seals): its number and hash in
+ * *seal_id and hash, and the last id a seal covers in *last_id; false when
+ * there is none.  The caller is connected to SPI.
+ */
+static bool
+chain_end(int64 *seal_id, uint8 *hash, int64 *last_id)
+{
+	int			ret;
+	bool		isnull;
+	bool		malformed = false;
+
+	memset(hash, 0, SEAL_HASH_LEN);
+	*seal_id = 0;
+	*last_id = 0;
+	ret = plystra_execute_as_owner(&last_seal_plan,
+								   "SELECT seal_id, hash,"
+								   " (SELECT pg_catalog.max(l.last_id) FROM plystra_data.audit_seals l"
+								   "   WHERE l.kind OPERATOR(pg_catalog.=) 'seal')"
+								   " FROM plystra_data.audit_seals ORDER BY seal_id DESC LIMIT 1",
+								   0, NULL, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read the last audit seal");
+	if (SPI_processed == 0)
+		return false;
+	*seal_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	bytea_into(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull), hash, &malformed);
+	*last_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+	return true;
+}
+
+/* Does this version of plystra seal the audit log? */
+bool
+plystra_audit_sealed(void)
+{
+	Oid			nspoid = get_namespace_oid(PLYSTRA_DATA_SCHEMA, true);
+
+	return OidIsValid(nspoid) && OidIsValid(get_relname_relid("audit_seals", nspoid));
+}
+
+/*
+ * A sealing run; returns the number of rows sealed.  The horizon: a
+ * transaction draws a row's id inside its INSERT, which holds a ROW
+ * EXCLUSIVE lock on the audit log (or the partition it writes to) until
+ * the transaction ends.  So once every transaction that held such a lock
  * after the sequence stood at H has ended, no row with an id up to H can
  * still commit: those that will ever be visible are, in a new snapshot.
  * The run reads H, waits for those transactions (new writers are not
  * stopped), and seals every row after the last run's ids up to H.  Runs
- * are serialized by a lock on audit_seals.
+ * and purges are serialized by a lock on audit_seals.
  */
-Datum
-plystra_audit_seal(PG_FUNCTION_ARGS)
+int64
+plystra_audit_seal_run(void)
 {
 	Oid			logs;
 	Oid			seals_rel;
 	int64		horizon;
 	int64		first_id;
 	int64		sealed = 0;
-	int64		next_seal = 1;
+	int64		next_seal;
+	int64		last_id;
 	uint8		prev_hash[SEAL_HASH_LEN];
 	SealRun		run;
-	int			ret;
-	bool		isnull;
 	ListCell   *lc;
 	TimestampTz now = GetCurrentTimestamp();
 	char	   *sealed_by = GetUserNameFromId(GetUserId(), false);
@@ -696,29 +836,17 @@ plystra_audit_seal(PG_FUNCTION_ARGS)
 	if (!id_horizon(&horizon))
 	{
 		SPI_finish();
-		PG_RETURN_INT64(0);
+		return 0;
 	}
 
-	/* where the last run ended (the latest committed seal: runs wait here) */
-	memset(prev_hash, 0, SEAL_HASH_LEN);
-	ret = plystra_execute_as_owner(&last_seal_plan,
-								   "SELECT seal_id, last_id, hash FROM plystra_data.audit_seals"
-								   " ORDER BY seal_id DESC LIMIT 1",
-								   0, NULL, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read the last audit seal");
-	if (SPI_processed == 1)
-	{
-		bool		malformed = false;
-		HeapTuple	tuple = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-
-		next_seal = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull)) + 1;
-		first_id = DatumGetInt64(SPI_getbinval(tuple, desc, 2, &isnull)) + 1;
-		bytea_into(SPI_getbinval(tuple, desc, 3, &isnull), prev_hash, &malformed);
-	}
+	/* where the last run ended */
+	if (chain_end(&next_seal, prev_hash, &last_id) && last_id > 0)
+		first_id = last_id + 1;
 	else
 	{
+		int			ret;
+		bool		isnull;
+
 		/* the first run: from the lowest id there is (1, normally) */
 		ret = plystra_execute_as_owner(&first_id_plan,
 									   "SELECT LEAST(1, pg_catalog.min(id))"
@@ -729,11 +857,12 @@ plystra_audit_seal(PG_FUNCTION_ARGS)
 		first_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 											   SPI_tuptable->tupdesc, 1, &isnull));
 	}
+	next_seal++;
 
 	if (horizon < first_id)
 	{
 		SPI_finish();
-		PG_RETURN_INT64(0);
+		return 0;
 	}
 
 	wait_for_writers(logs);
@@ -747,10 +876,6 @@ plystra_audit_seal(PG_FUNCTION_ARGS)
 	foreach(lc, run.seals)
 	{
 		Seal	   *seal = lfirst(lc);
-		Oid			argtypes[13] = {INT8OID, TEXTOID, INT8OID, INT8OID, TIMESTAMPTZOID,
-			TIMESTAMPTZOID, INT8OID, BYTEAOID, BYTEAOID, BYTEAOID, BYTEAOID,
-		TIMESTAMPTZOID, TEXTOID};
-		Datum		values[13];
 
 		seal_finish(seal);
 		seal->seal_id = next_seal++;
@@ -759,30 +884,182 @@ plystra_audit_seal(PG_FUNCTION_ARGS)
 		memcpy(seal->prev_hash, prev_hash, SEAL_HASH_LEN);
 		seal_hash_of(seal, seal->hash);
 		memcpy(prev_hash, seal->hash, SEAL_HASH_LEN);
-
-		values[0] = Int64GetDatum(seal->seal_id);
-		values[1] = CStringGetTextDatum(seal->kind);
-		values[2] = Int64GetDatum(seal->first_id);
-		values[3] = Int64GetDatum(seal->last_id);
-		values[4] = TimestampTzGetDatum(seal->from_time);
-		values[5] = TimestampTzGetDatum(seal->to_time);
-		values[6] = Int64GetDatum(seal->row_count);
-		values[7] = PointerGetDatum(cstring_to_text_with_len(seal->blocks.data, seal->blocks.len));
-		values[8] = PointerGetDatum(cstring_to_text_with_len((char *) seal->rows_hash, SEAL_HASH_LEN));
-		values[9] = PointerGetDatum(cstring_to_text_with_len((char *) seal->prev_hash, SEAL_HASH_LEN));
-		values[10] = PointerGetDatum(cstring_to_text_with_len((char *) seal->hash, SEAL_HASH_LEN));
-		values[11] = TimestampTzGetDatum(seal->sealed_at);
-		values[12] = CStringGetTextDatum(seal->sealed_by);
-		ret = plystra_execute_as_owner(&insert_plan,
-									   "INSERT INTO plystra_data.audit_seals (" SEAL_COLUMNS ")"
-									   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-									   13, argtypes, values, false, 0);
-		if (ret != SPI_OK_INSERT)
-			elog(ERROR, "could not insert an audit seal: %s", SPI_result_code_string(ret));
+		insert_seal(seal);
 		sealed += seal->row_count;
 	}
 	SPI_finish();
-	PG_RETURN_INT64(sealed);
+	return sealed;
+}
+
+Datum
+plystra_audit_seal(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(plystra_audit_seal_run());
+}
+
+/* ---- audit_purge() ---- */
+
+/* which seals purges have removed: purged[i] for seals[i] */
+static bool *
+purged_seals(Seal *seals, int nseals)
+{
+	bool	   *purged = palloc0(sizeof(bool) * Max(nseals, 1));
+
+	for (int i = 0; i < nseals; i++)
+	{
+		if (!is_purge(&seals[i]) || seals[i].malformed)
+			continue;
+		for (int pos = 0; pos + 8 <= seals[i].blocks.len; pos += 8)
+		{
+			uint64		be;
+			int64		id;
+
+			memcpy(&be, seals[i].blocks.data + pos, 8);
+			id = (int64) pg_ntoh64(be);
+			for (int k = 0; k < i; k++)
+				if (seals[k].seal_id == id && !is_purge(&seals[k]))
+					purged[k] = true;
+		}
+	}
+	return purged;
+}
+
+typedef struct PurgePlan
+{
+	Seal	   *seals;
+	int			nseals;
+	bool	   *gone;			/* purged before, or now */
+	int64		last_sealed;
+} PurgePlan;
+
+/*
+ * May a partition wholly older than the cutoff be dropped?  When no seal
+ * that stays covers a period reaching into it, and it holds no row that is
+ * not sealed (a row of a transaction that was in flight when the purge
+ * sealed).
+ */
+static bool
+may_drop_sealed(Oid relid, TimestampTz lower, TimestampTz upper, void *arg)
+{
+	PurgePlan  *plan = (PurgePlan *) arg;
+	char	   *qualname;
+	bool		isnull;
+	Datum		max_id;
+
+	for (int i = 0; i < plan->nseals; i++)
+	{
+		Seal	   *s = &plan->seals[i];
+
+		if (!is_purge(s) && !plan->gone[i] && s->from_time < upper && s->to_time > lower)
+			return false;
+	}
+	qualname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+										  get_rel_name(relid));
+	if (SPI_execute(psprintf("SELECT pg_catalog.max(id) FROM ONLY %s", qualname), true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read partition \"%s\"", qualname);
+	max_id = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull || DatumGetInt64(max_id) <= plan->last_sealed;
+}
+
+/*
+ * audit_purge()'s part in a log with seals: seal first, then remove the
+ * rows of every seal whose rows are all older than the cutoff (its newest
+ * row), and only those: each partition they fill wholly is dropped, the
+ * rest deleted.  A purge's entry in the chain names the seals removed, so
+ * that verification knows their rows are gone by right.  Rows older than
+ * the cutoff whose seal holds newer ones stay until a later purge.
+ */
+void
+plystra_audit_purge_sealed(TimestampTz cutoff, PlystraSealedPurge *result,
+						   StringInfoData *names)
+{
+	PurgePlan	plan;
+	bool	   *now;
+	Seal		marker;
+	int64		chain_id;
+	int64		last_id;
+	uint8		prev_hash[SEAL_HASH_LEN];
+	Datum	   *ids;
+	int			nids = 0;
+	Oid			argtypes[1] = {INT8ARRAYOID};
+	Datum		args[1];
+	PlystraDoor saved;
+	int			ret;
+
+	memset(result, 0, sizeof(PlystraSealedPurge));
+	(void) plystra_audit_seal_run();
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plan.seals = read_seals(&plan.nseals, true);
+	plan.gone = purged_seals(plan.seals, plan.nseals);
+	plan.last_sealed = 0;
+	now = palloc0(sizeof(bool) * Max(plan.nseals, 1));
+	ids = palloc(sizeof(Datum) * Max(plan.nseals, 1));
+	seal_init_computing(&marker, PG_INT64_MAX, PG_INT64_MIN, DT_NOEND, cutoff);
+	marker.kind = "purge";
+	for (int i = 0; i < plan.nseals; i++)
+	{
+		Seal	   *s = &plan.seals[i];
+
+		if (is_purge(s))
+			continue;
+		plan.last_sealed = Max(plan.last_sealed, s->last_id);
+		if (plan.gone[i] || s->newest >= cutoff)
+			continue;
+		now[i] = plan.gone[i] = true;
+		ids[nids++] = Int64GetDatum(s->seal_id);
+		put_u64(&marker.blocks, (uint64) s->seal_id);
+		marker.first_id = Min(marker.first_id, s->first_id);
+		marker.last_id = Max(marker.last_id, s->last_id);
+		marker.from_time = Min(marker.from_time, s->from_time);
+		marker.newest = Max(marker.newest, s->newest);
+		marker.row_count += s->row_count;
+	}
+	if (nids == 0)
+	{
+		SPI_finish();
+		return;
+	}
+	result->seals = nids;
+	result->rows = marker.row_count;
+
+	/* the partitions they fill, dropped; the rest of their rows deleted */
+	result->partitions = plystra_drop_audit_partitions(cutoff, may_drop_sealed, &plan,
+													   names, &result->partition_rows);
+	args[0] = PointerGetDatum(construct_array(ids, nids, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	saved = plystra_door_open(plystra_audit_logs_relid(), cutoff);
+	PG_TRY();
+	{
+		ret = plystra_execute_as_owner(&purge_rows_plan,
+									   "DELETE FROM plystra_data.audit_logs a"
+									   " USING plystra_data.audit_seals s"
+									   " WHERE s.seal_id OPERATOR(pg_catalog.=) ANY ($1)"
+									   " AND a.id OPERATOR(pg_catalog.>=) s.first_id"
+									   " AND a.id OPERATOR(pg_catalog.<=) s.last_id"
+									   " AND a.created_at OPERATOR(pg_catalog.>=) s.from_time"
+									   " AND a.created_at OPERATOR(pg_catalog.<) s.to_time",
+									   1, argtypes, args, false, 0);
+		if (ret != SPI_OK_DELETE)
+			elog(ERROR, "could not purge audit rows: %s", SPI_result_code_string(ret));
+		result->rows_deleted = (int64) SPI_processed;
+	}
+	PG_FINALLY();
+	{
+		plystra_door_restore(saved);
+	}
+	PG_END_TRY();
+
+	/* the purge's entry in the chain */
+	(void) chain_end(&chain_id, prev_hash, &last_id);
+	marker.seal_id = chain_id + 1;
+	marker.sealed_at = GetCurrentTimestamp();
+	marker.sealed_by = GetUserNameFromId(GetUserId(), false);
+	rows_hash_of(&marker.blocks, marker.rows_hash);
+	memcpy(marker.prev_hash, prev_hash, SEAL_HASH_LEN);
+	seal_hash_of(&marker, marker.hash);
+	insert_seal(&marker);
+	SPI_finish();
 }
 
 /* ---- audit_verify() ---- */
@@ -821,6 +1098,7 @@ check_chain(Seal *seals, int nseals, VerifyState *state)
 	uint8		zero[SEAL_HASH_LEN];
 	uint8		digest[SEAL_HASH_LEN];
 	char	   *first = NULL;
+	Seal	   *prev_seal = NULL;	/* the last entry of kind seal */
 
 	memset(zero, 0, SEAL_HASH_LEN);
 	for (int i = 0; i < nseals; i++)
@@ -849,13 +1127,35 @@ check_chain(Seal *seals, int nseals, VerifyState *state)
 					msg = psprintf("seal " INT64_FORMAT ": its fields do not give its hash (the seal was changed)", s->seal_id);
 			}
 		}
-		if (msg == NULL && i > 0 &&
-			!(s->first_id == seals[i - 1].first_id && s->last_id == seals[i - 1].last_id) &&
-			s->first_id != seals[i - 1].last_id + 1)
-			msg = psprintf("seal " INT64_FORMAT " covers ids from " INT64_FORMAT ", the run before it ended at " INT64_FORMAT,
-						   s->seal_id, s->first_id, seals[i - 1].last_id);
-		if (msg == NULL && s->first_id > s->last_id)
-			msg = psprintf("seal " INT64_FORMAT " covers no id", s->seal_id);
+		if (msg == NULL && is_purge(s))
+		{
+			/* a purge names seals before it */
+			for (int pos = 0; msg == NULL && pos + 8 <= s->blocks.len; pos += 8)
+			{
+				uint64		be;
+				int64		id;
+				bool		found = false;
+
+				memcpy(&be, s->blocks.data + pos, 8);
+				id = (int64) pg_ntoh64(be);
+				for (int k = 0; k < i && !found; k++)
+					found = seals[k].seal_id == id && !is_purge(&seals[k]);
+				if (!found)
+					msg = psprintf("purge " INT64_FORMAT " names seal " INT64_FORMAT ", which is not a seal before it",
+								   s->seal_id, id);
+			}
+		}
+		else if (msg == NULL)
+		{
+			if (prev_seal != NULL &&
+				!(s->first_id == prev_seal->first_id && s->last_id == prev_seal->last_id) &&
+				s->first_id != prev_seal->last_id + 1)
+				msg = psprintf("seal " INT64_FORMAT " covers ids from " INT64_FORMAT ", the run before it ended at " INT64_FORMAT,
+							   s->seal_id, s->first_id, prev_seal->last_id);
+			else if (s->first_id > s->last_id)
+				msg = psprintf("seal " INT64_FORMAT " covers no id", s->seal_id);
+			prev_seal = s;
+		}
 		if (msg != NULL)
 		{
 			if (state == NULL)
@@ -906,7 +1206,7 @@ verify_row(void *arg, int64 id, TimestampTz created_at, StringInfo encoding)
 		return;
 	}
 	c = &run->computed[run->current];
-	seal_add_row(c, id, encoding);
+	seal_add_row(c, id, created_at, encoding);
 }
 
 typedef struct BlockEntry
@@ -1020,6 +1320,8 @@ plystra_audit_verify(PG_FUNCTION_ARGS)
 	int			ret;
 	Oid			argtypes[1] = {INT8OID};
 	Datum		args[1];
+	bool	   *purged;
+	int			first = 0;
 
 	InitMaterializedSRF(fcinfo, 0);
 	state.rsinfo = rsinfo;
@@ -1030,14 +1332,17 @@ plystra_audit_verify(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	seals = read_seals(&nseals, false);
 	(void) check_chain(seals, nseals, &state);
-	if (nseals == 0)
+	while (first < nseals && is_purge(&seals[first]))
+		first++;
+	if (first == nseals)
 	{
 		SPI_finish();
 		return (Datum) 0;
 	}
+	purged = purged_seals(seals, nseals);
 
 	/* rows below the first seal's ids */
-	args[0] = Int64GetDatum(seals[0].first_id);
+	args[0] = Int64GetDatum(seals[first].first_id);
 	ret = plystra_execute_as_owner(&below_plan,
 								   "SELECT id FROM plystra_data.audit_logs"
 								   " WHERE id OPERATOR(pg_catalog.<) $1 ORDER BY id LIMIT 1000",
@@ -1050,18 +1355,27 @@ plystra_audit_verify(PG_FUNCTION_ARGS)
 		int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
 													 SPI_tuptable->tupdesc, 1, &isnull));
 
-		problem(&state, seals[0].seal_id, id, id, "row added",
+		problem(&state, seals[first].seal_id, id, id, "row added",
 				psprintf("row " INT64_FORMAT " lies below the ids of the first seal, which start at " INT64_FORMAT,
-						 id, seals[0].first_id));
+						 id, seals[first].first_id));
 	}
 
-	/* each run: its rows read once, each one counted in its period's seal */
+	/*
+	 * Each run: its rows read once, each one counted in its period's seal;
+	 * the seals a purge removed must have none left.
+	 */
 	for (int i = 0; i < nseals;)
 	{
 		int			n = 1;
 		VerifyRun	run;
 
-		while (i + n < nseals && seals[i + n].first_id == seals[i].first_id &&
+		if (is_purge(&seals[i]))
+		{
+			i++;
+			continue;
+		}
+		while (i + n < nseals && !is_purge(&seals[i + n]) &&
+			   seals[i + n].first_id == seals[i].first_id &&
 			   seals[i + n].last_id == seals[i].last_id)
 			n++;
 		run.state = &state;
@@ -1077,7 +1391,12 @@ plystra_audit_verify(PG_FUNCTION_ARGS)
 		for (int k = 0; k < n; k++)
 		{
 			seal_finish(&run.computed[k]);
-			if (!seals[i + k].malformed)
+			if (purged[i + k] && run.computed[k].row_count > 0)
+				problem(&state, seals[i + k].seal_id, seals[i + k].first_id, seals[i + k].last_id,
+						"row added",
+						psprintf(INT64_FORMAT " rows lie in the ids and period of seal " INT64_FORMAT ", which a purge removed",
+								 run.computed[k].row_count, seals[i + k].seal_id));
+			else if (!purged[i + k] && !seals[i + k].malformed)
 				compare_blocks(&state, &seals[i + k], &run.computed[k]);
 		}
 		i += n;
@@ -1088,11 +1407,25 @@ plystra_audit_verify(PG_FUNCTION_ARGS)
 
 /* ---- the head ---- */
 
+/* the highest id the seals up to seals[upto] cover */
+static int64
+sealed_through(Seal *seals, int upto)
+{
+	int64		last = 0;
+
+	for (int i = 0; i <= upto; i++)
+		if (!is_purge(&seals[i]))
+			last = Max(last, seals[i].last_id);
+	return last;
+}
+
+/* the head of the chain that ends at seals[upto] */
 static char *
-head_of(Seal *seal)
+head_of(Seal *seals, int upto)
 {
 	return psprintf(HEAD_PREFIX INT64_FORMAT ":" INT64_FORMAT ":%s",
-					seal->seal_id, seal->last_id, hex_of(seal->hash, SEAL_HASH_LEN));
+					seals[upto].seal_id, sealed_through(seals, upto),
+					hex_of(seals[upto].hash, SEAL_HASH_LEN));
 }
 
 Datum
@@ -1107,7 +1440,7 @@ plystra_audit_head(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	seals = read_seals(&nseals, false);
 	if (nseals > 0)
-		head = head_of(&seals[nseals - 1]);
+		head = head_of(seals, nseals - 1);
 	if (head != NULL)
 	{
 		text	   *result = cstring_to_text(head);
@@ -1197,13 +1530,16 @@ plystra_audit_verify_head(PG_FUNCTION_ARGS)
 	else
 	{
 		Seal	   *s = NULL;
+		int			at = -1;
 
 		for (int i = 0; i < nseals; i++)
 			if (seals[i].seal_id == seal_id)
-				s = &seals[i];
+				at = i;
+		if (at >= 0)
+			s = &seals[at];
 		if (s == NULL)
 			why = psprintf("seal " INT64_FORMAT " is not in the log", seal_id);
-		else if (s->last_id != last_id || memcmp(s->hash, hash, SEAL_HASH_LEN) != 0)
+		else if (sealed_through(seals, at) != last_id || memcmp(s->hash, hash, SEAL_HASH_LEN) != 0)
 			why = psprintf("seal " INT64_FORMAT " is not the one the head names: the history up to it was rewritten",
 						   seal_id);
 		else

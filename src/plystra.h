@@ -322,9 +322,24 @@ extern void plystra_define_audit_partition_settings(void);
 extern void plystra_audit_period(TimestampTz t, TimestampTz *start,
 								 TimestampTz *next);
 extern int	plystra_maintain_audit_partitions(void *state);
-extern int	plystra_drop_audit_partitions(TimestampTz cutoff,
-										  struct StringInfoData *names,
+typedef bool (*PlystraMayDrop) (Oid relid, TimestampTz lower, TimestampTz upper,
+								void *arg);
+extern int	plystra_drop_audit_partitions(TimestampTz cutoff, PlystraMayDrop may_drop,
+										  void *arg, struct StringInfoData *names,
 										  int64 *rows);
+/* audit_seals.c: tamper evidence */
+typedef struct PlystraSealedPurge
+{
+	int64		rows;			/* rows of the seals purged, as sealed */
+	int64		rows_deleted;	/* of them, deleted row by row */
+	int			seals;			/* seals purged */
+	int			partitions;		/* partitions dropped */
+	int64		partition_rows; /* their rows, estimated */
+} PlystraSealedPurge;
+extern bool plystra_audit_sealed(void);
+extern int64 plystra_audit_seal_run(void);
+extern void plystra_audit_purge_sealed(TimestampTz cutoff, PlystraSealedPurge *result,
+									   struct StringInfoData *names);
 
 /*
  * The one exception to "no parent, child or partition", as a condition on

@@ -67,6 +67,9 @@ q -c "CREATE TABLE bench_plain (LIKE plystra_data.audit_logs INCLUDING DEFAULTS 
 say "loading the same rows into a plain table"
 load_n=$(seconds q -c "INSERT INTO bench_plain ($cols) $rows_sql")
 q -c 'VACUUM ANALYZE' -c 'CHECKPOINT'
+# sealed first, as a DBA's schedule would have (a purge seals what is not)
+say "audit_seal()"
+seal_s=$(seconds q -c 'SELECT plystra.audit_seal()')
 
 size_p() { q -Atc "SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('plystra_data.audit_logs')"; }
 size_n() { q -Atc "SELECT pg_total_relation_size('bench_plain')"; }
@@ -98,6 +101,7 @@ recorded=$(q -Atc "SELECT details FROM plystra_data.audit_logs WHERE event_type 
 mb() { echo "scale=1; $1 / 1048576" | bc; }
 echo "rows:                $ROWS in the month from $month ($part, $(mb "$part_size") MB)"
 echo "load:                plystra ${load_p}s, plain table ${load_n}s"
+printf 'audit_seal():        %.1fs, %.0f rows/s (before the purge)\n' "$seal_s" "$(echo "$ROWS / $seal_s" | bc -l)"
 printf 'audit_purge():       %.3fs (the statement %.0f ms, its commit %.0f ms); audit log %s MB -> %s MB\n' \
 	"$purge_p" "$stmt_ms" "$commit_ms" "$(mb "$before_p")" "$(mb "$after_p")"
 echo "filesystem:          rm of a 1 GB file takes ${rm_1g}s here"

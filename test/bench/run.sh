@@ -12,7 +12,10 @@
 #             partitions, keys, indexes and foreign key (audit_setup.sql),
 #             by an application role, 2 clients, 20,000 each per round;
 #             ratio = time(plystra) / time(plain)
-#   purge:    audit_purge() of 1,000,000 rows (whole partitions): rows per second
+#   seals:    audit_seal() and audit_verify() of the audit log (1,000,000
+#             rows and more): rows per second, against sha256() over each
+#             row's text in the same run
+#   purge:    audit_purge() of 1,000,000 sealed rows (whole partitions): rows per second
 #   lookup:   PK lookup through plystra.users vs the same on a plain copy
 #             of the table (1,000,000 rows), 50,000 per round
 #   delete:   DELETE of one row through plystra.users (C trigger) vs the
@@ -182,6 +185,17 @@ pg psql -X -q -v ON_ERROR_STOP=1 -d bench_ops -c 'CREATE EXTENSION plystra' \
 	-c 'SELECT count(*) FROM plystra.audit_maintain()' \
 	-c 'VACUUM ANALYZE'
 read -r ops_drift_ms ops_doctor_ms ops_drift_warm_ms ops_doctor_warm_ms <<<"$(ops_times bench_ops)"
+# seals: audit_seal() of every row of the bench database's audit log (the
+# 1M rows dated a year back and the rounds' rows), audit_verify() of them
+# (median of 3), and sha256() over each row's text in the same run (median
+# of 3); then the purge, which finds them sealed
+ms_of() {
+	pg psql -X -At -d bench -c '\timing on' -c "$1" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n 1
+}
+audit_rows=$(pg psql -X -At -d bench -c 'SELECT count(*) FROM plystra_data.audit_logs')
+seal_ms=$(ms_of 'SELECT plystra.audit_seal()')
+verify_ms=$(for i in 1 2 3; do ms_of 'SELECT count(*) FROM plystra.audit_verify()'; done | median)
+sha_ms=$(for i in 1 2 3; do ms_of "SELECT sum(length(sha256(convert_to(a::text, 'UTF8')))) FROM plystra_data.audit_logs a"; done | median)
 purge_out=$(pg psql -X -At -d bench -c '\timing on' -c "SELECT plystra.audit_purge(now() - interval '180 days')")
 purged=$(echo "$purge_out" | grep -E '^[0-9]+$' | head -n 1)
 purge_ms=$(echo "$purge_out" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p')
@@ -204,5 +218,8 @@ printf 'drift_check() / doctor(), 1M audit rows and 1M users: %.1f / %.1f ms fir
 	"$ops_drift_ms" "$ops_doctor_ms" "$ops_drift_warm_ms" "$ops_doctor_warm_ms"
 printf 'drift_check() / doctor(), the same with 10,000 migrations of applications: %.1f / %.1f ms first call of a session, %.1f / %.1f ms called again\n' \
 	"$drift_ms" "$doctor_ms" "$drift_warm_ms" "$doctor_warm_ms"
+printf 'audit_seal() / audit_verify(), %d rows: %.0f / %.0f ms, %.0f / %.0f rows/s (target >= 1M rows/s); sha256() over each row'"'"'s text %.0f ms, %.0f rows/s\n' \
+	"$audit_rows" "$seal_ms" "$verify_ms" "$(echo "$audit_rows / ($seal_ms / 1000)" | bc -l)" \
+	"$(echo "$audit_rows / ($verify_ms / 1000)" | bc -l)" "$sha_ms" "$(echo "$audit_rows / ($sha_ms / 1000)" | bc -l)"
 printf 'audit_purge(): %d rows in %.0f ms, %.0f rows/s\n' \
 	"$purged" "$purge_ms" "$(echo "$purged / ($purge_ms / 1000)" | bc -l)"
