@@ -71,8 +71,14 @@ INSERT INTO plystra.audit_logs (event_type, target_type, target_id)
 SELECT 'user.login.succeeded', 'user', 'u' || i FROM generate_series(1, 1000) i;
 SELECT min(id) AS base FROM plystra_data.audit_logs \gset
 
+-- doctor() reports rows older than plystra.audit_seal_max_age not sealed
+SHOW plystra.audit_seal_max_age;
+SELECT status, detail FROM plystra.doctor() WHERE "check" = 'audit seals';
+
 -- one seal per period the rows fall in, in order of time, chained
 SELECT plystra.audit_seal() AS sealed;
+SELECT status, detail ~ '^3 seals, the latest of .* covering ids up to [0-9]+; no row older than 1d is unsealed$' AS detail_ok
+  FROM plystra.doctor() WHERE "check" = 'audit seals';
 SELECT seal_id, kind, first_id - :base AS first_id, last_id - :base AS last_id,
 	   from_time AT TIME ZONE 'UTC' AS from_utc, row_count, octet_length(blocks) AS blocks,
 	   octet_length(hash) AS hash_bytes, sealed_by,
@@ -182,6 +188,8 @@ SELECT plystra.audit_verify_head(:'head1') AS extends_head1;
 SELECT count(*) AS chain_problems FROM plystra.audit_verify() WHERE problem = 'seal chain broken';
 UPDATE plystra_data.audit_seals SET row_count = row_count + 1 WHERE seal_id = 2;
 SELECT seal_id, problem, detail FROM plystra.audit_verify() WHERE problem = 'seal chain broken';
+SELECT status, detail ~ '^the chain of seals is broken' AS says_broken
+  FROM plystra.doctor() WHERE "check" = 'audit seals';
 SELECT plystra.audit_verify_head(:'head1') AS extends_head1;
 -- a rewritten history: the same seals recomputed would not give head1
 SELECT plystra.audit_verify_head(regexp_replace(:'head1', '[0-9a-f]{64}$', repeat('0', 64))) AS forged_head;

@@ -91,6 +91,9 @@ PG_FUNCTION_INFO_V1(plystra_audit_verify_head);
 	" target_type, target_id, request_id, ip, user_agent, details"
 #define NUM_ROW_COLUMNS 12
 
+/* plystra.audit_seal_max_age, in seconds (doctor() reads it) */
+int			plystra_audit_seal_max_age = 24 * 3600;
+
 static SPIPlanPtr rows_plan = NULL;
 static SPIPlanPtr last_seal_plan = NULL;
 static SPIPlanPtr first_id_plan = NULL;

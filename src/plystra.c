@@ -3,7 +3,8 @@
  * plystra.c
  *	  Module entry point of the plystra extension: module magic, the
  *	  settings it registers (plystra.allow_drop_data, read by registry.c;
- *	  plystra.audit_min_retention, read by audit.c), and the transaction
+ *	  plystra.audit_min_retention, read by audit.c; plystra.audit_seal_max_age,
+ *	  read by doctor()), and the transaction
  *	  callbacks that forget what lasts for a transaction.
  *
  * Copyright (c) 2026, Plystra developers
@@ -88,6 +89,16 @@ _PG_init(void)
 							&plystra_audit_min_retention,
 							90 * 24 * 3600,
 							0, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("plystra.audit_seal_max_age",
+							"Age after which doctor() reports audit rows not sealed.",
+							"plystra.audit_seal() seals them; run it more often than this.",
+							&plystra_audit_seal_max_age,
+							24 * 3600,
+							1, INT_MAX,
 							PGC_SUSET,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);

@@ -227,6 +227,7 @@ extern Oid	plystra_history_relid(void);
 
 /* audit.c: the extension's own audit rows and their details, audit_purge() */
 extern int	plystra_audit_min_retention;
+extern int	plystra_audit_seal_max_age;
 extern char *plystra_audit_row_key(const char *event_type, const char *target_id);
 extern void plystra_audit(const char *event_type, const char *actor_role,
 						  const char *target_type, const char *target_id,

@@ -27,6 +27,10 @@ DECLARE
 	ready_until timestamptz;
 	max_id bigint;
 	next_id bigint;
+	sealed_to bigint;
+	last_sealed timestamptz;
+	head text;
+	head_ok boolean;
 BEGIN
 	"check" := 'server version';
 	-- the major versions test/matrix.sh runs the whole suite on
@@ -461,6 +465,41 @@ BEGIN
 					  THEN '. Hint: the guard of a partition was switched off below SQL''s reach (catalog edit) or a restore went wrong; find out who did it, and restore the partition''s protection from a backup.'
 					  WHEN status = 'warn'
 					  THEN '. Hint: SELECT * FROM plystra.audit_maintain() makes the partitions and moves those rows; run it daily (cron, pg_cron or plystractl audit maintain).'
+					  ELSE '' END;
+	RETURN NEXT;
+
+	-- audit rows sealed within plystra.audit_seal_max_age, and the chain of
+	-- seals intact (audit_verify() checks the rows: doctor does not run it,
+	-- it reads them all)
+	"check" := 'audit seals';
+	retention := make_interval(secs => (SELECT setting::double precision FROM pg_catalog.pg_settings
+										 WHERE name = 'plystra.audit_seal_max_age'));
+	SELECT count(*) FILTER (WHERE s.kind = 'seal'), max(s.last_id) FILTER (WHERE s.kind = 'seal'),
+		   max(s.sealed_at)
+	  INTO m, sealed_to, last_sealed FROM plystra_data.audit_seals s;
+	head := plystra.audit_head();
+	head_ok := head IS NULL OR plystra.audit_verify_head(head);
+	SELECT count(*) INTO n
+	  FROM (SELECT FROM plystra_data.audit_logs a
+			 WHERE a.id > coalesce(sealed_to, -9223372036854775808)
+			   AND a.created_at < now() - retention LIMIT 1001) u;
+	status := CASE WHEN NOT head_ok THEN 'fail' WHEN n > 0 THEN 'warn' ELSE 'ok' END;
+	detail := CASE WHEN NOT head_ok
+				   THEN 'the chain of seals is broken (SELECT * FROM plystra.audit_verify() says where); '
+				   ELSE '' END
+			  || CASE WHEN m = 0 THEN 'no seal yet'
+					  ELSE m || CASE WHEN m = 1 THEN ' seal' ELSE ' seals' END
+						   || ', the latest of ' || to_char(last_sealed AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC'
+						   || ' covering ids up to ' || sealed_to END
+			  || CASE WHEN n = 0 THEN '; no row older than ' || current_setting('plystra.audit_seal_max_age') || ' is unsealed'
+					  WHEN n > 1000 THEN '; more than 1000 rows older than ' || current_setting('plystra.audit_seal_max_age') || ' are not sealed'
+					  ELSE '; ' || n || CASE WHEN n = 1 THEN ' row' ELSE ' rows' END || ' older than '
+						   || current_setting('plystra.audit_seal_max_age')
+						   || CASE WHEN n = 1 THEN ' is' ELSE ' are' END || ' not sealed' END
+			  || CASE WHEN NOT head_ok
+					  THEN '. Hint: a superuser changed seals below SQL''s reach, or an older backup was restored over newer seals; compare plystra.audit_head() with the head you keep outside the database.'
+					  WHEN status = 'warn'
+					  THEN '. Hint: SELECT plystra.audit_seal() seals them; run it at least daily (cron, pg_cron or plystractl audit seal) and keep plystra.audit_head() outside the database.'
 					  ELSE '' END;
 	RETURN NEXT;
 END
