@@ -7,6 +7,7 @@
  *	  plystractl migrate up|status|verify --dir DIR   a directory of migrations
  *	  plystractl drift | doctor                       the server's checks
  *	  plystractl audit maintain                       the audit log's partitions
+ *	  plystractl audit seal|verify|head               its seals
  *	  plystractl upgrade                              back up, update, check
  *	  plystractl checksum FILE...                     what the server records
  *
@@ -34,6 +35,7 @@
 #define O_UP			(1 << 4)	/* --to, --dry-run, --allow-out-of-order */
 #define O_PENDING		(1 << 5)	/* --allow-pending */
 #define O_BACKUP		(1 << 6)	/* --backup, --no-backup */
+#define O_HEAD			(1 << 7)	/* --head */
 
 typedef struct Command
 {
@@ -50,6 +52,9 @@ static const Command commands[] = {
 	{"ent check", O_CONNECT | O_ALL | O_JSON, cmd_drift},	/* the seed's name */
 	{"doctor", O_CONNECT | O_ALL | O_JSON, cmd_doctor},
 	{"audit maintain", O_CONNECT | O_ALL | O_JSON, cmd_audit_maintain},
+	{"audit seal", O_CONNECT | O_ALL | O_JSON, cmd_audit_seal},
+	{"audit verify", O_CONNECT | O_JSON | O_HEAD, cmd_audit_verify},
+	{"audit head", O_CONNECT | O_ALL | O_JSON, cmd_audit_head},
 	{"upgrade", O_CONNECT | O_ALL | O_BACKUP, cmd_upgrade},
 	{NULL, 0, NULL}
 };
@@ -66,6 +71,9 @@ usage(const char *progname)
 	printf("  %s drift [OPTION]...\n", progname);
 	printf("  %s doctor [OPTION]...\n", progname);
 	printf("  %s audit maintain [OPTION]...\n", progname);
+	printf("  %s audit seal [OPTION]...\n", progname);
+	printf("  %s audit verify [--head HEAD] [OPTION]...\n", progname);
+	printf("  %s audit head [OPTION]...\n", progname);
 	printf("  %s upgrade [--backup FILE | --no-backup] [OPTION]...\n", progname);
 	printf("  %s checksum FILE...\n", progname);
 	printf("\nCommands:\n");
@@ -80,6 +88,12 @@ usage(const char *progname)
 	printf("  doctor          the checks to run before restarting the application\n");
 	printf("  audit maintain  make the audit log's partitions ahead of time and move the\n"
 		   "                  rows of its default partition into theirs (daily, from cron)\n");
+	printf("  audit seal      seal the audit rows not sealed yet, print the new head\n"
+		   "                  (daily or more often, from cron; keep the head elsewhere)\n");
+	printf("  audit verify    recompute every seal from the rows; exit 0 when intact, 2 with\n"
+		   "                  one line per discrepancy; with --head, also that the log\n"
+		   "                  extends a head kept outside the database\n");
+	printf("  audit head      print the latest seal as one line to keep outside the database\n");
 	printf("  upgrade         pg_dump -Fc backup, ALTER EXTENSION plystra UPDATE, then\n"
 		   "                  migrate_verify(), drift_check() and doctor(); stops at the\n"
 		   "                  first step that fails\n");
@@ -96,10 +110,12 @@ usage(const char *progname)
 		   "                             default: DB-plystra-VERSION-YYYYMMDDTHHMMSSZ.dump\n"
 		   "                             in the current directory)\n");
 	printf("      --no-backup            no backup (you have one)\n");
+	printf("\nAudit options:\n");
+	printf("      --head=HEAD            verify: a line audit head printed before\n");
 	printf("\nOther options:\n");
 	printf("  -a, --all-databases        every database of the cluster that has the\n"
 		   "                             extension (status, verify, drift, doctor,\n"
-		   "                             audit maintain, upgrade)\n");
+		   "                             audit maintain, seal and head, upgrade)\n");
 	printf("      --json                 one JSON object per database and line\n");
 	printf("  -q, --quiet                no line per already applied migration, no progress\n");
 	printf("  -V, --version              output version information, then exit\n");
@@ -151,6 +167,7 @@ main(int argc, char **argv)
 		{"allow-pending", no_argument, NULL, 7},
 		{"backup", required_argument, NULL, 8},
 		{"no-backup", no_argument, NULL, 9},
+		{"head", required_argument, NULL, 10},
 		{NULL, 0, NULL, 0}
 	};
 	const char *progname;
@@ -257,6 +274,10 @@ main(int argc, char **argv)
 				opts.no_backup = true;
 				given |= O_BACKUP;
 				break;
+			case 10:
+				opts.head = pg_strdup(optarg);
+				given |= O_HEAD;
+				break;
 			case '?':
 				/* -? is help; anything else getopt already complained of */
 				if (optopt == 0 && strcmp(argv[optind - 1], "-?") == 0)
@@ -315,6 +336,7 @@ main(int argc, char **argv)
 			{O_UP, "--to, --dry-run and --allow-out-of-order"},
 			{O_PENDING, "--allow-pending"},
 			{O_BACKUP, "--backup and --no-backup"},
+			{O_HEAD, "--head"},
 		};
 		int			i;
 

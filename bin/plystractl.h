@@ -61,6 +61,8 @@ typedef struct Options
 	/* upgrade */
 	const char *backup;
 	bool		no_backup;
+	/* audit verify */
+	const char *head;
 	/* the program's path, to find pg_dump next to it */
 	const char *argv0;
 } Options;
@@ -148,6 +150,9 @@ extern int	cmd_doctor(const Options *opts);
 
 /* audit.c: the audit log */
 extern int	cmd_audit_maintain(const Options *opts);
+extern int	cmd_audit_seal(const Options *opts);
+extern int	cmd_audit_verify(const Options *opts);
+extern int	cmd_audit_head(const Options *opts);
 extern int	doctor_code(const PGresult *res);
 extern int	drift_code(PGconn *conn);
 

@@ -645,6 +645,60 @@ like($out, qr/^extension and library +fail /m, 'the failed check');
 	$node->safe_psql('postgres', 'DROP DATABASE maint');
 }
 
+# ---- audit seal, head, verify: the seals of the audit log
+{
+	$node->safe_psql('postgres', 'CREATE DATABASE sealed');
+	$node->safe_psql('sealed', 'CREATE EXTENSION plystra');
+	($rc, $out, $err) = ctl('audit', 'head', '-d', 'sealed');
+	is($rc, 1, 'audit head before any seal: exit 1');
+	like($err, qr/has no seal yet; run plystractl audit seal/, 'saying what to run');
+	$node->safe_psql('sealed', q{INSERT INTO plystra.audit_logs (event_type, target_id)
+		SELECT 'user.login.failed', 'u' || i FROM generate_series(1, 300) i});
+	($rc, $out, $err) = ctl('audit', 'seal', '-d', 'sealed');
+	is($rc, 0, 'audit seal: exit 0') or diag($err);
+	like($out, qr/^audit seal: 300 rows sealed \(database sealed\)\nhead: plystra-audit-head:v1:1:\d+:[0-9a-f]{64}$/m,
+		'audit seal: the rows sealed and the new head');
+	my ($head) = $out =~ /^head: (\S+)$/m;
+	($rc, $out, $err) = ctl('audit', 'head', '-d', 'sealed');
+	is($rc, 0, 'audit head: exit 0');
+	is($out, "$head\n", 'audit head: the head alone, for a ticket');
+	($rc, $out, $err) = ctl('audit', 'verify', '-d', 'sealed', '--head', $head);
+	is($rc, 0, 'audit verify --head: exit 0 when intact') or diag($out, $err);
+	like($out, qr/^the log extends the head\naudit verify: every sealed row is as it was sealed \(database sealed\)$/m,
+		'audit verify: saying so');
+	($rc, $out, $err) = ctl('audit', 'seal', '-d', 'sealed', '--json');
+	my $j = decode_json($out);
+	is_deeply([ $rc, $j->{rows_sealed}, $j->{head}, $j->{status} ], [ 0, 0, $head, 'ok' ],
+		'audit seal --json: nothing new to seal, the same head');
+
+	# a superuser's catalog edit switches the guard off; a row changes
+	$node->safe_psql('sealed', q{UPDATE pg_catalog.pg_trigger SET tgenabled = 'D'
+		WHERE tgname = 'plystra_append_only'
+		  AND tgrelid IN (SELECT relid FROM pg_partition_tree('plystra_data.audit_logs'))});
+	$node->safe_psql('sealed', q{UPDATE plystra_data.audit_logs SET target_id = 'someone else' WHERE target_id = 'u5'});
+	($rc, $out, $err) = ctl('audit', 'verify', '-d', 'sealed');
+	is($rc, 2, 'audit verify of a changed row: exit 2');
+	like($out, qr/^seal 1, ids \d+ to \d+: row changed: .*\naudit verify: 1 discrepancy \(database sealed\)$/m,
+		'audit verify: the discrepancy, one line');
+	($rc, $out, $err) = ctl('audit', 'verify', '-d', 'sealed', '--json');
+	$j = decode_json($out);
+	is_deeply([ $rc, scalar @{ $j->{discrepancies} }, $j->{discrepancies}[0]{problem}, $j->{status} ],
+		[ 2, 1, 'row changed', 'fail' ], 'audit verify --json: the discrepancy');
+	($rc, $out, $err) = ctl('audit', 'verify', '-d', 'sealed', '--head', 'plystra-audit-head:v1:7:1:' . ('0' x 64));
+	is($rc, 2, 'audit verify --head of a head the log does not reach: exit 2');
+	like($out, qr/^the log does not extend the head: the log ends at seal 1, before the head's seal 7/m,
+		'saying why');
+	($rc, $out, $err) = ctl('audit', 'verify', '-d', 'sealed', '--head', 'not a head');
+	is($rc, 8, 'audit verify --head with a malformed head: exit 8');
+	like($err, qr/invalid audit head/, 'saying so');
+	($rc, $out, $err) = ctl('audit', 'seal', '-d', 'old');
+	is($rc, 6, 'audit seal of a database at 1.0: exit 6');
+	like($err, qr/has no audit seals; update it/, 'saying why');
+	($rc, $out, $err) = ctl('audit', 'head', '-d', 'sealed', '--head', $head);
+	is($rc, 64, 'audit head --head: not an option of it');
+	$node->safe_psql('postgres', 'DROP DATABASE sealed');
+}
+
 $node->safe_psql('other', q{ALTER TABLE plystra_data.users ALTER COLUMN display_name SET DEFAULT 'anonymous'});
 ($rc, $out, $err) = ctl('drift', '-d', 'other');
 is($rc, 2, 'drift found: exit 2');
