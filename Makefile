@@ -29,6 +29,8 @@ OBJS = \
 	src/audit.o \
 	src/audit_partitions.o \
 	src/audit_seals.o \
+	src/audit_verify.o \
+	src/seal_rows.o \
 	src/audit_rows.o \
 	src/entity_admin.o \
 	src/passwords.o \
