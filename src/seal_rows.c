@@ -62,6 +62,9 @@
 	" target_type, target_id, request_id, ip, user_agent, details"
 #define NUM_ROW_COLUMNS 12
 
+/* is the database's encoding UTF-8 (or SQL_ASCII): text needs no conversion */
+static bool server_utf8 = true;
+
 static SPIPlanPtr rows_plan = NULL;
 static SPIPlanPtr seals_plan = NULL;
 
@@ -121,16 +124,22 @@ static void
 field_text(StringInfo buf, const char *s, int len)
 {
 	char	   *utf8 = (char *) s;
+	uint32		be;
 
-	if (GetDatabaseEncoding() != PG_UTF8 && GetDatabaseEncoding() != PG_SQL_ASCII)
+	if (!server_utf8)
 	{
 		utf8 = pg_server_to_any(s, len, PG_UTF8);
 		if (utf8 != s)
 			len = strlen(utf8);
 	}
-	appendStringInfoChar(buf, '\1');
-	put_u32(buf, (uint32) len);
-	appendBinaryStringInfo(buf, utf8, len);
+	/* one allocation check, then the bytes: this runs a dozen times a row */
+	enlargeStringInfo(buf, len + 5);
+	buf->data[buf->len] = '\1';
+	be = pg_hton32((uint32) len);
+	memcpy(buf->data + buf->len + 1, &be, 4);
+	memcpy(buf->data + buf->len + 5, utf8, len);
+	buf->len += len + 5;
+	buf->data[buf->len] = '\0';
 	if (utf8 != s)
 		pfree(utf8);
 }
@@ -185,6 +194,8 @@ field_hex(StringInfo buf, const uint8 *bytes, int len)
 static void
 encode_row(StringInfo buf, Datum *values, bool *nulls)
 {
+	server_utf8 = GetDatabaseEncoding() == PG_UTF8 || GetDatabaseEncoding() == PG_SQL_ASCII;
+
 	for (int i = 0; i < NUM_ROW_COLUMNS; i++)
 	{
 		if (nulls[i])
@@ -220,12 +231,27 @@ encode_row(StringInfo buf, Datum *values, bool *nulls)
 			case 11:			/* details */
 				{
 					Jsonb	   *jb = DatumGetJsonbP(values[i]);
-					StringInfoData out;
+					int			start = buf->len;
+					uint32		be;
 
-					initStringInfo(&out);
-					(void) JsonbToCString(&out, &jb->root, VARSIZE(jb));
-					field_text(buf, out.data, out.len);
-					pfree(out.data);
+					/* written in place, its length filled in after */
+					enlargeStringInfo(buf, 5);
+					buf->len += 5;
+					(void) JsonbToCString(buf, &jb->root, VARSIZE(jb));
+					if (server_utf8)
+					{
+						buf->data[start] = '\1';
+						be = pg_hton32((uint32) (buf->len - start - 5));
+						memcpy(buf->data + start + 1, &be, 4);
+					}
+					else
+					{
+						char	   *text = pnstrdup(buf->data + start + 5, buf->len - start - 5);
+
+						buf->len = start;
+						buf->data[start] = '\0';
+						field_text(buf, text, strlen(text));
+					}
 					break;
 				}
 			default:			/* text */
