@@ -256,5 +256,26 @@ SELECT plystra.audit_seal() AS sealed;
 SELECT partition FROM plystra.audit_maintain() WHERE from_time < '2002-01-01';
 SELECT count(*) AS problems FROM plystra.audit_verify();
 
+SELECT rows_hash AS utf8_rows_hash FROM plystra_data.audit_seals WHERE seal_id = 1 \gset
+
+-- text is hashed as UTF-8 whatever the database's encoding: the same rows in
+-- a LATIN1 database give the same hash
+CREATE DATABASE plystra_regress_audit_latin1 ENCODING 'LATIN1' TEMPLATE template0
+	LC_COLLATE 'C' LC_CTYPE 'C';
+\c plystra_regress_audit_latin1
+SET client_min_messages = warning;
+CREATE EXTENSION plystra;
+RESET client_min_messages;
+INSERT INTO plystra_data.audit_logs (id, created_at, event_type, actor_user_id, actor_role, space_id,
+									 target_type, target_id, request_id, ip, user_agent, details) VALUES
+	(1, '2001-02-03 04:05:06.789012+00', 'user.login.succeeded', 42, 'app_user', NULL,
+	 'user', '42', 'req-1', '2001:db8::1/128', 'Zoë''s browser', '{"b": [1, 2.50, null], "a": "ü"}'),
+	(2, '2001-02-03 04:05:07+00', 'user.login.failed', NULL, 'app_user', 7,
+	 NULL, NULL, NULL, '10.0.0.0/8', NULL, '{}');
+SELECT pg_catalog.setval('plystra_data.audit_logs_id_seq', 2);
+SELECT plystra.audit_seal() AS sealed;
+SELECT rows_hash = :'utf8_rows_hash'::bytea AS same_hash FROM plystra_data.audit_seals WHERE seal_id = 1;
+
 \c :regress_db
 DROP DATABASE plystra_regress_audit_vector;
+DROP DATABASE plystra_regress_audit_latin1;
