@@ -173,7 +173,7 @@ again_ms() {
 doctor_first=$(for i in 1 2 3; do first_ms 'SELECT count(*) FROM plystra.doctor()'; done | median)
 doctor_again=$(again_ms 'SELECT count(*) FROM plystra.doctor()')
 drift_first=$(for i in 1 2 3; do first_ms 'SELECT count(*) FROM plystra.drift_check()'; done | median)
-doctor_report=$(q -Atc "SELECT \"check\" || ': ' || status FROM plystra.doctor() WHERE status <> 'ok'")
+doctor_report=$(q -Atc "SELECT \"check\" || ': ' || status || ' (' || left(detail, 160) || ')' FROM plystra.doctor() WHERE status <> 'ok'")
 
 # the seals: audit_seal() of every row, then audit_verify() of them
 seal_s=$(seconds q -c 'SELECT plystra.audit_seal()')
