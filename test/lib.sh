@@ -97,10 +97,11 @@ pg_dir() {
 }
 
 # pg_workdir NAME: print the name of a new directory /tmp/plystra-NAME.*
-# that the postgres account owns
+# that the postgres account owns (under $PLYSTRA_WORKROOT instead of /tmp
+# when set: a benchmark's clusters on another filesystem)
 pg_workdir() {
 	local dir
-	dir=$(mktemp -d "/tmp/plystra-$1.XXXXXX") && pg_dir "$dir" && echo "$dir"
+	dir=$(mktemp -d "${PLYSTRA_WORKROOT:-/tmp}/plystra-$1.XXXXXX") && pg_dir "$dir" && echo "$dir"
 }
 
 copy_tree() {

@@ -13,6 +13,7 @@
 # the filesystem here.
 #
 # Usage: bash test/bench/audit_purge.sh [rows]
+# (PLYSTRA_WORKROOT=DIR: the cluster in DIR, e.g. on another filesystem)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/test/lib.sh"
@@ -92,6 +93,7 @@ after_p=$(size_p)
 as_pg dd if=/dev/zero of="$work/1g" bs=1M count=1024 status=none
 sync
 rm_1g=$(seconds as_pg rm "$work/1g")
+fs=$(findmnt -no FSTYPE,OPTIONS -T "$work" 2>/dev/null | cut -c1-80 || echo unknown)
 say "DELETE FROM bench_plain WHERE created_at < '$next'"
 purge_n=$(seconds q -c "DELETE FROM bench_plain WHERE created_at < '$next'")
 after_n=$(size_n)
@@ -104,7 +106,7 @@ echo "load:                plystra ${load_p}s, plain table ${load_n}s"
 printf 'audit_seal():        %.1fs, %.0f rows/s (before the purge)\n' "$seal_s" "$(echo "$ROWS / $seal_s" | bc -l)"
 printf 'audit_purge():       %.3fs (the statement %.0f ms, its commit %.0f ms); audit log %s MB -> %s MB\n' \
 	"$purge_p" "$stmt_ms" "$commit_ms" "$(mb "$before_p")" "$(mb "$after_p")"
-echo "filesystem:          rm of a 1 GB file takes ${rm_1g}s here"
+echo "filesystem:          $fs; rm of a 1 GB file takes ${rm_1g}s here"
 echo "DELETE (plain):      ${purge_n}s; table $(mb "$before_n") MB -> $(mb "$after_n") MB"
 printf 'ratio:               %.4f (audit_purge() / DELETE)\n' "$(echo "$purge_p / $purge_n" | bc -l)"
 echo "rows left before it: $left"
