@@ -49,6 +49,12 @@
 #include "miscadmin.h"
 #include "port/pg_bswap.h"
 #include "storage/lmgr.h"
+#include "storage/proc.h"
+#if PG_VERSION_NUM >= 170000
+#include "storage/procarray.h"
+#else
+#include "storage/sinvaladt.h"
+#endif
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/fmgrprotos.h"
@@ -164,25 +170,63 @@ id_horizon(int64 *horizon)
 }
 
 /*
+ * The process of a virtual transaction, or NULL (a prepared transaction, or
+ * a process gone).
+ */
+static PGPROC *
+proc_of(VirtualTransactionId vxid)
+{
+#if PG_VERSION_NUM >= 170000
+	if (vxid.procNumber == INVALID_PROC_NUMBER)
+		return NULL;
+	return ProcNumberGetProc(vxid.procNumber);
+#else
+	if (vxid.backendId == InvalidBackendId)
+		return NULL;
+	return BackendIdGetProc(vxid.backendId);
+#endif
+}
+
+/*
  * Wait until every transaction that holds a lock on the audit log or one
  * of its partitions that an INSERT takes has finished, as CREATE INDEX
  * CONCURRENTLY waits: without taking a lock, so that new writers go on.
+ * The transactions are those there are now, found once.  Autovacuum
+ * workers hold a lock that conflicts too (SHARE UPDATE EXCLUSIVE) and
+ * write no audit row: the seal does not wait for them, which could take
+ * as long as a vacuum of a partition.
  */
 static void
 wait_for_writers(Oid logs)
 {
 	List	   *relids = find_all_inheritors(logs, NoLock, NULL);
-	List	   *tags = NIL;
+	List	   *holders = NIL;
 	ListCell   *lc;
 
 	foreach(lc, relids)
 	{
-		LOCKTAG    *tag = palloc(sizeof(LOCKTAG));
+		LOCKTAG		tag;
+		VirtualTransactionId *vxids;
 
-		SET_LOCKTAG_RELATION(*tag, MyDatabaseId, lfirst_oid(lc));
-		tags = lappend(tags, tag);
+		SET_LOCKTAG_RELATION(tag, MyDatabaseId, lfirst_oid(lc));
+		vxids = GetLockConflicts(&tag, ShareLock, NULL);
+		for (; VirtualTransactionIdIsValid(*vxids); vxids++)
+		{
+			PGPROC	   *proc = proc_of(*vxids);
+			VirtualTransactionId *keep;
+
+			if (proc != NULL && (proc->statusFlags & PROC_IS_AUTOVACUUM))
+				continue;
+			keep = palloc(sizeof(VirtualTransactionId));
+			*keep = *vxids;
+			holders = lappend(holders, keep);
+		}
 	}
-	WaitForLockersMultiple(tags, ShareLock, false);
+	foreach(lc, holders)
+	{
+		CHECK_FOR_INTERRUPTS();
+		(void) VirtualXactLock(*(VirtualTransactionId *) lfirst(lc), true);
+	}
 }
 
 /* append a seal (or a purge's entry) to audit_seals, as the storage owner */
