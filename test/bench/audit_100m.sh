@@ -84,7 +84,7 @@ for m in $(seq 0 $((MONTHS - 1))); do
 	n=$per
 	[ "$m" -eq $((MONTHS - 1)) ] && n=$((ROWS - per * (MONTHS - 1)))
 	t=$(seconds q -c "INSERT INTO plystra_data.audit_logs ($cols)
-		SELECT timestamptz '$from' + i * ((timestamptz '$to' - timestamptz '$from') / ($n + 1)),
+		SELECT timestamptz '$from' + (timestamptz '$to' - timestamptz '$from') * (i::float8 / ($n + 1)),
 			'app.event', i % 5000, 'app', 'user', (i % 100000)::text, md5(i::text),
 			inet '10.0.0.1' + (i % 65536), 'Mozilla/5.0 (X11; Linux x86_64)',
 			jsonb_build_object('n', i, 'path', '/api/v1/items/' || (i % 1000))

@@ -50,7 +50,7 @@ month=$(q -Atc "SELECT (date_trunc('month', now() AT TIME ZONE 'UTC') - interval
 next=$(q -Atc "SELECT (date_trunc('month', now() AT TIME ZONE 'UTC') - interval '12 months') AT TIME ZONE 'UTC'")
 q -c "INSERT INTO plystra_data.audit_logs (event_type, created_at) VALUES ('app.event', '$month')" \
 	-c 'SELECT count(*) FROM plystra.audit_maintain()'
-rows_sql="SELECT '$month'::timestamptz + i * ((timestamptz '$next' - timestamptz '$month') / ($ROWS + 1)),
+rows_sql="SELECT '$month'::timestamptz + (timestamptz '$next' - timestamptz '$month') * (i::float8 / ($ROWS + 1)),
 		'app.event', i % 5000, 'app', 'user', (i % 100000)::text, md5(i::text), inet '10.0.0.1',
 		'Mozilla/5.0 (X11; Linux x86_64)', jsonb_build_object('n', i, 'path', '/api/v1/items/' || (i % 1000))
 	  FROM generate_series(1, $ROWS) i"
