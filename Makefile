@@ -181,6 +181,8 @@ src/migrations_list.h: migrations/migrations.lst $(MIGRATIONS) ext/assemble.sh \
 
 # every object depends on the shared header (PGXS tracks no dependencies)
 $(OBJS) $(OBJS:.o=.bc): src/plystra.h src/plystra_shared.h
+SEAL_OBJS = src/seal_rows.o src/audit_seals.o src/audit_verify.o
+$(SEAL_OBJS) $(SEAL_OBJS:.o=.bc): src/seals.h
 
 # the checksums of the scripts of this build, which the library checks the
 # installed scripts against (src/install.c)
