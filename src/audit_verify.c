@@ -61,7 +61,6 @@ static SPIPlanPtr below_plan = NULL;
 typedef struct VerifyState
 {
 	ReturnSetInfo *rsinfo;
-	int			nproblems;
 } VerifyState;
 
 static void
@@ -77,7 +76,6 @@ problem(VerifyState *state, int64 seal_id, int64 first_id, int64 last_id,
 	values[3] = CStringGetTextDatum(what);
 	values[4] = detail ? CStringGetTextDatum(detail) : (Datum) 0;
 	tuplestore_putvalues(state->rsinfo->setResult, state->rsinfo->setDesc, values, nulls);
-	state->nproblems++;
 }
 
 /*
@@ -319,7 +317,6 @@ plystra_audit_verify(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	state.rsinfo = rsinfo;
-	state.nproblems = 0;
 	(void) plystra_seals_relid();
 
 	if (SPI_connect() != SPI_OK_CONNECT)

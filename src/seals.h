@@ -53,7 +53,6 @@ typedef struct Seal
 	uint32		block_rows;
 	uint32		block_idsum;
 	pg_cryptohash_ctx *block_ctx;
-	int64		rows_seen;		/* verifying: rows found for it */
 } Seal;
 
 /* what plystra_stream_audit_rows() calls for each row */
