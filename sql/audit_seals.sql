@@ -234,14 +234,16 @@ CREATE FUNCTION pg_temp.inet_field(v inet) RETURNS bytea LANGUAGE sql IMMUTABLE 
 					 || set_byte('\x00'::bytea, 0, family(v)) || set_byte('\x00'::bytea, 0, masklen(v))
 					 || substring(inet_send(v) FROM 5) END
 $$;
-WITH encoded AS (
-	SELECT a.id,
-		   pg_temp.field(a.id::text) || pg_temp.field((extract(epoch FROM a.created_at) * 1000000)::bigint::text)
+-- a row's canonical encoding
+CREATE FUNCTION pg_temp.encoding(a plystra_data.audit_logs) RETURNS bytea LANGUAGE sql AS $$
+	SELECT pg_temp.field(a.id::text) || pg_temp.field((extract(epoch FROM a.created_at) * 1000000)::bigint::text)
 		   || pg_temp.field(a.event_type) || pg_temp.field(a.actor_user_id::text)
 		   || pg_temp.field(a.actor_role::text) || pg_temp.field(a.space_id::text)
 		   || pg_temp.field(a.target_type) || pg_temp.field(a.target_id) || pg_temp.field(a.request_id)
-		   || pg_temp.inet_field(a.ip) || pg_temp.field(a.user_agent) || pg_temp.field(a.details::text) AS e
-	  FROM plystra_data.audit_logs a
+		   || pg_temp.inet_field(a.ip) || pg_temp.field(a.user_agent) || pg_temp.field(a.details::text)
+$$;
+WITH encoded AS (
+	SELECT a.id, pg_temp.encoding(a) AS e FROM plystra_data.audit_logs a
 ), block AS (
 	-- ids 1 and 2: block 0 of the seal, whose ids start at 1
 	SELECT sha256(string_agg(int4send(octet_length(e)) || e, ''::bytea ORDER BY id)) AS hash,
@@ -254,6 +256,53 @@ SELECT sha256(int8send(0) || int4send(b.n) || int4send(b.id_offsets) || b.hash) 
 INSERT INTO plystra_data.audit_logs (created_at, event_type) VALUES ('2001-06-01 00:00+00', 'user.login.failed');
 SELECT plystra.audit_seal() AS sealed;
 SELECT partition FROM plystra.audit_maintain() WHERE from_time < '2002-01-01';
+SELECT count(*) AS problems FROM plystra.audit_verify();
+
+-- details of every kind hash as jsonb_out() writes them (the seal writes
+-- jsonb itself): scalars, numbers, escapes, nesting, keys
+-- in jsonb's order, containers past the 32 entries that store offsets,
+-- values compressed or stored out of line, rows past the 64 kB a block
+-- buffers; over 3 blocks, each seal recomputed in SQL from details::text
+CREATE FUNCTION pg_temp.rows_hash(s plystra_data.audit_seals) RETURNS bytea LANGUAGE sql AS $$
+	WITH encoded AS (
+		SELECT a.id, pg_temp.encoding(a) AS e FROM plystra_data.audit_logs a
+		 WHERE a.id BETWEEN s.first_id AND s.last_id
+		   AND a.created_at >= s.from_time AND a.created_at < s.to_time
+	), blocks AS (
+		SELECT (id - s.first_id) / 256 AS b,
+			   sha256(string_agg(int4send(octet_length(e)) || e, ''::bytea ORDER BY id)) AS hash,
+			   count(*)::int AS n, sum((id - s.first_id) % 256)::int AS id_offsets
+		  FROM encoded GROUP BY 1
+	)
+	SELECT sha256(string_agg(int8send(b) || int4send(n) || int4send(id_offsets) || hash, ''::bytea ORDER BY b))
+	  FROM blocks
+$$;
+CREATE TEMP TABLE json_kinds (details jsonb);
+INSERT INTO json_kinds VALUES
+	('{}'), ('[]'), ('null'), ('true'), ('false'), ('0'), ('-0'), ('1.50'), ('1e100'), ('-1.5e-10'),
+	('123456789012345678901234567890.000001'), ('"bare"'), ('""'), (NULL),
+	('"quote \" backslash \\ slash / tab \t nl \n cr \r ff \f bs \b"'),
+	('"control \u0001 \u001f, delete \u007f"'),
+	('"é ü ß 日本語 😀"'),
+	('{"a": {"b": {"c": [1, [2, [3, {}]], []]}}}'),
+	('{"bbb": 1, "a": 2, "cc": 3, "": 4, "é": "\"x\""}'),
+	('[1, "a", null, true, false, 2.5, {"k": []}, [[]], -7e-3]'),
+	((SELECT jsonb_agg('value ' || i) FROM generate_series(1, 40) i)),
+	((SELECT jsonb_object_agg('key ' || i, CASE i % 4 WHEN 0 THEN to_jsonb(i) WHEN 1 THEN to_jsonb(repeat('x', i))
+												WHEN 2 THEN jsonb_build_array(i, i::text) ELSE 'null' END)
+		FROM generate_series(1, 70) i)),
+	(jsonb_build_object('compressed', repeat('plystra ', 20000))),
+	(jsonb_build_object('out of line', (SELECT string_agg(md5(i::text), '') FROM generate_series(1, 3000) i)));
+-- (details is an object: each value also in an object and in an array)
+INSERT INTO plystra_data.audit_logs (created_at, event_type, details)
+	SELECT '2001-02-04 00:00+00'::timestamptz + i * interval '1 second', 'user.login.failed', d
+	  FROM generate_series(1, 15) i, json_kinds k,
+		   LATERAL (VALUES (CASE WHEN jsonb_typeof(k.details) = 'object' THEN k.details
+								 ELSE jsonb_build_object('in array', jsonb_build_array(k.details)) END),
+						   (jsonb_build_object('v', k.details))) AS v(d);
+SELECT plystra.audit_seal() AS sealed;
+SELECT s.seal_id, s.row_count, octet_length(s.blocks) / 48 AS blocks, pg_temp.rows_hash(s) = s.rows_hash AS same_hash
+  FROM plystra_data.audit_seals s WHERE s.seal_id > 2 ORDER BY s.seal_id;
 SELECT count(*) AS problems FROM plystra.audit_verify();
 
 SELECT rows_hash AS utf8_rows_hash FROM plystra_data.audit_seals WHERE seal_id = 1 \gset

@@ -65,6 +65,12 @@
 /* is the database's encoding UTF-8 (or SQL_ASCII): text needs no conversion */
 static bool server_utf8 = true;
 
+static void
+note_server_encoding(void)
+{
+	server_utf8 = GetDatabaseEncoding() == PG_UTF8 || GetDatabaseEncoding() == PG_SQL_ASCII;
+}
+
 static SPIPlanPtr rows_plan = NULL;
 static SPIPlanPtr seals_plan = NULL;
 
@@ -97,6 +103,28 @@ hash_end(pg_cryptohash_ctx *ctx, uint8 *digest)
 
 /* ---- the canonical encoding ---- */
 
+/*
+ * Room for n more bytes in buf.  The check is inline: the encoding of a
+ * row calls it a dozen times, and the buffer rarely has to grow.
+ */
+static inline void
+room(StringInfo buf, int n)
+{
+	if (buf->maxlen - buf->len <= n)
+		enlargeStringInfo(buf, n);
+}
+
+/* a field's header (its room reserved): byte 1, then len as 4 bytes big-endian */
+static inline void
+put_header(StringInfo buf, uint32 len)
+{
+	uint32		be = pg_hton32(len);
+
+	buf->data[buf->len] = '\1';
+	memcpy(buf->data + buf->len + 1, &be, 4);
+	buf->len += 5;
+}
+
 static void
 put_u32(StringInfo buf, uint32 v)
 {
@@ -116,7 +144,7 @@ plystra_seal_put_u64(StringInfo buf, uint64 v)
 static void
 field_null(StringInfo buf)
 {
-	appendStringInfoChar(buf, '\0');
+	appendStringInfoCharMacro(buf, '\0');
 }
 
 /* a field holding len bytes of text in the server encoding */
@@ -124,7 +152,6 @@ static void
 field_text(StringInfo buf, const char *s, int len)
 {
 	char	   *utf8 = (char *) s;
-	uint32		be;
 
 	if (!server_utf8)
 	{
@@ -132,13 +159,10 @@ field_text(StringInfo buf, const char *s, int len)
 		if (utf8 != s)
 			len = strlen(utf8);
 	}
-	/* one allocation check, then the bytes: this runs a dozen times a row */
-	enlargeStringInfo(buf, len + 5);
-	buf->data[buf->len] = '\1';
-	be = pg_hton32((uint32) len);
-	memcpy(buf->data + buf->len + 1, &be, 4);
-	memcpy(buf->data + buf->len + 5, utf8, len);
-	buf->len += len + 5;
+	room(buf, len + 5);
+	put_header(buf, (uint32) len);
+	memcpy(buf->data + buf->len, utf8, len);
+	buf->len += len;
 	buf->data[buf->len] = '\0';
 	if (utf8 != s)
 		pfree(utf8);
@@ -150,15 +174,16 @@ field_cstring(StringInfo buf, const char *s)
 	field_text(buf, s, strlen(s));
 }
 
+/* an integer, in decimal, written in place */
 static void
 field_int(StringInfo buf, int64 v)
 {
-	char		digits[MAXINT8LEN + 1];
-	int			len = pg_lltoa(v, digits);
+	int			len;
 
-	appendStringInfoChar(buf, '\1');
-	put_u32(buf, (uint32) len);
-	appendBinaryStringInfo(buf, digits, len);
+	room(buf, 5 + MAXINT8LEN + 1);
+	len = pg_lltoa(v, buf->data + buf->len + 5);
+	put_header(buf, (uint32) len);
+	buf->len += len;
 }
 
 /* microseconds since 1970-01-01 00:00 UTC */
@@ -188,14 +213,156 @@ field_hex(StringInfo buf, const uint8 *bytes, int len)
 }
 
 /*
+ * jsonb as PostgreSQL writes it (JsonbToCString(), which jsonb_out() calls,
+ * without indentation), read straight from the container: the same text,
+ * without an iterator's state per value.  The layout read is jsonb's on
+ * disk format, which pg_upgrade keeps.  The SQL recomputation of a seal in
+ * the regression tests compares the two on values of every kind.
+ */
+static void json_container(StringInfo buf, const JsonbContainer *c);
+
+/* a string as escape_json() writes it: runs that need no escape are copied */
+static void
+json_string(StringInfo buf, const char *s, uint32 len)
+{
+	const char *end = s + len;
+
+	room(buf, len + 2);
+	buf->data[buf->len++] = '"';
+	while (s < end)
+	{
+		const char *run = s;
+
+		while (s < end && (unsigned char) *s >= ' ' && *s != '"' && *s != '\\')
+			s++;
+		if (s > run)
+			appendBinaryStringInfo(buf, run, s - run);
+		if (s == end)
+			break;
+		switch (*s)
+		{
+			case '\b':
+				appendBinaryStringInfo(buf, "\\b", 2);
+				break;
+			case '\f':
+				appendBinaryStringInfo(buf, "\\f", 2);
+				break;
+			case '\n':
+				appendBinaryStringInfo(buf, "\\n", 2);
+				break;
+			case '\r':
+				appendBinaryStringInfo(buf, "\\r", 2);
+				break;
+			case '\t':
+				appendBinaryStringInfo(buf, "\\t", 2);
+				break;
+			case '"':
+				appendBinaryStringInfo(buf, "\\\"", 2);
+				break;
+			case '\\':
+				appendBinaryStringInfo(buf, "\\\\", 2);
+				break;
+			default:
+				appendStringInfo(buf, "\\u%04x", (int) *s);
+				break;
+		}
+		s++;
+	}
+	appendStringInfoCharMacro(buf, '"');
+}
+
+/* the value of entry e, whose data starts at base + offset and ends at base + end */
+static void
+json_value(StringInfo buf, JEntry e, const char *base, uint32 offset, uint32 end)
+{
+	if (JBE_ISSTRING(e))
+		json_string(buf, base + offset, end - offset);
+	else if (JBE_ISNUMERIC(e))
+	{
+		char	   *num = DatumGetCString(DirectFunctionCall1(numeric_out,
+															  PointerGetDatum(base + INTALIGN(offset))));
+
+		appendStringInfoString(buf, num);
+		pfree(num);
+	}
+	else if (JBE_ISBOOL_TRUE(e))
+		appendBinaryStringInfo(buf, "true", 4);
+	else if (JBE_ISBOOL_FALSE(e))
+		appendBinaryStringInfo(buf, "false", 5);
+	else if (JBE_ISNULL(e))
+		appendBinaryStringInfo(buf, "null", 4);
+	else
+		json_container(buf, (const JsonbContainer *) (base + INTALIGN(offset)));
+}
+
+static void
+json_container(StringInfo buf, const JsonbContainer *c)
+{
+	uint32		n = JsonContainerSize(c);
+
+	check_stack_depth();
+	if (JsonContainerIsObject(c))
+	{
+		/* the keys' entries, then the values' */
+		const char *base = (const char *) &c->children[n * 2];
+		uint32		key = 0;
+		uint32		value = getJsonbOffset(c, n);
+
+		appendStringInfoCharMacro(buf, '{');
+		for (uint32 i = 0; i < n; i++)
+		{
+			uint32		key_end = key;
+			uint32		value_end = value;
+
+			JBE_ADVANCE_OFFSET(key_end, c->children[i]);
+			JBE_ADVANCE_OFFSET(value_end, c->children[i + n]);
+			if (i > 0)
+				appendBinaryStringInfo(buf, ", ", 2);
+			json_string(buf, base + key, key_end - key);
+			appendBinaryStringInfo(buf, ": ", 2);
+			json_value(buf, c->children[i + n], base, value, value_end);
+			key = key_end;
+			value = value_end;
+		}
+		appendStringInfoCharMacro(buf, '}');
+	}
+	else
+	{
+		/* an array, or the one value of a scalar at the top, written bare */
+		const char *base = (const char *) &c->children[n];
+		bool		bare = JsonContainerIsScalar(c);
+		uint32		offset = 0;
+
+		if (!bare)
+			appendStringInfoCharMacro(buf, '[');
+		for (uint32 i = 0; i < n; i++)
+		{
+			uint32		end = offset;
+
+			JBE_ADVANCE_OFFSET(end, c->children[i]);
+			if (i > 0)
+				appendBinaryStringInfo(buf, ", ", 2);
+			json_value(buf, c->children[i], base, offset, end);
+			offset = end;
+		}
+		if (!bare)
+			appendStringInfoCharMacro(buf, ']');
+	}
+}
+
+/*
  * The canonical encoding of one audit row, in the columns of ROW_COLUMNS
- * (values[i], nulls[i]), into buf.
+ * (values[i], nulls[i]), into buf (reset): its length as 4 bytes
+ * big-endian, then its fields, as a block hashes it.
  */
 static void
 encode_row(StringInfo buf, Datum *values, bool *nulls)
 {
-	server_utf8 = GetDatabaseEncoding() == PG_UTF8 || GetDatabaseEncoding() == PG_SQL_ASCII;
+	uint32		be;
 
+	resetStringInfo(buf);
+	room(buf, 4);
+	buf->len = 4;
 	for (int i = 0; i < NUM_ROW_COLUMNS; i++)
 	{
 		if (nulls[i])
@@ -221,28 +388,31 @@ encode_row(StringInfo buf, Datum *values, bool *nulls)
 					inet	   *ip = DatumGetInetPP(values[i]);
 					int			size = ip_addrsize(ip);
 
-					appendStringInfoChar(buf, '\1');
-					put_u32(buf, (uint32) (2 + size));
-					appendStringInfoChar(buf, ip_family(ip) == PGSQL_AF_INET ? 4 : 6);
-					appendStringInfoChar(buf, (char) ip_bits(ip));
-					appendBinaryStringInfo(buf, (char *) ip_addr(ip), size);
+					room(buf, 5 + 2 + size);
+					put_header(buf, (uint32) (2 + size));
+					buf->data[buf->len++] = ip_family(ip) == PGSQL_AF_INET ? 4 : 6;
+					buf->data[buf->len++] = (char) ip_bits(ip);
+					memcpy(buf->data + buf->len, ip_addr(ip), size);
+					buf->len += size;
+					buf->data[buf->len] = '\0';
 					break;
 				}
 			case 11:			/* details */
 				{
 					Jsonb	   *jb = DatumGetJsonbP(values[i]);
 					int			start = buf->len;
-					uint32		be;
 
-					/* written in place, its length filled in after */
-					enlargeStringInfo(buf, 5);
+					/* written in place, its header filled in after */
+					room(buf, 5);
 					buf->len += 5;
-					(void) JsonbToCString(buf, &jb->root, VARSIZE(jb));
+					json_container(buf, &jb->root);
 					if (server_utf8)
 					{
-						buf->data[start] = '\1';
-						be = pg_hton32((uint32) (buf->len - start - 5));
-						memcpy(buf->data + start + 1, &be, 4);
+						uint32		len = (uint32) (buf->len - start - 5);
+
+						buf->len = start;
+						put_header(buf, len);
+						buf->len += len;
 					}
 					else
 					{
@@ -263,6 +433,8 @@ encode_row(StringInfo buf, Datum *values, bool *nulls)
 				}
 		}
 	}
+	be = pg_hton32((uint32) (buf->len - 4));
+	memcpy(buf->data, &be, 4);
 }
 
 /* ---- seals ---- */
@@ -281,6 +453,15 @@ plystra_seal_init(Seal *seal, int64 first_id, int64 last_id,
 	seal->newest = DT_NOBEGIN;
 	seal->block = -1;
 	initStringInfo(&seal->blocks);
+	initStringInfo(&seal->block_rows_buf);
+}
+
+/* hash what the block has buffered */
+static void
+seal_flush_block(Seal *seal)
+{
+	hash_feed(seal->block_ctx, seal->block_rows_buf.data, seal->block_rows_buf.len);
+	resetStringInfo(&seal->block_rows_buf);
 }
 
 static void
@@ -290,6 +471,7 @@ seal_close_block(Seal *seal)
 
 	if (seal->block < 0)
 		return;
+	seal_flush_block(seal);
 	hash_end(seal->block_ctx, digest);
 	seal->block_ctx = NULL;
 	plystra_seal_put_u64(&seal->blocks, (uint64) seal->block);
@@ -299,12 +481,15 @@ seal_close_block(Seal *seal)
 	seal->block = -1;
 }
 
-/* add a row (its id, time, canonical encoding) to the seal being computed */
+/*
+ * Add a row (its id, time, and canonical encoding preceded by its length)
+ * to the seal being computed.  A block's rows are buffered and hashed
+ * together: one call into the hash a block, not two a row.
+ */
 void
 plystra_seal_add_row(Seal *seal, int64 id, TimestampTz created_at, StringInfo encoding)
 {
 	int64		block = (id - seal->first_id) / SEAL_BLOCK_IDS;
-	uint32		len = pg_hton32((uint32) encoding->len);
 
 	if (block != seal->block)
 	{
@@ -316,8 +501,9 @@ plystra_seal_add_row(Seal *seal, int64 id, TimestampTz created_at, StringInfo en
 	}
 	seal->block_rows++;
 	seal->block_idsum += (uint32) ((id - seal->first_id) % SEAL_BLOCK_IDS);
-	hash_feed(seal->block_ctx, &len, 4);
-	hash_feed(seal->block_ctx, encoding->data, encoding->len);
+	if (seal->block_rows_buf.len + encoding->len > SEAL_BLOCK_BUFFER)
+		seal_flush_block(seal);
+	appendBinaryStringInfo(&seal->block_rows_buf, encoding->data, encoding->len);
 	seal->row_count++;
 	if (created_at > seal->newest)
 		seal->newest = created_at;
@@ -339,6 +525,7 @@ plystra_seal_hash(Seal *seal, uint8 *digest)
 	StringInfoData buf;
 	pg_cryptohash_ctx *ctx;
 
+	note_server_encoding();
 	initStringInfo(&buf);
 	field_cstring(&buf, "plystra-audit-seal:v1");
 	field_int(&buf, seal->seal_id);
@@ -498,7 +685,6 @@ receive_row(TupleTableSlot *slot, DestReceiver *self)
 	CHECK_FOR_INTERRUPTS();
 	oldcxt = MemoryContextSwitchTo(r->rowcxt);
 	slot_getallattrs(slot);
-	resetStringInfo(&r->encoding);
 	encode_row(&r->encoding, slot->tts_values, slot->tts_isnull);
 	MemoryContextSwitchTo(r->callercxt);
 	r->fn(r->arg, DatumGetInt64(slot->tts_values[0]),
@@ -529,6 +715,7 @@ plystra_stream_audit_rows(int64 first_id, int64 last_id, bool latest, PlystraRow
 	SPIExecuteOptions options;
 	int			ret;
 
+	note_server_encoding();
 	args[0] = Int64GetDatum(first_id);
 	args[1] = Int64GetDatum(last_id);
 	memset(&receiver, 0, sizeof(receiver));

@@ -53,9 +53,16 @@ typedef struct Seal
 	uint32		block_rows;
 	uint32		block_idsum;
 	pg_cryptohash_ctx *block_ctx;
+	StringInfoData block_rows_buf;	/* its rows not hashed yet */
 } Seal;
 
-/* what plystra_stream_audit_rows() calls for each row */
+/* a block's rows are hashed when it ends, or when this much is buffered */
+#define SEAL_BLOCK_BUFFER	(64 * 1024)
+
+/*
+ * What plystra_stream_audit_rows() calls for each row: its id, created_at,
+ * and canonical encoding preceded by its length (4 bytes big-endian)
+ */
 typedef void (*PlystraRowFn) (void *arg, int64 id, TimestampTz created_at,
 						StringInfo encoding);
 
