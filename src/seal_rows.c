@@ -14,10 +14,11 @@
  * bytes big-endian, and the value.  Integers are written in decimal,
  * timestamps as microseconds since 1970-01-01 00:00 UTC in decimal, text in
  * UTF-8, inet as its family (one byte, 4 or 6), prefix length (one byte)
- * and address bytes, jsonb as PostgreSQL writes it (keys sorted, one space
- * after ':' and ','), all independent of the session's settings and of the
- * server's version.  A block hashes each row's encoding preceded by its
- * length (4 bytes big-endian).  README spells out a seal's fields.
+ * and address bytes, jsonb as jsonb_out() writes it (keys in jsonb's order,
+ * shorter first, one space after ':' and ','), all independent of the
+ * session's settings and of the server's version.  A block hashes each
+ * row's encoding preceded by its length (4 bytes big-endian).  README
+ * spells out a seal's fields.
  *
  * Copyright (c) 2026, Plystra developers
  *
