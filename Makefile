@@ -30,6 +30,7 @@ OBJS = \
 	src/audit_partitions.o \
 	src/audit_seals.o \
 	src/audit_verify.o \
+	src/seal_encoding.o \
 	src/seal_rows.o \
 	src/audit_rows.o \
 	src/entity_admin.o \
@@ -181,7 +182,7 @@ src/migrations_list.h: migrations/migrations.lst $(MIGRATIONS) ext/assemble.sh \
 
 # every object depends on the shared header (PGXS tracks no dependencies)
 $(OBJS) $(OBJS:.o=.bc): src/plystra.h src/plystra_shared.h
-SEAL_OBJS = src/seal_rows.o src/audit_seals.o src/audit_verify.o
+SEAL_OBJS = src/seal_encoding.o src/seal_rows.o src/audit_seals.o src/audit_verify.o
 $(SEAL_OBJS) $(SEAL_OBJS:.o=.bc): src/seals.h
 
 # the checksums of the scripts of this build, which the library checks the

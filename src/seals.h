@@ -25,6 +25,12 @@
 #define SEAL_ENTRY_LEN	(8 + 4 + 4 + SEAL_HASH_LEN)
 
 /* the columns of plystra_data.audit_seals, in the order seal_rows.c reads them */
+/* the columns of an audit row the canonical encoding holds, in its order */
+#define SEAL_ROW_COLUMNS \
+	"id, created_at, event_type, actor_user_id, actor_role, space_id," \
+	" target_type, target_id, request_id, ip, user_agent, details"
+#define SEAL_NUM_ROW_COLUMNS 12
+
 #define SEAL_COLUMNS \
 	"seal_id, kind, first_id, last_id, from_time, to_time, row_count, newest," \
 	" blocks, rows_hash, prev_hash, hash, sealed_at, sealed_by"
@@ -66,7 +72,14 @@ typedef struct Seal
 typedef void (*PlystraRowFn) (void *arg, int64 id, TimestampTz created_at,
 						StringInfo encoding);
 
+/* seal_encoding.c */
+extern void plystra_seal_note_encoding(void);
+extern void plystra_seal_put_u32(StringInfo buf, uint32 v);
 extern void plystra_seal_put_u64(StringInfo buf, uint64 v);
+extern void plystra_seal_encode_row(StringInfo buf, Datum *values, bool *nulls);
+extern void plystra_seal_encode(StringInfo buf, Seal *seal);
+
+/* seal_rows.c */
 extern void plystra_seal_init(Seal *seal, int64 first_id, int64 last_id,
 							  TimestampTz from_time, TimestampTz to_time);
 extern void plystra_seal_add_row(Seal *seal, int64 id, TimestampTz created_at,
